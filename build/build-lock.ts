@@ -1,0 +1,159 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SweepError } from './errors.js';
+
+/**
+ * One build of an artifact at a time, across processes (`cdktf diff` in one terminal while
+ * `cdktf deploy` runs in another): the lock is a folder created with mkdir, which is atomic on
+ * every file system, holding `owner.json` (pid, host, start time, command).
+ *
+ * A waiter says whom it waits for. A lock whose owner process is gone (killed, even with
+ * SIGKILL) is taken over at once rather than after a timeout: on the same host a dead pid is
+ * certain, and the lock names its pid. Takeover itself is serialised by a second mkdir, so two
+ * waiters that both see a dead owner do not remove each other's fresh lock.
+ *
+ * proper-lockfile was considered: it detects staleness only by an mtime heartbeat (a killed
+ * build blocks others for its stale period) and cannot say who holds the lock.
+ */
+export interface LockOwner {
+  readonly pid: number;
+  readonly host: string;
+  readonly since: string;
+  readonly command: string;
+}
+
+export interface AcquireOptions {
+  /** Called once when the lock is busy, and again every `reportEveryMs` while waiting. */
+  readonly onWait?: (owner: LockOwner | undefined, waitedMs: number) => void;
+  /** Called when a lock left by a dead process is taken over. */
+  readonly onTakeover?: (owner: LockOwner) => void;
+  readonly pollMs?: number;
+  readonly reportEveryMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** A lock folder without owner.json older than this is abandoned (its creator died in between). */
+const OWNERLESS_GRACE_MS = 10_000;
+
+export class BuildLock {
+  private released = false;
+  private readonly onExit = () => this.release();
+
+  private constructor(readonly dir: string) {
+    // Last resort for a normal exit that skipped the finally blocks (process.exit in a handler).
+    process.on('exit', this.onExit);
+  }
+
+  static async acquire(dir: string, options: AcquireOptions = {}): Promise<BuildLock> {
+    const pollMs = options.pollMs ?? 200;
+    const reportEveryMs = options.reportEveryMs ?? 30_000;
+    const started = Date.now();
+    let lastReport = -Infinity;
+    fs.mkdirSync(path.dirname(dir), { recursive: true });
+    for (;;) {
+      options.signal?.throwIfAborted();
+      if (tryCreate(dir)) return new BuildLock(dir);
+      const owner = readOwner(dir);
+      if (isAbandoned(dir, owner)) {
+        if (takeOver(dir, owner) && owner) options.onTakeover?.(owner);
+        continue;
+      }
+      const waited = Date.now() - started;
+      if (waited - lastReport >= reportEveryMs) {
+        options.onWait?.(owner, waited);
+        lastReport = waited;
+      }
+      await sleep(pollMs, undefined, { signal: options.signal });
+    }
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    process.off('exit', this.onExit);
+    // Only remove the lock if it is still ours (it cannot have been taken over while we live,
+    // but a user may have deleted it by hand).
+    if (readOwner(this.dir)?.pid === process.pid) fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function describeOwner(owner: LockOwner | undefined): string {
+  if (!owner) return 'another process';
+  const host = owner.host === os.hostname() ? '' : ` on ${owner.host}`;
+  return `pid ${owner.pid}${host} (${owner.command}) since ${owner.since}`;
+}
+
+function tryCreate(dir: string): boolean {
+  try {
+    fs.mkdirSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw new SweepError({
+      stage: 'lock',
+      problem: `cannot create the build lock ${dir}: ${(error as Error).message}`,
+      fix: `make ${path.dirname(dir)} writable, or set distDir to a writable folder`,
+      cause: error,
+    });
+  }
+  const owner: LockOwner = {
+    pid: process.pid,
+    host: os.hostname(),
+    since: new Date().toISOString(),
+    command: process.argv.slice(1).map((a) => path.basename(a)).join(' ').slice(0, 200),
+  };
+  fs.writeFileSync(path.join(dir, 'owner.json'), JSON.stringify(owner));
+  return true;
+}
+
+function readOwner(dir: string): LockOwner | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, 'owner.json'), 'utf8')) as LockOwner;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAbandoned(dir: string, owner: LockOwner | undefined): boolean {
+  if (owner) return owner.host === os.hostname() && !isAlive(owner.pid);
+  try {
+    return Date.now() - fs.statSync(dir).mtimeMs > OWNERLESS_GRACE_MS;
+  } catch {
+    return false; // Gone already: the next mkdir will tell.
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
+}
+
+/** Removes an abandoned lock; returns whether this process did it. */
+function takeOver(dir: string, seen: LockOwner | undefined): boolean {
+  const guard = `${dir}.takeover`;
+  try {
+    fs.mkdirSync(guard);
+  } catch {
+    // Another waiter is taking over; a guard left by a process that died mid-takeover expires.
+    try {
+      if (Date.now() - fs.statSync(guard).mtimeMs > OWNERLESS_GRACE_MS) fs.rmSync(guard, { recursive: true, force: true });
+    } catch {
+      // gone already
+    }
+    return false;
+  }
+  try {
+    // Re-read under the guard: only the abandoned lock we looked at may be removed.
+    const now = readOwner(dir);
+    if (now?.pid !== seen?.pid || now?.since !== seen?.since) return false;
+    fs.rmSync(dir, { recursive: true, force: true });
+    return true;
+  } finally {
+    fs.rmSync(guard, { recursive: true, force: true });
+  }
+}

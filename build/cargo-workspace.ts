@@ -1,0 +1,336 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import { SweepError } from './errors.js';
+
+/**
+ * Reads the Cargo workspace's manifests (without a host cargo: the build runs in Docker, and
+ * the fast path must not start a container) to learn which files can change the deployed binary:
+ * the workspace-level files and the folders of the crates the binary is built from.
+ */
+
+/** Files at the workspace root that change how every crate builds, when they exist. */
+export const WORKSPACE_ROOT_FILES = [
+  'Cargo.toml',
+  'Cargo.lock',
+  '.cargo/config.toml',
+  '.cargo/config',
+  'rust-toolchain',
+  'rust-toolchain.toml',
+] as const;
+
+export interface CargoPackage {
+  readonly name: string;
+  /** Folder relative to the workspace root, posix separators; '' for a root package. */
+  readonly dir: string;
+  /** Binary targets, explicit (`[[bin]]`) and discovered (`src/main.rs`, `src/bin/*`). */
+  readonly binaries: readonly string[];
+  /** Features the manifest declares. */
+  readonly features: readonly string[];
+  /** Folders (relative to the workspace root) of the path dependencies needed to build it. */
+  readonly pathDependencies: readonly string[];
+}
+
+export interface CargoWorkspace {
+  readonly root: string;
+  readonly members: readonly CargoPackage[];
+  /** WORKSPACE_ROOT_FILES that exist, relative to the root. */
+  readonly rootFiles: readonly string[];
+  /** Folders named by `[patch]` / `[replace]` path entries, relative to the root. */
+  readonly patchDirs: readonly string[];
+}
+
+type Table = Record<string, unknown>;
+
+export function readCargoWorkspace(root: string): CargoWorkspace {
+  const rootManifestPath = path.join(root, 'Cargo.toml');
+  if (!fs.existsSync(rootManifestPath)) {
+    throw new SweepError({
+      stage: 'workspace',
+      problem: `no Cargo.toml in the workspace folder ${root}`,
+      fix: 'point `workspace` (cdktf.json context `sweep.workspace`, or --workspace) at the folder that holds the Cargo.toml of your workspace',
+    });
+  }
+  const rootManifest = readManifest(root, '');
+  const workspace = asTable(rootManifest.workspace);
+  const workspaceDeps = asTable(workspace?.dependencies);
+
+  const memberDirs = new Set<string>();
+  if (asTable(rootManifest.package)) memberDirs.add('');
+  if (workspace) {
+    const excluded = new Set(asStringArray(workspace.exclude).map(normalizeRelative));
+    for (const pattern of asStringArray(workspace.members)) {
+      for (const dir of expandMemberPattern(root, pattern)) {
+        if (!excluded.has(dir) && fs.existsSync(path.join(root, dir, 'Cargo.toml'))) memberDirs.add(dir);
+      }
+    }
+  }
+
+  const members = [...memberDirs]
+    .sort()
+    .map((dir) => describePackage(root, dir, dir === '' ? rootManifest : readManifest(root, dir), workspaceDeps));
+
+  return {
+    root,
+    members,
+    rootFiles: WORKSPACE_ROOT_FILES.filter((file) => fs.existsSync(path.join(root, file))),
+    patchDirs: patchDirectories(root, rootManifest),
+  };
+}
+
+/**
+ * The package that holds the binary: the one named, or else the only member declaring a binary
+ * of that name.
+ */
+export function selectPackage(workspace: CargoWorkspace, packageName: string | undefined, binary: string): CargoPackage {
+  const names = workspace.members.map((m) => m.name).join(', ') || '(none)';
+  if (packageName !== undefined) {
+    const found = workspace.members.find((m) => m.name === packageName);
+    if (!found) {
+      throw new SweepError({
+        stage: 'workspace',
+        problem: `the workspace ${workspace.root} has no package named "${packageName}" (its packages: ${names})`,
+        fix: 'set `package` (cdktf.json context `sweep.package`, or --package) to one of the packages listed',
+      });
+    }
+    if (!found.binaries.includes(binary)) {
+      throw new SweepError({
+        stage: 'workspace',
+        problem: `package "${packageName}" has no binary named "${binary}" (its binaries: ${found.binaries.join(', ') || 'none'})`,
+        fix: 'set `binary` (cdktf.json context `sweep.binary`, or --bin) to one of the binaries listed, or add a [[bin]] target to the package',
+      });
+    }
+    return found;
+  }
+  const candidates = workspace.members.filter((m) => m.binaries.includes(binary));
+  if (candidates.length === 1) return candidates[0]!;
+  const withBinaries = workspace.members
+    .filter((m) => m.binaries.length > 0)
+    .map((m) => `${m.name} (${m.binaries.join(', ')})`)
+    .join('; ');
+  throw new SweepError({
+    stage: 'workspace',
+    problem:
+      candidates.length === 0
+        ? `no package in ${workspace.root} has a binary named "${binary}" (binaries: ${withBinaries || 'none'})`
+        : `several packages have a binary named "${binary}": ${candidates.map((c) => c.name).join(', ')}`,
+    fix: 'use the option `package` (cdktf.json context `sweep.package`, or --package) to say which package to build, and `binary` for its binary',
+  });
+}
+
+/** Features that the package does not declare (features of dependencies, `dep/feature`, are not checked). */
+export function unknownFeatures(pkg: CargoPackage, features: readonly string[]): string[] {
+  return features.filter((f) => !f.includes('/') && !f.startsWith('dep:') && !pkg.features.includes(f));
+}
+
+/**
+ * The folders of every crate the package is built from: itself and its path dependencies,
+ * transitively (normal and build dependencies, all targets; dev-dependencies are not compiled
+ * into a binary).
+ */
+export function crateFolders(workspace: CargoWorkspace, pkg: CargoPackage): string[] {
+  const byDir = new Map(workspace.members.map((m) => [m.dir, m]));
+  const seen = new Set<string>();
+  const queue = [pkg.dir];
+  while (queue.length > 0) {
+    const dir = queue.shift()!;
+    if (seen.has(dir)) continue;
+    seen.add(dir);
+    // A path dependency need not be a workspace member; read its manifest to follow it further.
+    const crate = byDir.get(dir) ?? describePackage(workspace.root, dir, readManifest(workspace.root, dir), undefined);
+    queue.push(...crate.pathDependencies);
+  }
+  return [...seen].sort();
+}
+
+function describePackage(root: string, dir: string, manifest: Table, workspaceDeps: Table | undefined): CargoPackage {
+  const pkg = asTable(manifest.package);
+  const name = typeof pkg?.name === 'string' ? pkg.name : undefined;
+  if (!name) {
+    throw new SweepError({
+      stage: 'workspace',
+      problem: `${manifestName(dir)} has no [package] name`,
+      fix: 'add `name = "..."` under [package], or remove the folder from the workspace members',
+    });
+  }
+  return {
+    name,
+    dir,
+    binaries: binaryNames(root, dir, name, manifest, pkg),
+    features: Object.keys(asTable(manifest.features) ?? {}).sort(),
+    pathDependencies: pathDependencies(root, dir, manifest, workspaceDeps),
+  };
+}
+
+function binaryNames(root: string, dir: string, packageName: string, manifest: Table, pkg: Table | undefined): string[] {
+  const names = new Set<string>();
+  for (const bin of asArray(manifest.bin)) {
+    const name = asTable(bin)?.name;
+    if (typeof name === 'string') names.add(name);
+  }
+  if (pkg?.autobins !== false) {
+    const crateDir = path.join(root, dir);
+    if (fs.existsSync(path.join(crateDir, 'src', 'main.rs'))) names.add(packageName);
+    const binDir = path.join(crateDir, 'src', 'bin');
+    for (const entry of safeReaddir(binDir)) {
+      if (entry.isFile() && entry.name.endsWith('.rs')) names.add(entry.name.slice(0, -3));
+      if (entry.isDirectory() && fs.existsSync(path.join(binDir, entry.name, 'main.rs'))) names.add(entry.name);
+    }
+  }
+  return [...names].sort();
+}
+
+const DEPENDENCY_TABLES = ['dependencies', 'build-dependencies'] as const;
+
+function pathDependencies(root: string, dir: string, manifest: Table, workspaceDeps: Table | undefined): string[] {
+  const tables: Table[] = [];
+  for (const key of DEPENDENCY_TABLES) tables.push(asTable(manifest[key]) ?? {});
+  for (const target of Object.values(asTable(manifest.target) ?? {})) {
+    for (const key of DEPENDENCY_TABLES) tables.push(asTable(asTable(target)?.[key]) ?? {});
+  }
+  const dirs = new Set<string>();
+  for (const table of tables) {
+    for (const [depName, spec] of Object.entries(table)) {
+      const own = asTable(spec);
+      if (typeof own?.path === 'string') {
+        dirs.add(resolveInside(root, path.join(dir, own.path), `${manifestName(dir)} dependency "${depName}"`));
+      } else if (own?.workspace === true) {
+        const inherited = asTable(workspaceDeps?.[depName]);
+        if (typeof inherited?.path === 'string') {
+          dirs.add(resolveInside(root, inherited.path, `[workspace.dependencies] "${depName}"`));
+        }
+      }
+    }
+  }
+  return [...dirs].sort();
+}
+
+function patchDirectories(root: string, manifest: Table): string[] {
+  const dirs = new Set<string>();
+  const sources = [...Object.values(asTable(manifest.patch) ?? {}), asTable(manifest.replace) ?? {}];
+  for (const source of sources) {
+    for (const [name, spec] of Object.entries(asTable(source) ?? {})) {
+      const p = asTable(spec)?.path;
+      if (typeof p === 'string') dirs.add(resolveInside(root, p, `[patch]/[replace] entry "${name}"`));
+    }
+  }
+  return [...dirs].sort();
+}
+
+/** A path relative to the root; path crates outside the root cannot be seen by the build container. */
+function resolveInside(root: string, relative: string, what: string): string {
+  const normalized = normalizeRelative(relative);
+  if (normalized === '..' || normalized.startsWith('../')) {
+    throw new SweepError({
+      stage: 'workspace',
+      problem: `${what} points outside the workspace (${relative}); the build container mounts only ${root}`,
+      fix: 'move the crate inside the workspace folder, or point `workspace` at a folder that contains both',
+    });
+  }
+  return normalized;
+}
+
+function normalizeRelative(p: string): string {
+  const n = path.posix.normalize(p.split(path.sep).join('/')).replace(/\/$/, '');
+  return n === '.' ? '' : n;
+}
+
+/** Expands a `workspace.members` entry; cargo accepts glob patterns (`crates/*`, `libs/**`). */
+function expandMemberPattern(root: string, pattern: string): string[] {
+  const segments = normalizeRelative(pattern).split('/').filter(Boolean);
+  let current = [''];
+  for (const segment of segments) {
+    const next: string[] = [];
+    for (const base of current) {
+      if (segment === '**') {
+        next.push(base, ...allSubfolders(root, base));
+      } else if (/[*?[]/.test(segment)) {
+        const matcher = globSegment(segment);
+        for (const entry of safeReaddir(path.join(root, base))) {
+          if (entry.isDirectory() && matcher.test(entry.name)) next.push(path.posix.join(base, entry.name));
+        }
+      } else {
+        next.push(path.posix.join(base, segment));
+      }
+    }
+    current = next;
+  }
+  return current.map(normalizeRelative);
+}
+
+function allSubfolders(root: string, base: string): string[] {
+  const found: string[] = [];
+  for (const entry of safeReaddir(path.join(root, base))) {
+    if (!entry.isDirectory() || entry.name === 'target' || entry.name.startsWith('.')) continue;
+    const sub = path.posix.join(base, entry.name);
+    found.push(sub, ...allSubfolders(root, sub));
+  }
+  return found;
+}
+
+function globSegment(segment: string): RegExp {
+  let source = '';
+  for (let i = 0; i < segment.length; i++) {
+    const c = segment[i]!;
+    if (c === '*') source += '[^/]*';
+    else if (c === '?') source += '[^/]';
+    else if (c === '[') {
+      const end = segment.indexOf(']', i);
+      if (end < 0) source += '\\[';
+      else {
+        source += `[${segment.slice(i + 1, end).replace(/^!/, '^')}]`;
+        i = end;
+      }
+    } else source += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return new RegExp(`^${source}$`);
+}
+
+function readManifest(root: string, dir: string): Table {
+  const file = path.join(root, dir, 'Cargo.toml');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new SweepError({
+      stage: 'workspace',
+      problem: `cannot read ${manifestName(dir)}: ${(cause as Error).message}`,
+      fix: 'check that the crate folder exists and is readable',
+      cause,
+    });
+  }
+  try {
+    return parseToml(text) as Table;
+  } catch (cause) {
+    throw new SweepError({
+      stage: 'workspace',
+      problem: `${manifestName(dir)} is not valid TOML: ${(cause as Error).message.split('\n')[0]}`,
+      fix: `correct the syntax of ${file}`,
+      cause,
+    });
+  }
+}
+
+function manifestName(dir: string): string {
+  return dir === '' ? 'Cargo.toml' : `${dir}/Cargo.toml`;
+}
+
+function safeReaddir(dir: string): fs.Dirent[] {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+}
+
+function asTable(value: unknown): Table | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Table) : undefined;
+}
+
+function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function asStringArray(value: unknown): string[] {
+  return asArray(value).filter((v): v is string => typeof v === 'string');
+}

@@ -1,0 +1,88 @@
+import type { BuildSettings, Fingerprint } from './fingerprint.js';
+import { canonicalJson } from './fingerprint.js';
+import type { MetadataReadResult } from './metadata.js';
+
+/**
+ * The cache decision, and nothing else: a pure function of what is known (the current
+ * fingerprint, the stored record, the state of the zip, the force flag), so every path through
+ * it is a unit test.
+ */
+export type ZipState = 'matches' | 'missing' | 'differs';
+
+export type MissReason =
+  | { readonly kind: 'forced'; readonly source: string }
+  | { readonly kind: 'no-metadata' }
+  | { readonly kind: 'metadata-unusable'; readonly status: 'unreadable' | 'invalid'; readonly detail: string }
+  | { readonly kind: 'zip-missing' }
+  | { readonly kind: 'zip-differs' }
+  | { readonly kind: 'setting-changed'; readonly setting: keyof BuildSettings; readonly from: unknown; readonly to: unknown }
+  | {
+      readonly kind: 'inputs-changed';
+      readonly changed: readonly string[];
+      readonly added: readonly string[];
+      readonly removed: readonly string[];
+    }
+  /** Fingerprints differ but no setting or input does: the record was written by other framing. */
+  | { readonly kind: 'fingerprint-differs' };
+
+export type Decision =
+  | { readonly outcome: 'cache-hit' }
+  | { readonly outcome: 'cache-miss'; readonly reasons: readonly MissReason[] };
+
+export interface DecisionInput {
+  readonly current: Fingerprint;
+  readonly metadata: MetadataReadResult;
+  /** The zip's state against the record; irrelevant when there is no usable record. */
+  readonly zip: ZipState;
+  /** Why a rebuild is forced (e.g. `FORCE_REBUILD=1`), or undefined when it is not. */
+  readonly forcedBy: string | undefined;
+}
+
+export function decide({ current, metadata, zip, forcedBy }: DecisionInput): Decision {
+  const reasons: MissReason[] = [];
+  if (forcedBy !== undefined) reasons.push({ kind: 'forced', source: forcedBy });
+
+  if (metadata.status === 'missing') {
+    reasons.push({ kind: 'no-metadata' });
+    return { outcome: 'cache-miss', reasons };
+  }
+  if (metadata.status !== 'ok') {
+    reasons.push({ kind: 'metadata-unusable', status: metadata.status, detail: metadata.detail });
+    return { outcome: 'cache-miss', reasons };
+  }
+
+  const { record } = metadata;
+  if (zip === 'missing') reasons.push({ kind: 'zip-missing' });
+  if (zip === 'differs') reasons.push({ kind: 'zip-differs' });
+
+  if (record.fingerprint !== current.value) {
+    const before = reasons.length;
+    reasons.push(...settingChanges(record.settings, current.settings));
+    const inputs = inputChanges(new Map(Object.entries(record.inputs)), current.inputs);
+    if (inputs) reasons.push(inputs);
+    if (reasons.length === before) reasons.push({ kind: 'fingerprint-differs' });
+  }
+
+  return reasons.length === 0 ? { outcome: 'cache-hit' } : { outcome: 'cache-miss', reasons };
+}
+
+function settingChanges(stored: BuildSettings, current: BuildSettings): MissReason[] {
+  const keys = Object.keys(current) as (keyof BuildSettings)[];
+  return keys
+    .filter((key) => canonicalJson(stored[key]) !== canonicalJson(current[key]))
+    .map((key) => ({ kind: 'setting-changed', setting: key, from: stored[key], to: current[key] }));
+}
+
+function inputChanges(stored: ReadonlyMap<string, string>, current: ReadonlyMap<string, string>): MissReason | undefined {
+  const changed: string[] = [];
+  const added: string[] = [];
+  const removed: string[] = [];
+  for (const [file, hash] of current) {
+    const before = stored.get(file);
+    if (before === undefined) added.push(file);
+    else if (before !== hash) changed.push(file);
+  }
+  for (const file of stored.keys()) if (!current.has(file)) removed.push(file);
+  if (changed.length + added.length + removed.length === 0) return undefined;
+  return { kind: 'inputs-changed', changed, added, removed };
+}

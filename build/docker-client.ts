@@ -1,0 +1,94 @@
+import { execa, type ExecaError } from 'execa';
+import { SweepError, lastLines, type Stage } from './errors.js';
+
+/**
+ * The Docker CLI, as the engine uses it. `command` is `docker` unless `SWEEP_DOCKER` names
+ * another client (like CDK's `CDK_DOCKER`), e.g. `podman` or a wrapper script.
+ */
+export class DockerClient {
+  constructor(readonly command: string) {}
+
+  /** Fails with a clear error when the client is missing or no engine answers. */
+  async ensureEngine(): Promise<string> {
+    try {
+      const { stdout } = await execa(this.command, ['version', '--format', '{{.Server.Version}}'], { timeout: 30_000 });
+      return stdout.trim();
+    } catch (error) {
+      const e = error as ExecaError;
+      if (e.code === 'ENOENT') {
+        throw new SweepError({
+          stage: 'docker',
+          problem: `the docker command "${this.command}" was not found`,
+          fix: 'install Docker (https://docs.docker.com/engine/install/), or set SWEEP_DOCKER to the path of a docker-compatible client',
+          cause: error,
+        });
+      }
+      throw new SweepError({
+        stage: 'docker',
+        problem: `no Docker engine answers "${this.command} version"`,
+        fix: 'start the Docker engine (Docker Desktop, `sudo systemctl start docker`, or `sudo dockerd &`) and run again',
+        details: lastLines(String(e.stderr || e.shortMessage || e.message), 5),
+        cause: error,
+      });
+    }
+  }
+
+  /** The image's ID, or undefined when no image of that reference is present locally. */
+  async imageId(reference: string): Promise<string | undefined> {
+    const result = await execa(this.command, ['image', 'inspect', '--format', '{{.Id}}', reference], { reject: false });
+    return result.exitCode === 0 ? result.stdout.trim() : undefined;
+  }
+
+  /**
+   * Runs a docker command whose output is progress: every line goes to `onLine` as it comes,
+   * and the last lines are kept for the error if it fails.
+   */
+  async stream(stage: Stage, args: readonly string[], onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
+    const tail: string[] = [];
+    const sink = function* (line: unknown) {
+      const text = String(line);
+      tail.push(text);
+      if (tail.length > 200) tail.shift();
+      onLine(text);
+    };
+    try {
+      await execa(this.command, args, {
+        stdin: 'ignore',
+        stdout: sink,
+        stderr: sink,
+        buffer: false,
+        cancelSignal: signal,
+        forceKillAfterDelay: 5_000,
+      });
+    } catch (error) {
+      const e = error as ExecaError;
+      throw new DockerCommandError(stage, [this.command, ...args].join(' '), e.exitCode, e.isCanceled, tail.join('\n'), error);
+    }
+  }
+
+  /** Runs a docker command and returns its stdout; failures are errors of `stage`. */
+  async capture(stage: Stage, args: readonly string[]): Promise<string> {
+    try {
+      const { stdout } = await execa(this.command, args);
+      return stdout;
+    } catch (error) {
+      const e = error as ExecaError;
+      throw new DockerCommandError(stage, [this.command, ...args].join(' '), e.exitCode, false, String(e.stderr ?? ''), error);
+    }
+  }
+}
+
+/** A docker command that failed or was cancelled; callers turn it into a SweepError with a fix. */
+export class DockerCommandError extends Error {
+  constructor(
+    readonly stage: Stage,
+    readonly commandLine: string,
+    readonly exitCode: number | undefined,
+    readonly cancelled: boolean,
+    readonly output: string,
+    cause: unknown,
+  ) {
+    super(`${commandLine} ${cancelled ? 'was cancelled' : `exited with ${exitCode ?? 'a signal'}`}`, { cause });
+    this.name = 'DockerCommandError';
+  }
+}

@@ -1,0 +1,75 @@
+import type { Decision, MissReason } from './decide.js';
+
+/**
+ * Words for a cache decision: the `cache-hit` / `cache-miss: <reasons>` line every run prints,
+ * e.g. `cache-miss: changed Cargo.lock, crates/sweep-lambda/src/main.rs; profile release -> dev`.
+ * Paths are relative to the workspace; long lists are shortened with a count.
+ */
+export interface ExplainContext {
+  /** The zip's path as the user knows it (relative to the project), e.g. `dist/sweep-lambda.zip`. */
+  readonly zipPath: string;
+  /** How many names to show per list before `and N more`. */
+  readonly maxNames?: number;
+}
+
+export function explainDecision(decision: Decision, context: ExplainContext): string {
+  if (decision.outcome === 'cache-hit') return 'cache-hit';
+  return `cache-miss: ${decision.reasons.map((r) => explainReason(r, context)).join('; ')}`;
+}
+
+export function explainReason(reason: MissReason, context: ExplainContext): string {
+  const max = context.maxNames ?? 5;
+  switch (reason.kind) {
+    case 'forced':
+      return `forced (${reason.source})`;
+    case 'no-metadata':
+      return 'no metadata (first build)';
+    case 'metadata-unusable':
+      return `metadata ${reason.status} (${reason.detail})`;
+    case 'zip-missing':
+      return `${context.zipPath} missing`;
+    case 'zip-differs':
+      return 'zip does not match its metadata';
+    case 'setting-changed':
+      return `${SETTING_WORDS[reason.setting]} ${showSetting(reason.setting, reason.from)} -> ${showSetting(reason.setting, reason.to)}`;
+    case 'inputs-changed':
+      return [
+        listNames('changed', reason.changed, max),
+        listNames('added', reason.added, max),
+        listNames('removed', reason.removed, max),
+      ]
+        .filter((part) => part !== undefined)
+        .join('; ');
+    case 'fingerprint-differs':
+      return 'fingerprint differs from the metadata (written by another engine version)';
+  }
+}
+
+const SETTING_WORDS: Record<string, string> = {
+  engine: 'engine packaging version',
+  package: 'package',
+  binary: 'binary',
+  target: 'target',
+  profile: 'profile',
+  features: 'features',
+  runtime: 'runtime',
+  toolchainImage: 'toolchain image',
+  builderRecipe: 'builder recipe',
+  env: 'build environment',
+};
+
+function showSetting(setting: string, value: unknown): string {
+  if (setting === 'builderRecipe' && typeof value === 'string') return value.slice(0, 8);
+  if (Array.isArray(value)) return value.length === 0 ? '(none)' : value.join(',');
+  if (setting === 'env' && value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, string>);
+    return entries.length === 0 ? '(none)' : entries.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
+  }
+  return String(value);
+}
+
+function listNames(verb: string, names: readonly string[], max: number): string | undefined {
+  if (names.length === 0) return undefined;
+  const shown = names.slice(0, max).join(', ');
+  return names.length > max ? `${verb} ${shown} and ${names.length - max} more` : `${verb} ${shown}`;
+}

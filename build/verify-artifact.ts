@@ -1,0 +1,107 @@
+import { compareVersions, ElfFormatError, readElf, type ElfSummary } from './elf.js';
+import { SweepError } from './errors.js';
+import { RUNTIME_GLIBC, type Architecture, type LambdaRuntime } from './options.js';
+import { listZipEntries, ZIP_ENTRY_MODE, ZIP_ENTRY_NAME } from './package-zip.js';
+
+/**
+ * Checks, before anything is recorded, that the zip will start on Lambda: a zip that deploys and
+ * then fails with Runtime.InvalidEntrypoint or a glibc error costs a whole deploy loop.
+ * - exactly one entry, `bootstrap`, at the root, executable;
+ * - an ELF executable for the function's architecture;
+ * - no glibc symbol version newer than the runtime's glibc (a static binary needs none).
+ */
+export interface BinaryFacts {
+  readonly machine: string;
+  readonly linkage: 'static' | 'dynamic';
+  /** Highest GLIBC_x.y symbol version the binary needs; null when static or none. */
+  readonly glibcRequired: string | null;
+  /** The runtime's glibc. */
+  readonly glibcAvailable: string;
+  readonly size: number;
+  /** Shared libraries beyond glibc and libgcc the binary needs (the runtime may not have them). */
+  readonly otherLibraries: readonly string[];
+}
+
+const ELF_MACHINE: Record<Architecture, string> = { x86_64: 'x86_64', arm64: 'aarch64' };
+
+/** Libraries every provided.* runtime has: glibc's own and libgcc_s (Rust's unwinder). */
+const RUNTIME_LIBRARIES = /^(libc|libm|libdl|libpthread|librt|libutil|libresolv|libgcc_s)\.so\.\d+$|^ld-linux/;
+
+export function verifyArtifact(
+  zip: Uint8Array,
+  binary: Uint8Array,
+  expected: { readonly architecture: Architecture; readonly runtime: LambdaRuntime },
+): BinaryFacts {
+  verifyZipLayout(zip);
+  let elf: ElfSummary;
+  try {
+    elf = readElf(binary);
+  } catch (error) {
+    if (!(error instanceof ElfFormatError)) throw error;
+    throw verifyError(`bootstrap is not an ELF executable (${error.message})`, 'check that the binary target is a Rust `fn main` program built for Linux', error);
+  }
+  const wanted = ELF_MACHINE[expected.architecture];
+  if (elf.machine !== wanted) {
+    throw verifyError(
+      `bootstrap is built for ${elf.machine}, but the function's architecture is ${expected.architecture} (needs ${wanted})`,
+      `build for the matching target: set \`architecture\` to the one you deploy, or check the target triple in .cargo/config.toml`,
+    );
+  }
+  if (elf.fileType !== 'executable' && elf.fileType !== 'position-independent-executable') {
+    throw verifyError(`bootstrap is a ${elf.fileType}, not an executable`, 'build a binary target (`[[bin]]`), not a library');
+  }
+  const available = RUNTIME_GLIBC[expected.runtime];
+  const required = elf.maxGlibcVersion;
+  if (required !== null && compareVersions(required, available) > 0) {
+    const symbol = `GLIBC_${required}`;
+    throw verifyError(
+      `bootstrap needs ${symbol}, but ${expected.runtime} has glibc ${available}`,
+      `build on an older base image (toolchain image rust:1-bullseye has glibc 2.31), or build a static binary with a musl target`,
+    );
+  }
+  return {
+    machine: elf.machine,
+    linkage: elf.isStaticallyLinked ? 'static' : 'dynamic',
+    glibcRequired: required,
+    glibcAvailable: available,
+    size: binary.byteLength,
+    otherLibraries: elf.neededLibraries.filter((lib) => !RUNTIME_LIBRARIES.test(lib)),
+  };
+}
+
+function verifyZipLayout(zip: Uint8Array): void {
+  let entries;
+  try {
+    entries = listZipEntries(zip);
+  } catch (error) {
+    throw verifyError(`the zip cannot be read: ${(error as Error).message}`, 'run again with FORCE_REBUILD=1', error);
+  }
+  const names = entries.map((e) => e.name);
+  if (entries.length !== 1 || names[0] !== ZIP_ENTRY_NAME) {
+    throw verifyError(
+      `the zip must hold exactly one entry, ${ZIP_ENTRY_NAME}, at its root; it holds ${names.join(', ') || 'nothing'}`,
+      'this is a packaging bug: report it with the zip attached',
+    );
+  }
+  const mode = entries[0]!.unixMode;
+  if (mode === undefined || (mode & 0o111) !== 0o111) {
+    throw verifyError(
+      `${ZIP_ENTRY_NAME} in the zip is not executable (mode ${mode === undefined ? 'unknown' : `0${(mode & 0o7777).toString(8)}`}, want 0${(ZIP_ENTRY_MODE & 0o7777).toString(8)})`,
+      'this is a packaging bug: report it with the zip attached',
+    );
+  }
+}
+
+function verifyError(problem: string, fix: string, cause?: unknown): SweepError {
+  return new SweepError({ stage: 'verify', problem: `${problem}; the zip was not recorded, the previous one is unchanged`, fix, cause });
+}
+
+/** `x86_64 ELF, dynamic, needs glibc 2.28 (provided.al2023 has 2.34)` */
+export function describeBinaryFacts(facts: BinaryFacts, runtime: LambdaRuntime): string {
+  const glibc =
+    facts.linkage === 'static' || facts.glibcRequired === null
+      ? 'static, needs no glibc'
+      : `dynamic, needs glibc ${facts.glibcRequired} (${runtime} has ${facts.glibcAvailable})`;
+  const others = facts.otherLibraries.length > 0 ? `; also links ${facts.otherLibraries.join(', ')}: make sure ${runtime} has them` : '';
+  return `${facts.machine} ELF, ${glibc}${others}`;
+}
