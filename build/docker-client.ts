@@ -46,7 +46,8 @@ export class DockerClient {
   async stream(stage: Stage, args: readonly string[], onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
     const tail: string[] = [];
     const sink = function* (line: unknown) {
-      const text = String(line);
+      // Docker's legacy builder colours a step's stderr; the escapes mean nothing in a log.
+      const text = String(line).replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
       tail.push(text);
       if (tail.length > 200) tail.shift();
       onLine(text);

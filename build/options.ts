@@ -137,7 +137,8 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 // Cargo feature names, including `dependency/feature` and `dep:name` forms.
 const FEATURE = /^[A-Za-z0-9_][A-Za-z0-9_+.:/-]*$/;
 
-const optionsSchema = z
+/** The schema of ArtifactOptions, also embedded in the app's cdktf.json context schema. */
+export const artifactOptionsSchema = z
   .object({
     workspace: z.string().min(1).optional(),
     package: z.string().regex(NAME).optional(),
@@ -157,7 +158,7 @@ const optionsSchema = z
   .strict();
 
 /** What each option accepts, in words, for error messages. */
-const EXPECTED: Record<string, string> = {
+export const ARTIFACT_OPTIONS_EXPECTED: Readonly<Record<string, string>> = {
   workspace: 'a folder path',
   package: 'a Cargo package name',
   binary: 'a Cargo binary name',
@@ -176,12 +177,13 @@ const EXPECTED: Record<string, string> = {
 
 /**
  * Turns zod's issues into ConfigIssues whose keys carry `prefix` (e.g. `context.sweep.`), using
- * `expected` for the words of what each key accepts.
+ * `expected` (keyed by dotted path, e.g. `artifact.architecture`) for the words of what each key
+ * accepts.
  */
 export function toConfigIssues(
   issues: readonly z.core.$ZodIssue[],
   prefix: string,
-  expected: Record<string, string>,
+  expected: Readonly<Record<string, string>>,
   value: unknown,
 ): ConfigIssue[] {
   return issues.flatMap((issue): ConfigIssue[] => {
@@ -189,18 +191,28 @@ export function toConfigIssues(
       return issue.keys.map((key) => ({
         key: `${prefix}${[...issue.path, key].join('.')}`,
         got: valueAt(value, [...issue.path, key]),
-        expected: `no such key (known keys: ${Object.keys(expected).join(', ')})`,
+        expected: `no such key (known keys: ${knownKeys(expected, issue.path.join('.'))})`,
       }));
     }
-    const top = String(issue.path[0] ?? '');
+    // The closest described key: `features.0` is described by `features`.
+    let described: string | undefined;
+    for (let n = issue.path.length; n > 0 && described === undefined; n--) described = expected[issue.path.slice(0, n).join('.')];
     return [
       {
         key: `${prefix}${issue.path.join('.')}`,
         got: valueAt(value, issue.path),
-        expected: expected[top] ?? issue.message,
+        expected: described ?? issue.message,
       },
     ];
   });
+}
+
+function knownKeys(expected: Readonly<Record<string, string>>, parent: string): string {
+  const depth = parent === '' ? 0 : parent.split('.').length;
+  return Object.keys(expected)
+    .filter((k) => (parent === '' || k.startsWith(`${parent}.`)) && k.split('.').length === depth + 1)
+    .map((k) => k.split('.').pop())
+    .join(', ');
 }
 
 function valueAt(value: unknown, at: readonly PropertyKey[]): unknown {
@@ -225,9 +237,11 @@ export function resolveArtifactOptions(
   options: ArtifactOptions = {},
   env: Environment = process.env,
   source = 'artifact options',
+  /** How a forced rebuild asked for by `options.forceRebuild` is named in the cache-miss line. */
+  forceLabel = 'forceRebuild option',
 ): ResolvedArtifactOptions {
-  const parsed = optionsSchema.safeParse(options);
-  if (!parsed.success) throw invalidConfig(source, toConfigIssues(parsed.error.issues, '', EXPECTED, options));
+  const parsed = artifactOptionsSchema.safeParse(options);
+  if (!parsed.success) throw invalidConfig(source, toConfigIssues(parsed.error.issues, '', ARTIFACT_OPTIONS_EXPECTED, options));
   const o = parsed.data;
 
   const envIssues: ConfigIssue[] = [];
@@ -253,7 +267,7 @@ export function resolveArtifactOptions(
     toolchainImage: toolchainImage ?? o.toolchainImage ?? DEFAULT_TOOLCHAIN_IMAGE,
     pullPolicy: pullPolicy ?? o.pullPolicy ?? 'if-missing',
     forceRebuild: force ? force.value : (o.forceRebuild ?? false),
-    forceSource: force?.value ? force.source : o.forceRebuild ? 'forceRebuild option' : undefined,
+    forceSource: force?.value ? force.source : o.forceRebuild ? forceLabel : undefined,
     distDir: inProject(o.distDir ?? 'dist'),
     cacheDir: inProject(nonEmpty(env.SWEEP_CACHE_DIR) ?? o.cacheDir ?? '.cache'),
     dockerCommand: nonEmpty(env.SWEEP_DOCKER) ?? 'docker',
