@@ -20,10 +20,11 @@ RUN set -eux; \
       dpkg --add-architecture "$TARGET_DEB_ARCH"; \
       cross="gcc-${gnu_arch}-linux-gnu libc6-dev-${TARGET_DEB_ARCH}-cross"; \
       if ! command -v rustup >/dev/null; then \
-        # Debian's own Rust (no rustup): the target's std comes as a multiarch package of the
-        # same version as the installed compiler.
-        std_pkg="$(dpkg-query -W -f='${Package}\n' 'libstd-rust*-dev' | head -n1)"; \
-        cross="$cross ${std_pkg}:${TARGET_DEB_ARCH}"; \
+        # Debian's own Rust (no rustup): the target's std is the multiarch package of the
+        # installed compiler, pinned to its exact version (another version would replace it).
+        std_pkg="$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' 'libstd-rust*-dev' | awk '$1 == "ii" {print $2; exit}')"; \
+        std_version="$(dpkg-query -W -f='${Version}' "$std_pkg")"; \
+        cross="$cross ${std_pkg}:${TARGET_DEB_ARCH}=${std_version}"; \
       fi; \
     fi; \
     apt-get update; \
