@@ -164,17 +164,23 @@ function describePackage(root: string, dir: string, manifest: Table, workspaceDe
 
 function binaryNames(root: string, dir: string, packageName: string, manifest: Table, pkg: Table | undefined): string[] {
   const names = new Set<string>();
+  // Source files claimed by explicit [[bin]] targets: cargo does not also infer a target for them.
+  const claimed = new Set<string>();
   for (const bin of asArray(manifest.bin)) {
-    const name = asTable(bin)?.name;
-    if (typeof name === 'string') names.add(name);
+    const target = asTable(bin);
+    if (typeof target?.name !== 'string') continue;
+    names.add(target.name);
+    claimed.add(normalizeRelative(typeof target.path === 'string' ? target.path : target.name === packageName ? 'src/main.rs' : `src/bin/${target.name}.rs`));
   }
   if (pkg?.autobins !== false) {
     const crateDir = path.join(root, dir);
-    if (fs.existsSync(path.join(crateDir, 'src', 'main.rs'))) names.add(packageName);
-    const binDir = path.join(crateDir, 'src', 'bin');
-    for (const entry of safeReaddir(binDir)) {
-      if (entry.isFile() && entry.name.endsWith('.rs')) names.add(entry.name.slice(0, -3));
-      if (entry.isDirectory() && fs.existsSync(path.join(binDir, entry.name, 'main.rs'))) names.add(entry.name);
+    const infer = (name: string, source: string) => {
+      if (!claimed.has(source) && fs.existsSync(path.join(crateDir, source))) names.add(name);
+    };
+    infer(packageName, 'src/main.rs');
+    for (const entry of safeReaddir(path.join(crateDir, 'src', 'bin'))) {
+      if (entry.isFile() && entry.name.endsWith('.rs')) infer(entry.name.slice(0, -3), `src/bin/${entry.name}`);
+      if (entry.isDirectory()) infer(entry.name, `src/bin/${entry.name}/main.rs`);
     }
   }
   return [...names].sort();
