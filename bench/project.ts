@@ -37,6 +37,8 @@ export function makeBenchProject(label: string): BenchProject {
   const workspace = path.join(root, 'rust');
   fs.cpSync(EXAMPLE_WORKSPACE, workspace, {
     recursive: true,
+    // Old mtimes, as a checkout has: outside the hash index's racy window from the start.
+    preserveTimestamps: true,
     filter: (source) => !['target', '.git', 'node_modules'].includes(path.basename(source)),
   });
   fs.copyFileSync(path.join(REPO_ROOT, 'cdktf.json'), path.join(root, 'cdktf.json'));
