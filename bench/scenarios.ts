@@ -12,7 +12,7 @@ import { explainDecision } from '../build/explain.js';
 import { FileHashIndex } from '../build/file-hash-index.js';
 import { computeFingerprint, ENGINE_PACKAGING_VERSION } from '../build/fingerprint.js';
 import { collectInputs } from '../build/input-files.js';
-import { METADATA_SCHEMA_VERSION, readMetadata, writeMetadata, type ArtifactRecord } from '../build/metadata.js';
+import { METADATA_SCHEMA_VERSION, artifactRecordSchema, readMetadata, writeMetadata, type ArtifactRecord } from '../build/metadata.js';
 import { isBuildEnvName, resolveArtifactOptions, type ResolvedArtifactOptions } from '../build/options.js';
 import { createLambdaZip } from '../build/package-zip.js';
 import { createRecordingReporter } from '../build/reporter.js';
@@ -600,7 +600,6 @@ export async function scalingScenario(ctx: Context, size: number, first: Scenari
       first.samplesMs.push(ms);
       done(ms, `${check.hashedFiles} files hashed`);
     }
-    first.notes.push('the OS page cache is warm (the files were just written or read): this is not a cold-disk read');
     first.breakdownMs = profileCheck(options, Math.max(1, Math.min(3, ctx.counts.scaleFirst)), () => fs.rmSync(hashes, { recursive: true, force: true }));
 
     // Repeated check: the index knows every file (all older than its racy window).
@@ -647,7 +646,9 @@ function writeMatchingRecord(options: ResolvedArtifactOptions, check: CacheCheck
   fs.writeFileSync(check.paths.zip, zip);
   const sha256 = createHash('sha256').update(zip).digest();
   const settings = check.fingerprint.settings;
-  const record: ArtifactRecord = {
+  // Built as a plain object and parsed by the engine's own schema: a field the schema does not
+  // know is dropped, one it needs and this lacks fails here with the schema's message.
+  const record: ArtifactRecord = artifactRecordSchema.parse({
     schemaVersion: METADATA_SCHEMA_VERSION,
     artifact: check.name,
     fingerprint: check.fingerprint.value,
@@ -660,11 +661,12 @@ function writeMatchingRecord(options: ResolvedArtifactOptions, check: CacheCheck
       sha256: sha256.toString('hex'),
       sha256Base64: sha256.toString('base64'),
       mtimeMs: fs.statSync(check.paths.zip).mtimeMs,
+      originFingerprint: check.fingerprint.value,
     },
     binary: { machine: 'x86_64', linkage: 'dynamic', glibcRequired: '2.29', glibcAvailable: '2.34', size: 42 },
     builtAt: new Date().toISOString(),
     timingsMs: { total: 0 },
-  };
+  });
   writeMetadata(check.paths.metadata, record);
 }
 

@@ -107,6 +107,7 @@ async function coldBuild(check: CacheCheck, timer: StageTimer, reporter: Reporte
   writeFileAtomic(paths.zip, zip);
   const timingsMs = timer.results();
   const previous = check.metadata.status === 'ok' ? check.metadata.record : undefined;
+  const sameBytes = previous?.zip.sha256 === sha256.toString('hex');
   const record: ArtifactRecord = {
     schemaVersion: METADATA_SCHEMA_VERSION,
     artifact: check.name,
@@ -120,6 +121,7 @@ async function coldBuild(check: CacheCheck, timer: StageTimer, reporter: Reporte
       sha256: sha256.toString('hex'),
       sha256Base64: sha256.toString('base64'),
       mtimeMs: fs.statSync(paths.zip).mtimeMs,
+      originFingerprint: sameBytes ? previous.zip.originFingerprint : check.fingerprint.value,
     },
     binary: {
       machine: facts.machine,

@@ -45,6 +45,12 @@ export const artifactRecordSchema = z.object({
     sha256Base64: z.string().regex(/^[A-Za-z0-9+/]{43}=$/),
     /** The zip's mtime when it was written; while it is unchanged the hash is trusted unread. */
     mtimeMs: z.number(),
+    /**
+     * The fingerprint of the build that first produced these exact bytes. A rebuild that gives
+     * the same zip (a comment edit, a forced rebuild) keeps it, so whatever is keyed on it, like
+     * the stack's `artifact_fingerprint` output, plans no change when the deployed bytes do not.
+     */
+    originFingerprint: hex64,
   }),
   /** What the verification found in the binary. */
   binary: z.object({

@@ -7,8 +7,12 @@ export interface LambdaArtifact {
   readonly asset: TerraformAsset;
   /** Base64 SHA-256 of the zip: Lambda's CodeSha256, used as `source_code_hash`. */
   readonly codeSha256: string;
-  /** The cache key of the build inputs (for a prebuilt zip, the zip's SHA-256). */
-  readonly fingerprint: string;
+  /**
+   * Names the deployed build: the fingerprint of the build that first produced these zip bytes
+   * (for a prebuilt zip, the zip's SHA-256). It changes exactly when the bytes do, so an output
+   * keyed on it stays quiet across byte-identical rebuilds.
+   */
+  readonly deployedFingerprint: string;
   readonly architecture: Architecture;
   readonly runtime: LambdaRuntime;
 }

@@ -28,7 +28,9 @@ export type RuntimeArtifactConfig = ArtifactOptions;
 export class RuntimeArtifact extends Construct implements LambdaArtifact {
   readonly asset: TerraformAsset;
   readonly codeSha256: string;
+  /** The cache key of the current build inputs (what `sweep-runtime fingerprint` prints). */
   readonly fingerprint: string;
+  readonly deployedFingerprint: string;
   readonly architecture: Architecture;
   readonly runtime: LambdaRuntime;
   /** `cache-hit` when the zip was reused, `cache-miss` when this synth built it. */
@@ -43,6 +45,7 @@ export class RuntimeArtifact extends Construct implements LambdaArtifact {
     const options = resolveArtifactOptions(config, process.env, `RuntimeArtifact "${this.node.path}" config`);
     const result = ensureArtifactSync(options);
     this.fingerprint = result.record.fingerprint;
+    this.deployedFingerprint = result.record.zip.originFingerprint;
     this.codeSha256 = result.record.zip.sha256Base64;
     this.architecture = options.architecture;
     this.runtime = options.runtime;
@@ -65,12 +68,12 @@ export interface PrebuiltArtifactConfig {
 
 /**
  * A zip made elsewhere (another CI job, a test fixture), deployed without the engine: no cache
- * check, no Docker. Its fingerprint is the zip's own SHA-256.
+ * check, no Docker. Its deployed fingerprint is the zip's own SHA-256.
  */
 export class PrebuiltArtifact extends Construct implements LambdaArtifact {
   readonly asset: TerraformAsset;
   readonly codeSha256: string;
-  readonly fingerprint: string;
+  readonly deployedFingerprint: string;
   readonly architecture: Architecture;
   readonly runtime: LambdaRuntime;
 
@@ -78,9 +81,9 @@ export class PrebuiltArtifact extends Construct implements LambdaArtifact {
     super(scope, id);
     const sha256 = createHash('sha256').update(fs.readFileSync(config.zipPath)).digest();
     this.codeSha256 = sha256.toString('base64');
-    this.fingerprint = sha256.toString('hex');
+    this.deployedFingerprint = sha256.toString('hex');
     this.architecture = config.architecture ?? 'x86_64';
     this.runtime = config.runtime ?? 'provided.al2023';
-    this.asset = new TerraformAsset(this, 'zip', { path: config.zipPath, type: AssetType.FILE, assetHash: this.fingerprint });
+    this.asset = new TerraformAsset(this, 'zip', { path: config.zipPath, type: AssetType.FILE, assetHash: this.deployedFingerprint });
   }
 }

@@ -46,7 +46,9 @@ export class SweepStack extends TerraformStack {
 
     new TerraformOutput(this, 'function_name', { value: this.lambda.function.functionName });
     new TerraformOutput(this, 'function_arn', { value: this.lambda.function.arn });
-    new TerraformOutput(this, 'artifact_fingerprint', { value: this.artifact.fingerprint });
+    // The fingerprint of the build that produced the deployed bytes (not of the current inputs):
+    // a byte-identical rebuild must plan no change, outputs included.
+    new TerraformOutput(this, 'artifact_fingerprint', { value: this.artifact.deployedFingerprint });
     new TerraformOutput(this, 'code_sha256', { value: this.artifact.codeSha256 });
   }
 }
