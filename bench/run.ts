@@ -43,11 +43,11 @@ const FULL: Counts = {
   warm: 5,
   edit: 5,
   hotCheck: 50,
-  hotSynth: 15,
-  config: 5,
+  hotSynth: 20,
+  config: 10,
   scaleSizes: [100, 1_000, 10_000],
-  scaleFirst: 5,
-  scaleRepeated: 20,
+  scaleFirst: 10,
+  scaleRepeated: 30,
 };
 
 const QUICK: Counts = {
@@ -174,7 +174,7 @@ async function main(): Promise<number> {
     } finally {
       if (selected('cold')) {
         try {
-          restored = await restoreBuilderImage(ctx);
+          restored = await restoreBuilderImage(ctx, date.getTime());
           progress.line(`builder image: ${restored}`);
         } catch (error) {
           restored = `FAILED: ${(error as Error).message}`;

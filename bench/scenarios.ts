@@ -175,9 +175,6 @@ export async function baselineScenario(ctx: Context, result: ScenarioResult): Pr
     'echo "@@bench compile-end $(date +%s%N)"',
   ].join('\n');
   result.details.command = `docker run --rm -v <workspace>:/work:ro -v <fresh dir>:/out -e CARGO_TARGET_DIR=/out/target ${TOOLCHAIN_IMAGE} sh -c '${script.replace(/\n/g, '; ')}'`;
-  result.notes.push(
-    `pulling ${TOOLCHAIN_IMAGE} is not measured (no registry is reachable here); the old flow pulled on a fresh machine, so the real baseline is slower`,
-  );
   const breakdowns: Record<string, number>[] = [];
   const shas: string[] = [];
   try {
@@ -673,17 +670,41 @@ function writeMatchingRecord(options: ResolvedArtifactOptions, check: CacheCheck
 // ---------------------------------------------------------------------------------------------
 // The end state others rely on
 
-/** Makes sure the engine's current builder tag exists (rebuilding it with the engine when the cold scenario removed it). */
-export async function restoreBuilderImage(ctx: Context): Promise<string> {
+/**
+ * Makes sure the engine's current builder tag exists (rebuilding it with the engine when the cold
+ * scenario removed it), and removes the untagged duplicates of it made during this run: when
+ * another process builds the same recipe while the tag is missing (another engineer's tests
+ * after the cold scenario's rmi), the later `docker build` takes the tag and the earlier image is
+ * left dangling, 1.5 GB of nothing.
+ */
+export async function restoreBuilderImage(ctx: Context, sinceMs: number): Promise<string> {
   const project = makeBenchProject('restore');
   try {
     const options = projectOptions(project, ctx.env);
-    const tag = builderRecipe(options).tag;
-    if ((await imageId(tag)) !== undefined) return `${tag} present`;
-    ctx.progress.line(`restoring ${tag} (the cold scenario removed it) with the engine ...`);
-    const run = await engineBuild(options);
-    return `${tag} rebuilt in ${formatMs(run.ms)}`;
+    const recipe = builderRecipe(options);
+    let state = `${recipe.tag} present`;
+    if ((await imageId(recipe.tag)) === undefined) {
+      ctx.progress.line(`restoring ${recipe.tag} (the cold scenario removed it) with the engine ...`);
+      const run = await engineBuild(options);
+      state = `${recipe.tag} rebuilt in ${formatMs(run.ms)}`;
+    }
+    const removed = await removeDanglingDuplicates(recipe.hash, sinceMs);
+    return removed > 0 ? `${state}; removed ${removed} dangling duplicate(s) of it made during this run` : state;
   } finally {
     project.remove();
   }
+}
+
+async function removeDanglingDuplicates(recipeHash: string, sinceMs: number): Promise<number> {
+  const list = await execa(DOCKER, ['images', '-q', '--no-trunc', '--filter', 'dangling=true', '--filter', `label=org.sweep.recipe=${recipeHash}`], {
+    reject: false,
+  });
+  let removed = 0;
+  for (const id of new Set(String(list.stdout).split(/\s+/).filter(Boolean))) {
+    const created = await execa(DOCKER, ['image', 'inspect', '--format', '{{.Created}}', id], { reject: false });
+    if (created.exitCode !== 0 || Date.parse(created.stdout.trim()) < sinceMs) continue;
+    // Refused (and left alone) while a container uses it.
+    if ((await execa(DOCKER, ['rmi', id], { reject: false })).exitCode === 0) removed++;
+  }
+  return removed;
 }

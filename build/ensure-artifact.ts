@@ -14,17 +14,19 @@ import { StageTimer } from './stage-timer.js';
  * - on a miss, `sweep-runtime build` runs in a child process with the same options, its output
  *   streamed as it happens, and the result is read back from the record it wrote.
  *
- * So the construct, `sweep-runtime build` and the benchmark all take the same path. Within one
- * process an artifact is built at most once per fingerprint (two constructs for the same
- * artifact, or a forced rebuild, do not build twice).
+ * So the construct, `sweep-runtime build` and the benchmark all take the same path. Given a
+ * memo (the construct keeps one per app), an artifact is built at most once per fingerprint: two
+ * constructs for the same artifact, or a forced rebuild, do not build twice.
  */
 const CLI_ENTRY = fileURLToPath(new URL('../cli/sweep-runtime.mjs', import.meta.url));
 
-const builtInThisProcess = new Map<string, { fingerprint: string; result: ArtifactResult }>();
+/** Results already produced, by zip path. */
+export type ArtifactMemo = Map<string, { readonly fingerprint: string; readonly result: ArtifactResult }>;
 
 export interface EnsureOptions {
   /** Where progress goes; by default stdout. A custom reporter gets the child's output when it ends. */
   readonly reporter?: Reporter;
+  readonly memo?: ArtifactMemo;
 }
 
 export function ensureArtifactSync(options: ResolvedArtifactOptions, ensure: EnsureOptions = {}): ArtifactResult {
@@ -32,7 +34,7 @@ export function ensureArtifactSync(options: ResolvedArtifactOptions, ensure: Ens
   const check = timer.time('fingerprint', () => checkCache(options));
   const reporter = ensure.reporter ?? createReporter(check.name);
 
-  const earlier = builtInThisProcess.get(check.paths.zip);
+  const earlier = ensure.memo?.get(check.paths.zip);
   if (earlier) {
     if (earlier.fingerprint === check.fingerprint.value) return earlier.result;
     throw new SweepError({
@@ -66,7 +68,7 @@ export function ensureArtifactSync(options: ResolvedArtifactOptions, ensure: Ens
       timingsMs: record.timingsMs,
     };
   }
-  builtInThisProcess.set(check.paths.zip, { fingerprint: check.fingerprint.value, result });
+  ensure.memo?.set(check.paths.zip, { fingerprint: check.fingerprint.value, result });
   return result;
 }
 

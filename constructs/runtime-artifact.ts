@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { AssetType, TerraformAsset } from 'cdktf';
-import { Construct } from 'constructs';
-import { ensureArtifactSync } from '../build/ensure-artifact.js';
+import { Construct, type IConstruct } from 'constructs';
+import { ensureArtifactSync, type ArtifactMemo } from '../build/ensure-artifact.js';
 import { resolveArtifactOptions, type Architecture, type ArtifactOptions, type LambdaRuntime } from '../build/options.js';
 import type { LambdaArtifact } from './lambda-artifact.js';
 
@@ -43,7 +43,7 @@ export class RuntimeArtifact extends Construct implements LambdaArtifact {
   constructor(scope: Construct, id: string, config: RuntimeArtifactConfig = {}) {
     super(scope, id);
     const options = resolveArtifactOptions(config, process.env, `RuntimeArtifact "${this.node.path}" config`);
-    const result = ensureArtifactSync(options);
+    const result = ensureArtifactSync(options, { memo: memoOf(this.node.root) });
     this.fingerprint = result.record.fingerprint;
     this.deployedFingerprint = result.record.zip.originFingerprint;
     this.codeSha256 = result.record.zip.sha256Base64;
@@ -54,6 +54,14 @@ export class RuntimeArtifact extends Construct implements LambdaArtifact {
     this.zipPath = result.zipPath;
     this.asset = new TerraformAsset(this, 'zip', { path: result.zipPath, type: AssetType.FILE, assetHash: result.record.zip.sha256 });
   }
+}
+
+/** One memo per app: the same artifact used twice in an app is built once. */
+const memos = new WeakMap<IConstruct, ArtifactMemo>();
+function memoOf(app: IConstruct): ArtifactMemo {
+  let memo = memos.get(app);
+  if (!memo) memos.set(app, (memo = new Map()));
+  return memo;
 }
 
 /** Props of {@link PrebuiltArtifact}. */

@@ -1,0 +1,89 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execa } from 'execa';
+import { describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
+import { makeTestProject, REPO_ROOT, type TestProject } from '../helpers/project.js';
+
+/**
+ * The app (main.ts) as cdktf runs it, in a project folder with its own cdktf.json: the
+ * configuration loop of the seed ("env var updates") never rebuilds, and bad configuration
+ * fails synth with one clear message.
+ */
+const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
+const MAIN = path.join(REPO_ROOT, 'main.ts');
+
+function writeCdktfJson(root: string, sweep: Record<string, unknown>): void {
+  const base = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdktf.json'), 'utf8'));
+  base.context.sweep = { ...base.context.sweep, ...sweep };
+  fs.writeFileSync(path.join(root, 'cdktf.json'), JSON.stringify(base, null, 2));
+}
+
+function synth(root: string) {
+  return execa(TSX, [MAIN], { cwd: root, env: { SWEEP_TOOLCHAIN_IMAGE: TOOLCHAIN_IMAGE }, reject: false, all: true });
+}
+
+function lambdaOf(root: string): Record<string, unknown> {
+  const json = JSON.parse(fs.readFileSync(path.join(root, 'cdktf.out/stacks/aws-serverless-sweep/cdk.tf.json'), 'utf8'));
+  return json;
+}
+
+describeWithDocker('the app: configuration changes do not rebuild', () => {
+  let project: TestProject;
+  beforeAll(() => {
+    project = makeTestProject();
+  });
+  afterAll(() => project.remove());
+
+  it('changing memory, timeout and an environment variable changes only those attributes, with a cache hit', async () => {
+    writeCdktfJson(project.root, { memorySize: 256, timeoutSeconds: 30, environment: { SWEEP_MAX_POINTS: '100000' } });
+    const first = await synth(project.root);
+    expect(first.exitCode).toBe(0);
+    expect(first.all).toContain('[sweep-lambda] cache-miss: no metadata (first build)');
+    const before = lambdaOf(project.root);
+
+    writeCdktfJson(project.root, { memorySize: 512, timeoutSeconds: 60, environment: { SWEEP_MAX_POINTS: '5000' } });
+    const second = await synth(project.root);
+    expect(second.exitCode).toBe(0);
+    expect(second.all).toMatch(/\[sweep-lambda\] cache-hit: inputs unchanged/);
+    expect(second.all).not.toContain('compile');
+
+    expect(differences(before, lambdaOf(project.root))).toEqual([
+      'resource.aws_lambda_function.lambda_function_8A4960FD.environment.variables.SWEEP_MAX_POINTS',
+      'resource.aws_lambda_function.lambda_function_8A4960FD.memory_size',
+      'resource.aws_lambda_function.lambda_function_8A4960FD.timeout',
+    ]);
+  });
+});
+
+describe('the app: bad configuration', () => {
+  let project: TestProject;
+  beforeAll(() => {
+    project = makeTestProject();
+  });
+  afterAll(() => project.remove());
+
+  it('fails synth naming the key, the value and what is accepted, before any build', async () => {
+    writeCdktfJson(project.root, { memorySize: 64, artifact: { architecture: 'x86' } });
+    const run = await synth(project.root);
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toBe(
+      [
+        `error (config): invalid ${'cdktf.json'}:`,
+        '  context.sweep.memorySize: got 64; expected an integer number of MB from 128 to 10240',
+        '  context.sweep.artifact.architecture: got "x86"; expected one of "x86_64", "arm64"',
+        '  fix: correct the values above in cdktf.json',
+      ].join('\n'),
+    );
+    expect(fs.existsSync(project.dist)).toBe(false);
+  });
+});
+
+/** Dotted paths of the leaves that differ between two JSON values. */
+function differences(a: unknown, b: unknown, at = ''): string[] {
+  if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object') {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    return keys.flatMap((k) => differences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], at ? `${at}.${k}` : k));
+  }
+  return JSON.stringify(a) === JSON.stringify(b) ? [] : [at];
+}

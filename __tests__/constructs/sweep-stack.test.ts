@@ -1,0 +1,130 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { App, Testing } from 'cdktf';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
+import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document/index.js';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+import { createLambdaZip } from '../../build/package-zip.js';
+import { parseAppConfig, type AppConfig } from '../../config/app-config.js';
+import { PrebuiltArtifact } from '../../constructs/runtime-artifact.js';
+import { SweepStack } from '../../constructs/sweep-stack.js';
+import '../helpers/cdktf-matchers.js';
+import { REPO_ROOT } from '../helpers/project.js';
+
+/**
+ * The stack's resources and wiring, synthesized with a prebuilt zip (no Docker): what the
+ * function gets from the artifact and the configuration, and nothing more.
+ */
+let dir: string;
+let zipPath: string;
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-stack-'));
+  zipPath = path.join(dir, 'bootstrap.zip');
+  fs.writeFileSync(zipPath, createLambdaZip(fs.readFileSync(path.join(REPO_ROOT, '__tests__/fixtures/elf/x86_64-static'))));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function synth(config: Partial<AppConfig> & Record<string, unknown> = {}, architecture: 'x86_64' | 'arm64' = 'x86_64'): { json: string; stack: SweepStack } {
+  const app = Testing.app();
+  const stack = new SweepStack(app, 'test', {
+    app: parseAppConfig(config),
+    projectRoot: dir,
+    artifact: (scope) => new PrebuiltArtifact(scope, 'runtime', { zipPath, architecture }),
+  });
+  return { json: Testing.synth(stack), stack };
+}
+
+describe('SweepStack', () => {
+  it('deploys the zip as a provided.al2023 function with handler bootstrap, the artifact hash and the configured settings', () => {
+    const { json, stack } = synth({ memorySize: 512, timeoutSeconds: 20, environment: { SWEEP_MAX_POINTS: '1000' }, functionName: 'sweeper' });
+    expect(json).toHaveResourceWithProperties(LambdaFunction, {
+      function_name: 'sweeper',
+      runtime: 'provided.al2023',
+      handler: 'bootstrap',
+      architectures: ['x86_64'],
+      filename: stack.artifact.asset.path,
+      source_code_hash: stack.artifact.codeSha256,
+      memory_size: 512,
+      timeout: 20,
+      environment: { variables: { SWEEP_MAX_POINTS: '1000' } },
+      logging_config: { log_format: 'Text', log_group: '${aws_cloudwatch_log_group.lambda_logs_E023CC7C.name}' },
+    });
+    expect(stack.artifact.asset.path).toMatch(new RegExp(`^assets/runtime_zip_[0-9A-F]{8}/${stack.artifact.deployedFingerprint}/bootstrap\\.zip$`));
+  });
+
+  it('maps the arm64 architecture to the function', () => {
+    expect(synth({}, 'arm64').json).toHaveResourceWithProperties(LambdaFunction, { architectures: ['arm64'] });
+  });
+
+  it('leaves out the environment block when there are no variables, and reserves concurrency only when asked', () => {
+    const plain = JSON.parse(synth().json).resource.aws_lambda_function;
+    const fn = Object.values(plain)[0] as Record<string, unknown>;
+    expect(fn.environment).toBeUndefined();
+    expect(fn.reserved_concurrent_executions).toBeUndefined();
+    expect(synth({ reservedConcurrency: 5 }).json).toHaveResourceWithProperties(LambdaFunction, { reserved_concurrent_executions: 5 });
+  });
+
+  it('gives the role only what the function needs: assumable by Lambda, writing to its own log group', () => {
+    const { json } = synth({ logRetentionDays: 30 });
+    expect(json).toHaveResourceWithProperties(CloudwatchLogGroup, { name: '/aws/lambda/aws-serverless-sweep', retention_in_days: 30 });
+    expect(json).toHaveDataSourceWithProperties(DataAwsIamPolicyDocument, {
+      statement: [{ actions: ['sts:AssumeRole'], principals: [{ type: 'Service', identifiers: ['lambda.amazonaws.com'] }] }],
+    });
+    expect(json).toHaveDataSourceWithProperties(DataAwsIamPolicyDocument, {
+      statement: [{ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: ['${aws_cloudwatch_log_group.lambda_logs_E023CC7C.arn}:*'] }],
+    });
+    expect(json).toHaveResourceWithProperties(IamRole, { assume_role_policy: '${data.aws_iam_policy_document.lambda_assume-role_81403445.json}' });
+    expect(json).toHaveResourceWithProperties(IamRolePolicy, { policy: '${data.aws_iam_policy_document.lambda_write-logs_976C5259.json}' });
+    const fn = Object.values(JSON.parse(json).resource.aws_lambda_function)[0] as { depends_on: string[]; role: string };
+    expect(fn.role).toBe('${aws_iam_role.lambda_role_2A8DC3FB.arn}');
+    expect(fn.depends_on).toEqual(['aws_cloudwatch_log_group.lambda_logs_E023CC7C', 'aws_iam_role_policy.lambda_write-logs-policy_764E4595']);
+    // No managed policy: AWSLambdaBasicExecutionRole would allow every log group of the account.
+    expect(JSON.stringify(JSON.parse(json).resource)).not.toContain('AWSLambdaBasicExecutionRole');
+  });
+
+  it('configures the region and outputs the function name, ARN and deployed fingerprint', () => {
+    const { json, stack } = synth({ region: 'eu-west-1' });
+    expect(json).toHaveProviderWithProperties(AwsProvider, { region: 'eu-west-1' });
+    const outputs = JSON.parse(json).output;
+    expect(Object.keys(outputs).sort()).toEqual(['artifact_fingerprint', 'code_sha256', 'function_arn', 'function_name']);
+    expect(outputs.artifact_fingerprint.value).toBe(stack.artifact.deployedFingerprint);
+  });
+
+  it('keeps state locally by default, in the project folder', () => {
+    expect(JSON.parse(synth().json).terraform.backend).toEqual({ local: { path: path.join(dir, 'terraform.aws-serverless-sweep.tfstate') } });
+  });
+
+  it('uses an S3 backend with S3-native locking when configured', () => {
+    const backend = JSON.parse(synth({ backend: { type: 's3', bucket: 'team-state', key: 'sweep/terraform.tfstate', region: 'eu-west-1' } }).json).terraform.backend;
+    expect(backend).toEqual({ s3: { bucket: 'team-state', key: 'sweep/terraform.tfstate', region: 'eu-west-1', encrypt: true, use_lockfile: true } });
+    const withTable = JSON.parse(
+      synth({ backend: { type: 's3', bucket: 'team-state', key: 'k', region: 'eu-west-1', dynamodbTable: 'locks' } }).json,
+    ).terraform.backend;
+    expect(withTable.s3.dynamodb_table).toBe('locks');
+    expect(withTable.s3.use_lockfile).toBeUndefined();
+  });
+
+  it('synthesizes byte-identical cdk.tf.json and the same asset path twice', () => {
+    const fullSynth = () => {
+      const outdir = fs.mkdtempSync(path.join(dir, 'out-'));
+      const app = new App({ outdir, skipValidation: true });
+      const stack = new SweepStack(app, 'test', {
+        app: parseAppConfig({}),
+        projectRoot: dir,
+        artifact: (scope) => new PrebuiltArtifact(scope, 'runtime', { zipPath }),
+      });
+      app.synth();
+      return { json: fs.readFileSync(path.join(outdir, 'stacks', 'test', 'cdk.tf.json')), asset: stack.artifact.asset.path, outdir };
+    };
+    const first = fullSynth();
+    const second = fullSynth();
+    expect(Buffer.compare(first.json, second.json)).toBe(0);
+    expect(second.asset).toBe(first.asset);
+    expect(fs.existsSync(path.join(second.outdir, 'stacks', 'test', first.asset))).toBe(true);
+  });
+});
