@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import type { Writable } from 'node:stream';
 import { writeFileAtomic, temporaryPathFor } from './atomic-write.js';
 import { BuildLock, describeOwner } from './build-lock.js';
 import { ensureBuilderImage } from './builder-image.js';
@@ -37,14 +38,16 @@ export interface ArtifactResult {
 }
 
 export interface BuildArtifactOptions {
+  /** Where progress goes: a reporter, or a stream for the default one. @default process.stdout */
   readonly reporter?: Reporter;
+  readonly output?: Writable;
   readonly signal?: AbortSignal;
 }
 
 export async function buildArtifact(options: ResolvedArtifactOptions, run: BuildArtifactOptions = {}): Promise<ArtifactResult> {
   const timer = new StageTimer();
   let check = timer.time('fingerprint', () => checkCache(options));
-  const reporter = run.reporter ?? createReporter(check.name);
+  const reporter = run.reporter ?? createReporter(check.name, run.output);
   if (check.decision.outcome === 'cache-hit') return reportHit(check, timer.results(), reporter);
 
   const lock = await timer.timeAsync('lock', () =>

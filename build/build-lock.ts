@@ -57,8 +57,11 @@ export class BuildLock {
       if (tryCreate(dir)) return new BuildLock(dir);
       const owner = readOwner(dir);
       if (isAbandoned(dir, owner)) {
-        if (takeOver(dir, owner) && owner) options.onTakeover?.(owner);
-        continue;
+        if (takeOver(dir, owner)) {
+          if (owner) options.onTakeover?.(owner);
+          continue;
+        }
+        // Another waiter is taking over: wait like for a live owner.
       }
       const waited = Date.now() - started;
       if (waited - lastReport >= reportEveryMs) {

@@ -38,6 +38,8 @@ export interface CargoWorkspace {
   readonly rootFiles: readonly string[];
   /** Folders named by `[patch]` / `[replace]` path entries, relative to the root. */
   readonly patchDirs: readonly string[];
+  /** `[workspace.dependencies]`, which `dep.workspace = true` entries of any crate inherit. */
+  readonly workspaceDependencies: Readonly<Table>;
 }
 
 type Table = Record<string, unknown>;
@@ -75,6 +77,7 @@ export function readCargoWorkspace(root: string): CargoWorkspace {
     members,
     rootFiles: WORKSPACE_ROOT_FILES.filter((file) => fs.existsSync(path.join(root, file))),
     patchDirs: patchDirectories(root, rootManifest),
+    workspaceDependencies: workspaceDeps ?? {},
   };
 }
 
@@ -136,8 +139,9 @@ export function crateFolders(workspace: CargoWorkspace, pkg: CargoPackage): stri
     const dir = queue.shift()!;
     if (seen.has(dir)) continue;
     seen.add(dir);
-    // A path dependency need not be a workspace member; read its manifest to follow it further.
-    const crate = byDir.get(dir) ?? describePackage(workspace.root, dir, readManifest(workspace.root, dir), undefined);
+    // A path dependency need not be a listed member (cargo makes it one); read its manifest to
+    // follow it further, with the workspace's inherited dependencies like any member.
+    const crate = byDir.get(dir) ?? describePackage(workspace.root, dir, readManifest(workspace.root, dir), workspace.workspaceDependencies);
     queue.push(...crate.pathDependencies);
   }
   return [...seen].sort();
@@ -199,11 +203,11 @@ function pathDependencies(root: string, dir: string, manifest: Table, workspaceD
     for (const [depName, spec] of Object.entries(table)) {
       const own = asTable(spec);
       if (typeof own?.path === 'string') {
-        dirs.add(resolveInside(root, path.join(dir, own.path), `${manifestName(dir)} dependency "${depName}"`));
+        dirs.add(resolveInside(root, dir, own.path, `${manifestName(dir)} dependency "${depName}"`));
       } else if (own?.workspace === true) {
         const inherited = asTable(workspaceDeps?.[depName]);
         if (typeof inherited?.path === 'string') {
-          dirs.add(resolveInside(root, inherited.path, `[workspace.dependencies] "${depName}"`));
+          dirs.add(resolveInside(root, '', inherited.path, `[workspace.dependencies] "${depName}"`));
         }
       }
     }
@@ -217,19 +221,23 @@ function patchDirectories(root: string, manifest: Table): string[] {
   for (const source of sources) {
     for (const [name, spec] of Object.entries(asTable(source) ?? {})) {
       const p = asTable(spec)?.path;
-      if (typeof p === 'string') dirs.add(resolveInside(root, p, `[patch]/[replace] entry "${name}"`));
+      if (typeof p === 'string') dirs.add(resolveInside(root, '', p, `[patch]/[replace] entry "${name}"`));
     }
   }
   return [...dirs].sort();
 }
 
-/** A path relative to the root; path crates outside the root cannot be seen by the build container. */
-function resolveInside(root: string, relative: string, what: string): string {
-  const normalized = normalizeRelative(relative);
-  if (normalized === '..' || normalized.startsWith('../')) {
+/**
+ * `written` (as the manifest in folder `from` says it) as a path relative to the root. Path
+ * crates outside the root cannot be seen by the build container, so they are an error.
+ */
+function resolveInside(root: string, from: string, written: string, what: string): string {
+  const absolute = path.resolve(root, from, written);
+  const normalized = normalizeRelative(path.relative(root, absolute));
+  if (path.isAbsolute(normalized) || normalized === '..' || normalized.startsWith('../')) {
     throw new SweepError({
       stage: 'workspace',
-      problem: `${what} points outside the workspace (${relative}); the build container mounts only ${root}`,
+      problem: `${what} points outside the workspace (${written}); the build container mounts only ${root}`,
       fix: 'move the crate inside the workspace folder, or point `workspace` at a folder that contains both',
     });
   }

@@ -57,9 +57,9 @@ export function decide({ current, metadata, zip, forcedBy }: DecisionInput): Dec
 
   if (record.fingerprint !== current.value) {
     const before = reasons.length;
-    reasons.push(...settingChanges(record.settings, current.settings));
     const inputs = inputChanges(new Map(Object.entries(record.inputs)), current.inputs);
     if (inputs) reasons.push(inputs);
+    reasons.push(...settingChanges(record.settings, current.settings));
     if (reasons.length === before) reasons.push({ kind: 'fingerprint-differs' });
   }
 

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CargoWorkspace } from './cargo-workspace.js';
 import { FileHashIndex } from './file-hash-index.js';
+import { byCodePoint } from './fingerprint.js';
 
 /**
  * Collects the build inputs of one binary and hashes each one: the workspace-level files, every
@@ -39,10 +40,12 @@ export function collectInputs(request: CollectInputsRequest): InputCollection {
   const excluded = new Set([...EXCLUDED_FOLDER_NAMES, ...(request.excludedNames ?? [])]);
   const index = request.hashIndex ?? FileHashIndex.inMemory();
   const inputs = new Map<string, string>();
-  const visitedFolders = new Set<string>();
+  const hashInto = (relative: string, absolute: string, stat: fs.Stats): void => {
+    // A file reached twice (a member manifest, overlapping crate folders) is read once.
+    if (!inputs.has(relative)) inputs.set(relative, index.hashFile(relative, absolute, stat));
+  };
 
   const addFile = (relative: string): void => {
-    if (inputs.has(relative)) return;
     const absolute = path.join(root, relative);
     let stat: fs.Stats;
     try {
@@ -50,13 +53,14 @@ export function collectInputs(request: CollectInputsRequest): InputCollection {
     } catch {
       return; // Listed by the workspace but absent: cargo will say so; nothing to hash.
     }
-    if (stat.isSymbolicLink()) return addSymlink(relative, absolute);
-    if (stat.isFile()) inputs.set(relative, index.hashFile(relative, absolute, stat));
+    if (stat.isSymbolicLink()) addSymlink(relative, absolute, []);
+    else if (stat.isFile()) hashInto(relative, absolute, stat);
   };
 
   // A symlink whose target is inside the workspace is followed (the build container sees the
-  // target's content); one that points outside is not, and its link text is the input.
-  const addSymlink = (relative: string, absolute: string): void => {
+  // target's content, under the link's path); one that points outside is not, and its link text
+  // is the input.
+  const addSymlink = (relative: string, absolute: string, ancestors: readonly string[]): void => {
     let real: string | undefined;
     try {
       real = fs.realpathSync(absolute);
@@ -65,34 +69,36 @@ export function collectInputs(request: CollectInputsRequest): InputCollection {
     }
     if (real !== undefined && isInside(rootReal, real)) {
       const stat = fs.statSync(real);
-      if (stat.isFile()) inputs.set(relative, index.hashFile(relative, real, stat));
-      else if (stat.isDirectory()) walk(relative, real);
+      if (stat.isFile()) hashInto(relative, real, stat);
+      else if (stat.isDirectory()) walk(relative, real, ancestors);
       return;
     }
-    const linkText = fs.readlinkSync(absolute);
-    inputs.set(relative, `symlink:${createHash('sha256').update(linkText).digest('hex')}`);
+    if (!inputs.has(relative)) inputs.set(relative, `symlink:${createHash('sha256').update(fs.readlinkSync(absolute)).digest('hex')}`);
   };
 
-  const walk = (relative: string, absolute: string): void => {
-    // Each real folder once: guards against symlink cycles and overlapping crate folders.
+  // `ancestors` are the real paths of the folders above this one on the way here: a folder that
+  // is its own ancestor is a symlink loop. (A folder reached by two different ways is walked
+  // under both paths, as the build container sees it under both.)
+  const walk = (relative: string, absolute: string, ancestors: readonly string[]): void => {
     const real = fs.realpathSync(absolute);
-    if (visitedFolders.has(real)) return;
-    visitedFolders.add(real);
+    if (ancestors.includes(real)) return;
+    const below = [...ancestors, real];
     let entries: fs.Dirent[];
     try {
       entries = fs.readdirSync(absolute, { withFileTypes: true });
     } catch {
       return;
     }
+    entries.sort((a, b) => byCodePoint(a.name, b.name));
     for (const entry of entries) {
       const childRelative = relative === '' ? entry.name : `${relative}/${entry.name}`;
       const childAbsolute = path.join(absolute, entry.name);
       if (entry.isDirectory()) {
-        if (!excluded.has(entry.name)) walk(childRelative, childAbsolute);
+        if (!excluded.has(entry.name)) walk(childRelative, childAbsolute, below);
       } else if (entry.isSymbolicLink()) {
-        if (!excluded.has(entry.name)) addSymlink(childRelative, childAbsolute);
-      } else if (entry.isFile()) {
-        inputs.set(childRelative, index.hashFile(childRelative, childAbsolute, fs.lstatSync(childAbsolute)));
+        if (!excluded.has(entry.name)) addSymlink(childRelative, childAbsolute, below);
+      } else if (entry.isFile() && !inputs.has(childRelative)) {
+        hashInto(childRelative, childAbsolute, fs.lstatSync(childAbsolute));
       }
     }
   };
@@ -100,11 +106,11 @@ export function collectInputs(request: CollectInputsRequest): InputCollection {
   for (const file of workspace.rootFiles) addFile(file);
   for (const member of workspace.members) addFile(member.dir === '' ? 'Cargo.toml' : `${member.dir}/Cargo.toml`);
   for (const folder of [...request.crateFolders, ...workspace.patchDirs]) {
-    walk(folder, path.join(root, folder));
+    walk(folder, path.join(root, folder), []);
   }
   index.save();
 
-  const sorted = new Map([...inputs.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const sorted = new Map([...inputs.entries()].sort(([a], [b]) => byCodePoint(a, b)));
   return { inputs: sorted, hashedFiles: index.hashedFiles };
 }
 

@@ -177,42 +177,39 @@ export const ARTIFACT_OPTIONS_EXPECTED: Readonly<Record<string, string>> = {
 
 /**
  * Turns zod's issues into ConfigIssues whose keys carry `prefix` (e.g. `context.sweep.`), using
- * `expected` (keyed by dotted path, e.g. `artifact.architecture`) for the words of what each key
- * accepts.
+ * `expected` (keyed by dotted path, e.g. `artifact.architecture`; '' for the whole value) for the
+ * words of what each key accepts, and `knownKeysAt` for the keys an object at a path accepts.
  */
 export function toConfigIssues(
   issues: readonly z.core.$ZodIssue[],
   prefix: string,
   expected: Readonly<Record<string, string>>,
   value: unknown,
+  knownKeysAt: (at: readonly PropertyKey[], objectValue: unknown) => readonly string[] = (at) => childKeys(expected, at.join('.')),
 ): ConfigIssue[] {
+  const keyOf = (at: readonly PropertyKey[]) => (at.length === 0 ? prefix.replace(/\.$/, '') : `${prefix}${at.join('.')}`);
   return issues.flatMap((issue): ConfigIssue[] => {
     if (issue.code === 'unrecognized_keys') {
+      const known = knownKeysAt(issue.path, valueAt(value, issue.path)).join(', ');
       return issue.keys.map((key) => ({
-        key: `${prefix}${[...issue.path, key].join('.')}`,
+        key: keyOf([...issue.path, key]),
         got: valueAt(value, [...issue.path, key]),
-        expected: `no such key (known keys: ${knownKeys(expected, issue.path.join('.'))})`,
+        expected: `no such key (known keys: ${known})`,
       }));
     }
     // The closest described key: `features.0` is described by `features`.
     let described: string | undefined;
-    for (let n = issue.path.length; n > 0 && described === undefined; n--) described = expected[issue.path.slice(0, n).join('.')];
-    return [
-      {
-        key: `${prefix}${issue.path.join('.')}`,
-        got: valueAt(value, issue.path),
-        expected: described ?? issue.message,
-      },
-    ];
+    for (let n = issue.path.length; n >= 0 && described === undefined; n--) described = expected[issue.path.slice(0, n).join('.')];
+    return [{ key: keyOf(issue.path), got: valueAt(value, issue.path), expected: described ?? issue.message }];
   });
 }
 
-function knownKeys(expected: Readonly<Record<string, string>>, parent: string): string {
+/** The keys directly under `parent` in a map of dotted keys. */
+function childKeys(expected: Readonly<Record<string, string>>, parent: string): string[] {
   const depth = parent === '' ? 0 : parent.split('.').length;
   return Object.keys(expected)
-    .filter((k) => (parent === '' || k.startsWith(`${parent}.`)) && k.split('.').length === depth + 1)
-    .map((k) => k.split('.').pop())
-    .join(', ');
+    .filter((k) => k !== '' && (parent === '' || k.startsWith(`${parent}.`)) && k.split('.').length === depth + 1)
+    .map((k) => k.split('.').pop()!);
 }
 
 function valueAt(value: unknown, at: readonly PropertyKey[]): unknown {
@@ -267,7 +264,7 @@ export function resolveArtifactOptions(
     toolchainImage: toolchainImage ?? o.toolchainImage ?? DEFAULT_TOOLCHAIN_IMAGE,
     pullPolicy: pullPolicy ?? o.pullPolicy ?? 'if-missing',
     forceRebuild: force ? force.value : (o.forceRebuild ?? false),
-    forceSource: force?.value ? force.source : o.forceRebuild ? forceLabel : undefined,
+    forceSource: force ? (force.value ? force.source : undefined) : o.forceRebuild ? forceLabel : undefined,
     distDir: inProject(o.distDir ?? 'dist'),
     cacheDir: inProject(nonEmpty(env.SWEEP_CACHE_DIR) ?? o.cacheDir ?? '.cache'),
     dockerCommand: nonEmpty(env.SWEEP_DOCKER) ?? 'docker',

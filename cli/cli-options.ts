@@ -12,6 +12,7 @@ export interface CliFlags {
   readonly all?: boolean;
   readonly event?: string;
   readonly timeout?: string;
+  readonly 'in-container'?: boolean;
   /** Internal: the options the CDKTF construct resolved, passed to its build process. */
   readonly 'options-json'?: string;
   readonly help?: boolean;

@@ -7,7 +7,7 @@ import { invokeLocally } from '../invoke/local-invoke.js';
 import type { CliFlags, CliOptions } from './cli-options.js';
 
 /**
- * `sweep-runtime invoke [--event FILE|-] [--timeout SECONDS]`: builds the zip if it is out of
+ * `sweep-runtime invoke [--event FILE|-] [--timeout SECONDS] [--in-container]`: builds the zip if it is out of
  * date (a cache hit costs nothing), runs it once against a local Runtime API, prints the
  * function's response on stdout, and exits non-zero on a function error, an init error, a crash
  * or a timeout. Progress and the function's logs go to stderr, so stdout is only the response.
@@ -15,7 +15,7 @@ import type { CliFlags, CliOptions } from './cli-options.js';
 export async function invokeCommand({ artifact, app }: CliOptions, flags: CliFlags): Promise<number> {
   const event = readEvent(flags.event);
   const timeoutMs = parseTimeout(flags.timeout, app.timeoutSeconds);
-  const built = await buildArtifact(artifact, { reporter: createReporter(artifact.name ?? 'sweep', process.stderr) });
+  const built = await buildArtifact(artifact, { output: process.stderr });
   const reporter = createReporter(built.name, process.stderr);
   const { outcome, ranOn } = await invokeLocally({
     zipPath: built.zipPath,
@@ -26,7 +26,7 @@ export async function invokeCommand({ artifact, app }: CliOptions, flags: CliFla
     memorySize: app.memorySize,
     region: app.region,
     environment: app.environment,
-    inContainer: process.env.SWEEP_INVOKE_IN_CONTAINER === '1',
+    inContainer: flags['in-container'] ?? false,
     dockerCommand: artifact.dockerCommand,
     onLog: reporter.stream('function'),
   });

@@ -30,6 +30,7 @@ Options (all commands):
 build:   --force-rebuild   rebuild even on a cache hit (same as FORCE_REBUILD=1)
 invoke:  --event FILE|-    the event JSON (default: {}); - reads standard input
          --timeout SECONDS how long the function may run (default: the function's timeoutSeconds)
+         --in-container    run bootstrap in the builder container even if this machine could run it
 
 Environment: FORCE_REBUILD, SWEEP_FORCE_REBUILD, SWEEP_DOCKER_PULL_POLICY, SWEEP_TOOLCHAIN_IMAGE,
 SWEEP_DOCKER, SWEEP_CACHE_DIR (see README).`;
@@ -59,6 +60,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         all: { type: 'boolean' },
         event: { type: 'string' },
         timeout: { type: 'string' },
+        'in-container': { type: 'boolean' },
         'options-json': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },

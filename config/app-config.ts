@@ -54,9 +54,22 @@ export const appConfigSchema = z
   .strict();
 
 export type AppConfig = z.infer<typeof appConfigSchema>;
+
+/** The keys an object accepts, from the schema itself (for a backend, those of its type). */
+function knownKeysAt(at: readonly PropertyKey[], objectValue: unknown): readonly string[] {
+  const where = at.join('.');
+  if (where === '') return Object.keys(appConfigSchema.shape);
+  if (where === 'artifact') return Object.keys(appConfigSchema.shape.artifact.unwrap().shape);
+  if (where === 'backend') {
+    const type = (objectValue as { type?: unknown } | undefined)?.type;
+    return Object.keys((type === 's3' ? s3Backend : localBackend).shape);
+  }
+  return [];
+}
 export type BackendConfig = AppConfig['backend'];
 
 const EXPECTED: Readonly<Record<string, string>> = {
+  '': 'an object of settings (see README: Configuration)',
   stackName: 'a stack name (a letter, then letters, digits, _ or -)',
   region: 'an AWS region such as "us-east-1"',
   functionName: '1 to 64 letters, digits, _ or -',
@@ -66,7 +79,11 @@ const EXPECTED: Readonly<Record<string, string>> = {
   reservedConcurrency: 'null (no reservation) or an integer >= 0',
   logRetentionDays: `one of ${LOG_RETENTION_DAYS.join(', ')}`,
   artifact: 'an object of artifact options',
-  ...Object.fromEntries(Object.entries(ARTIFACT_OPTIONS_EXPECTED).map(([k, v]) => [`artifact.${k}`, v])),
+  ...Object.fromEntries(
+    Object.entries(ARTIFACT_OPTIONS_EXPECTED)
+      .filter(([k]) => k !== 'projectRoot') // the app sets it: the project is where cdktf.json is
+      .map(([k, v]) => [`artifact.${k}`, v]),
+  ),
   backend: '{"type": "local", "path"?} or {"type": "s3", "bucket", "key", "region", "useLockfile"?, "dynamodbTable"?, "encrypt"?}',
   'backend.type': '"local" or "s3"',
   'backend.path': 'a state file path',
@@ -82,7 +99,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
 export function parseAppConfig(raw: unknown, source = 'cdktf.json'): AppConfig {
   const parsed = appConfigSchema.safeParse(raw ?? {});
   if (!parsed.success) {
-    throw invalidConfig(source, toConfigIssues(parsed.error.issues, `context.${CONTEXT_KEY}.`, EXPECTED, raw));
+    throw invalidConfig(source, toConfigIssues(parsed.error.issues, `context.${CONTEXT_KEY}.`, EXPECTED, raw, knownKeysAt));
   }
   return parsed.data;
 }

@@ -15,7 +15,7 @@ import { RuntimeApiServer, type InvocationOutcome } from './runtime-api-server.j
  * the binary is started with the variables Lambda sets, one event is sent, and the outcome is
  * returned. The binary runs on the host when the host can run it (same architecture, a glibc at
  * least as new as it needs), else in the builder container, whose glibc is the one it was built
- * against.
+ * against; a binary for another architecture runs there under a registered qemu emulator.
  */
 export interface LocalInvokeRequest {
   readonly zipPath: string;
@@ -108,11 +108,14 @@ function chooseWhereToRun(request: LocalInvokeRequest): string {
   const { binary, builderImage } = request.record;
   const hostMachine = HOST_MACHINE[process.arch] ?? process.arch;
   if (binary.machine !== hostMachine) {
+    // With a qemu emulator registered (binfmt_misc, fix-binary flag), the kernel runs foreign
+    // binaries, in containers too. The builder image of a cross build has the target's C library
+    // (its multiarch packages), which this machine lacks: run it there.
     const emulator = `/proc/sys/fs/binfmt_misc/qemu-${binary.machine}`;
-    if (fs.existsSync(emulator) && !request.inContainer) return 'host';
+    if (fs.existsSync(emulator)) return builderImage.tag;
     throw new SweepError({
       stage: 'invoke',
-      problem: `cannot run a ${binary.machine} binary on this ${hostMachine} machine: no emulator is registered (${emulator})`,
+      problem: `cannot run ${binary.machine} binaries on this ${hostMachine} machine: no emulator is registered (${emulator})`,
       fix: `install an emulator (e.g. \`sudo apt-get install qemu-user-static binfmt-support\`), or invoke on a ${binary.machine} machine`,
     });
   }

@@ -212,12 +212,12 @@ describe('BuildLock: abandoned locks', () => {
     expect(fs.existsSync(`${lockDir}.takeover`)).toBe(false);
   });
 
-  // BUG (build/build-lock.ts, BuildLock.acquire): when a dead owner's lock is being taken over by
+  // Regression (fixed bug in build/build-lock.ts, BuildLock.acquire): when a dead owner's lock is being taken over by
   // someone else (the `.takeover` guard exists), takeOver() returns false and the loop `continue`s
   // without awaiting, so acquire() spins synchronously until the guard expires (up to 10 s of 100%
   // CPU). The event loop is blocked: no timers, no AbortSignal, no progress output. Fix: sleep
   // pollMs (with the signal) when takeOver() returns false.
-  it.failing('keeps the event loop running while another waiter takes over a dead owner\'s lock', async () => {
+  it('keeps the event loop running while another waiter takes over a dead owner\'s lock', async () => {
     // GIVEN a dead owner and a takeover guard that expires in 300 ms
     const pid = await deadPid();
     writeOwner(lockDir, { pid, host: os.hostname(), since: new Date().toISOString(), command: 'cdktf deploy' });

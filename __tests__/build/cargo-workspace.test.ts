@@ -284,11 +284,11 @@ describe('crateFolders', () => {
     expect(crateFolders(workspace, member(workspace, 'app'))).toContain('crates/mid');
   });
 
-  // BUG (build/cargo-workspace.ts, crateFolders -> describePackage(..., undefined)): cargo makes
+  // Regression (fixed bug in build/cargo-workspace.ts, crateFolders -> describePackage(..., undefined)): cargo makes
   // every path dependency inside the workspace folder a member, so `mid`'s `leaf.workspace = true`
   // resolves through [workspace.dependencies]. The engine reads non-listed crates without the
   // workspace's dependency table, drops `crates/leaf`, and an edit to leaf never rebuilds the zip.
-  it.failing('follows `workspace = true` dependencies of a path dependency that is not a listed member', () => {
+  it('follows `workspace = true` dependencies of a path dependency that is not a listed member', () => {
     const workspace = readCargoWorkspace(fixture('path-dep-not-member'));
     expect(crateFolders(workspace, member(workspace, 'app'))).toEqual(['crates/app', 'crates/leaf', 'crates/mid']);
   });
@@ -328,10 +328,10 @@ describe('crateFolders', () => {
     );
   });
 
-  // BUG (minor, build/cargo-workspace.ts, pathDependencies -> resolveInside): the message shows
+  // Regression (fixed bug in build/cargo-workspace.ts, pathDependencies -> resolveInside): the message shows
   // the path after joining it to the crate folder ("../x", relative to the workspace root), not
   // the path written in the manifest it names ("../../../x"), so searching the manifest for it fails.
-  it.failing('is an error quoting the path as written in the member manifest when it climbs out of the workspace', () => {
+  it('is an error quoting the path as written in the member manifest when it climbs out of the workspace', () => {
     const root = writeTree('climb', {
       'Cargo.toml': '[workspace]\nmembers = ["crates/app"]\n',
       'crates/app/Cargo.toml': pkgToml('app', '\n[dependencies]\nx = { path = "../../../x" }\n'),
@@ -341,11 +341,11 @@ describe('crateFolders', () => {
     );
   });
 
-  // BUG (build/cargo-workspace.ts, resolveInside): an absolute `path` is not recognised as outside
+  // Regression (fixed bug in build/cargo-workspace.ts, resolveInside): an absolute `path` is not recognised as outside
   // the workspace. It is kept as a "relative" folder ("/abs/..."), joined under the root, and
   // fails later with `cannot read /abs/.../Cargo.toml: ENOENT ...` instead of the message that
   // says what to do.
-  it.failing('is an error for an absolute path dependency outside the workspace', () => {
+  it('is an error for an absolute path dependency outside the workspace', () => {
     const outside = writeTree('abs-outside', { 'Cargo.toml': pkgToml('abs'), 'src/lib.rs': '' });
     const root = writeTree('abs-ws', { 'Cargo.toml': pkgToml('app', `\n[dependencies]\nabs = { path = ${JSON.stringify(outside)} }\n`), 'src/main.rs': '' });
     const error = sweepError(() => {

@@ -229,11 +229,11 @@ describe('decide + explain: reasons together', () => {
     expect(text).toContain('profile release -> dev');
   });
 
-  // BUG (build/decide.ts, decide(): settingChanges(...) is pushed before inputChanges(...)): the
+  // Regression (fixed bug in build/decide.ts, decide(): settingChanges(...) is pushed before inputChanges(...)): the
   // documented line (explain.ts's header comment, and the issue) names the changed files first:
   // `cache-miss: changed Cargo.lock, crates/sweep-lambda/src/main.rs; profile release -> dev`.
   // The engine prints `cache-miss: profile release -> dev; changed Cargo.lock, ...`.
-  it.failing('changed files come before changed settings, as documented', () => {
+  it('changed files come before changed settings, as documented', () => {
     const current = fingerprint({ ...SETTINGS, profile: 'dev' }, { ...INPUTS, 'Cargo.lock': hash('8'), 'crates/sweep-lambda/src/main.rs': hash('9') });
     expect(line({ current })).toBe('cache-miss: changed Cargo.lock, crates/sweep-lambda/src/main.rs; profile release -> dev');
   });

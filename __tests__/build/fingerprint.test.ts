@@ -468,13 +468,13 @@ describe('input files: symlinks', () => {
     expect(inputs.has('crates/app/src/main.rs')).toBe(true);
   });
 
-  // BUG (build/input-files.ts, walk: the global `visitedFolders` set keyed by real path): a folder
+  // Regression (fixed bug in build/input-files.ts, walk: the global `visitedFolders` set keyed by real path): a folder
   // reached first through a symlink is never walked again under its own path. Here app/src/shared
   // -> ../../lib/src is walked first (folders are sorted), so crates/lib/src/lib.rs, a file in a
   // crate folder, is not an input under its own name. Within one folder the winner depends on the
   // order readdir returns entries (unsorted), so the recorded paths, and the fingerprint, can
   // differ between machines for the same sources.
-  it.failing('records a file under its own path even when a symlink elsewhere reaches its folder first', () => {
+  it('records a file under its own path even when a symlink elsewhere reaches its folder first', () => {
     const root = copyFixture('cargo-workspace');
     fs.symlinkSync('../../lib/src', path.join(root, 'crates/app/src/shared'));
     const { inputs } = inputsOf(root);
@@ -498,11 +498,11 @@ describe('file hash index', () => {
     expect([...second.inputs.entries()]).toEqual([...first.inputs.entries()]);
   });
 
-  // BUG (minor, build/input-files.ts, collectInputs): member manifests are hashed by addFile and
+  // Regression (fixed bug in build/input-files.ts, collectInputs): member manifests are hashed by addFile and
   // then again by the walk of their crate folder (walk does not check `inputs.has`), so a cold run
   // reads each depended-on crate's Cargo.toml twice and `hashedFiles` (shown to users as the
   // number of files hashed) is 20 for this fixture's 15 inputs.
-  it.failing('reads each input once on a cold run: hashedFiles equals the number of inputs', () => {
+  it('reads each input once on a cold run: hashedFiles equals the number of inputs', () => {
     const root = copyFixture('cargo-workspace');
     ageFiles(root);
     const first = inputsOf(root, { hashIndex: FileHashIndex.load(indexFile()) });

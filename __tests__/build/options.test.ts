@@ -160,10 +160,10 @@ describe('resolveArtifactOptions: force rebuild from the environment', () => {
     expect(resolved.forceRebuild).toBe(false);
   });
 
-  // BUG (build/options.ts, `forceSource:` line in resolveArtifactOptions): when the environment
+  // Regression (fixed bug in build/options.ts, `forceSource:` line in resolveArtifactOptions): when the environment
   // turns force off, forceSource still names the option ("forceRebuild option"), so the resolved
   // options say "not forced" and "forced by the option" at once.
-  it.failing('has no force source when the environment turns off a rebuild the options asked for', () => {
+  it('has no force source when the environment turns off a rebuild the options asked for', () => {
     const resolved = resolve({ forceRebuild: true }, { FORCE_REBUILD: '0' });
     expect(resolved).toMatchObject({ forceRebuild: false, forceSource: undefined });
   });
