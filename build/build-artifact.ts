@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { Writable } from 'node:stream';
-import { writeFileAtomic, temporaryPathFor } from './atomic-write.js';
+import { writeFileAtomic } from './atomic-write.js';
 import { BuildLock, describeOwner } from './build-lock.js';
 import { ensureBuilderImage } from './builder-image.js';
 import { checkCache, type CacheCheck } from './check-cache.js';
 import { compileInContainer } from './compile.js';
 import { DockerClient } from './docker-client.js';
-import { SweepError } from './errors.js';
 import { writeMetadata, type ArtifactRecord, METADATA_SCHEMA_VERSION } from './metadata.js';
 import type { ResolvedArtifactOptions } from './options.js';
 import { createLambdaZip } from './package-zip.js';
@@ -163,6 +162,3 @@ function formatSize(bytes: number): string {
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
-
-// Re-exported for callers that clean up after an interrupted build.
-export { temporaryPathFor, SweepError };
