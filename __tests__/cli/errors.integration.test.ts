@@ -104,6 +104,26 @@ describeWithDocker('sweep-runtime: bad input is refused clearly and changes noth
     untouched();
   });
 
+  it('SWEEP_DOCKER_PULL_POLICY=always refreshes the toolchain image with docker build --pull, and says so when the registry cannot be reached', async () => {
+    // No registry is reachable from this machine or CI: `always` must try (and fail) to pull.
+    const run = await runCli(['build'], { cwd: project.root, env: { ...env, SWEEP_DOCKER_PULL_POLICY: 'always' } });
+    expect(run.stdout).toContain(`[sweep-lambda] builder-image: building sweep-builder:`);
+    expect(run.stdout).toContain(`from ${TOOLCHAIN_IMAGE} (pulling the toolchain image)`);
+    if (run.exitCode === 0) return; // a machine that can reach the registry: the pull worked
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toMatch(new RegExp(`^error \\(builder-image\\): could not pull the toolchain image ${TOOLCHAIN_IMAGE.replace(/[.:]/g, '\\$&')}$`, 'm'));
+    expect(run.stderr).toContain('without a registry run `npm run toolchain:local` and use SWEEP_DOCKER_PULL_POLICY=if-missing');
+    untouched();
+  });
+
+  it('SWEEP_DOCKER_PULL_POLICY=if-missing pulls a toolchain image that is not present', async () => {
+    const run = await runCli(['build'], { cwd: project.root, env: { SWEEP_TOOLCHAIN_IMAGE: 'sweep-test/absent-toolchain:1' } });
+    expect(run.stdout).toContain('from sweep-test/absent-toolchain:1 (pulling the toolchain image)');
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain('error (builder-image): could not pull the toolchain image sweep-test/absent-toolchain:1');
+    untouched();
+  });
+
   it('a build that produced no binary', async () => {
     // Real cargo cannot be made to succeed without a binary on demand: a stub docker that
     // answers every command successfully and builds nothing.
