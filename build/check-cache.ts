@@ -30,9 +30,13 @@ export interface CacheCheck {
   /** `cache-hit` or `cache-miss: <reasons>` */
   readonly explanation: string;
   readonly fingerprintMs: number;
+  /** Milliseconds of each step of this check, for profiling (`npm run bench` shows them). */
+  readonly stepsMs: Readonly<Record<CheckStep, number>>;
   /** Input files read and hashed in this check (the rest were known to the hash index). */
   readonly hashedFiles: number;
 }
+
+export type CheckStep = 'manifests' | 'inputs' | 'fingerprint' | 'record' | 'zip' | 'decide';
 
 export interface CheckOptions {
   /** Decide as if no rebuild were forced (the construct re-checks after a forced build). */
@@ -41,6 +45,7 @@ export interface CheckOptions {
 
 export function checkCache(options: ResolvedArtifactOptions, checkOptions: CheckOptions = {}): CacheCheck {
   const started = performance.now();
+  const steps = new StepClock();
   const workspace = readCargoWorkspace(options.workspace);
   const pkg = selectPackage(workspace, options.package, options.binary);
   const badFeatures = unknownFeatures(pkg, options.features);
@@ -53,6 +58,7 @@ export function checkCache(options: ResolvedArtifactOptions, checkOptions: Check
   }
   const name = options.name ?? pkg.name;
   const paths = artifactPaths(options, name);
+  steps.lap('manifests');
 
   const collection = collectInputs({
     workspace,
@@ -60,6 +66,7 @@ export function checkCache(options: ResolvedArtifactOptions, checkOptions: Check
     excludedNames: [path.basename(options.distDir), path.basename(options.cacheDir)],
     hashIndex: FileHashIndex.load(paths.hashIndex),
   });
+  steps.lap('inputs');
   const fingerprint = computeFingerprint(
     {
       engine: ENGINE_PACKAGING_VERSION,
@@ -75,12 +82,17 @@ export function checkCache(options: ResolvedArtifactOptions, checkOptions: Check
     },
     collection.inputs,
   );
+  steps.lap('fingerprint');
   const fingerprintMs = performance.now() - started;
 
   const metadata = readMetadata(paths.metadata);
+  steps.lap('record');
   const zip = metadata.status === 'ok' ? inspectZip(paths.zip, metadata.record) : 'missing';
+  steps.lap('zip');
   const forcedBy = options.forceRebuild && !checkOptions.ignoreForce ? (options.forceSource ?? 'forced') : undefined;
   const decision = decide({ current: fingerprint, metadata, zip, forcedBy });
+  const explanation = explainDecision(decision, { zipPath: paths.zipForDisplay });
+  steps.lap('decide');
 
   return {
     options,
@@ -90,10 +102,22 @@ export function checkCache(options: ResolvedArtifactOptions, checkOptions: Check
     fingerprint,
     metadata,
     decision,
-    explanation: explainDecision(decision, { zipPath: paths.zipForDisplay }),
+    explanation,
     fingerprintMs,
+    stepsMs: steps.results,
     hashedFiles: collection.hashedFiles,
   };
+}
+
+/** Times consecutive steps: each `lap` closes the step that ran since the previous one. */
+class StepClock {
+  private mark = performance.now();
+  readonly results = {} as Record<CheckStep, number>;
+  lap(step: CheckStep): void {
+    const now = performance.now();
+    this.results[step] = now - this.mark;
+    this.mark = now;
+  }
 }
 
 /**
