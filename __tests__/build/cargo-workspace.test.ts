@@ -12,21 +12,12 @@ import {
   type CargoPackage,
   type CargoWorkspace,
 } from '../../build/cargo-workspace.js';
-import { SweepError } from '../../build/errors.js';
+import { sweepError } from '../helpers/errors.js';
 
 // The workspaces under __tests__/fixtures/workspaces are only read here, never compiled.
 const FIXTURES = fileURLToPath(new URL('../fixtures/workspaces/', import.meta.url));
 const fixture = (name: string): string => path.join(FIXTURES, name);
 
-function sweepError(run: () => unknown): SweepError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SweepError);
-    return error as SweepError;
-  }
-  throw new Error('expected a SweepError, nothing was thrown');
-}
 
 function member(workspace: CargoWorkspace, name: string): CargoPackage {
   const found = workspace.members.find((m) => m.name === name);

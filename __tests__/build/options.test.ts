@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { SweepError } from '../../build/errors.js';
+import { sweepError } from '../helpers/errors.js';
 import { isBuildEnvName, resolveArtifactOptions, type ArtifactOptions, type Environment } from '../../build/options.js';
 
 // Every test passes its own environment object: the host's variables (a developer's RUSTFLAGS,
@@ -9,15 +9,6 @@ const PROJECT = path.resolve('/projects/sweep');
 const resolve = (options: ArtifactOptions = {}, env: Environment = {}) => resolveArtifactOptions({ projectRoot: PROJECT, ...options }, env);
 
 /** The SweepError `run` throws; fails the test when it throws nothing or something else. */
-function sweepError(run: () => unknown): SweepError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SweepError);
-    return error as SweepError;
-  }
-  throw new Error('expected a SweepError, nothing was thrown');
-}
 
 const FORCE_EXPECTED = '1 or true to force a rebuild; 0, false or empty for none';
 
