@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { afterEach, expect, it } from '@jest/globals';
-import { execa } from 'execa';
+import { execa, type ResultPromise } from 'execa';
 import { CLI, runCli } from '../helpers/cli.js';
 import { describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
 import { makeTestProject, type TestProject } from '../helpers/project.js';
@@ -18,14 +18,24 @@ describeWithDocker('engine: concurrent and interrupted builds', () => {
     project = makeTestProject();
     const [a, b] = await Promise.all([runCli(['build'], { cwd: project.root, env }), runCli(['build'], { cwd: project.root, env })]);
     expect([a.exitCode, b.exitCode]).toEqual([0, 0]);
-    const outputs = [String(a.all), String(b.all)];
-    const compiled = outputs.filter((o) => o.includes('compile: cargo build'));
-    const waited = outputs.filter((o) => o.includes('waiting for the build lock: sweep-lambda is being built by pid'));
-    expect(compiled).toHaveLength(1);
-    expect(waited).toHaveLength(1);
-    // The waiter re-checks under the lock and finds the other's build.
-    expect(waited[0]).toMatch(/\[sweep-lambda\] cache-hit: inputs unchanged/);
+    const outputs = [a.all, b.all];
+    expect(outputs.filter((o) => o.includes('compile: cargo build'))).toHaveLength(1);
+    // The other one either waited for the lock and re-checked, or started after the build ended:
+    // a cache hit either way.
+    expect(outputs.filter((o) => /\[sweep-lambda\] cache-hit: inputs unchanged/.test(o))).toHaveLength(1);
     expect(fs.existsSync(`${project.dist}/.sweep-lambda.lock`)).toBe(false);
+  });
+
+  it('GIVEN a build in progress WHEN a second one starts THEN it says whom it waits for, then finds a cache hit', async () => {
+    project = makeTestProject();
+    const first = execa(process.execPath, [CLI, 'build'], { cwd: project.root, env, reject: false, all: true, stdin: 'ignore' });
+    await outputContains(first, 'Compiling sweep-core'); // the first holds the lock from here to its commit
+    const second = await runCli(['build'], { cwd: project.root, env });
+    expect((await first).exitCode).toBe(0);
+    expect(second.exitCode).toBe(0);
+    expect(second.stdout).toContain(`[sweep-lambda] waiting for the build lock: sweep-lambda is being built by pid ${first.pid}`);
+    expect(second.stdout).toMatch(/\[sweep-lambda\] cache-hit: inputs unchanged/);
+    expect(second.stdout).not.toContain('compile:');
   });
 
   it('GIVEN a build killed with SIGKILL mid-compile WHEN the next build runs THEN the previous zip survived and it rebuilds', async () => {
@@ -39,12 +49,7 @@ describeWithDocker('engine: concurrent and interrupted builds', () => {
     fs.writeFileSync(main, fs.readFileSync(main, 'utf8').replace('initialization failed', 'init failed'));
     fs.rmSync(`${project.cache}/cargo-target`, { recursive: true, force: true });
     const victim = execa(process.execPath, [CLI, 'build'], { cwd: project.root, env, reject: false, all: true, stdin: 'ignore' });
-    await new Promise<void>((resolve, reject) => {
-      victim.all!.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('Compiling sweep-core')) resolve();
-      });
-      victim.then(() => reject(new Error(`the build ended before it could be killed:\n${victim.all}`)), reject);
-    });
+    await outputContains(victim, 'Compiling sweep-core');
     victim.kill('SIGKILL');
     const killed = await victim;
     expect(killed.signal).toBe('SIGKILL');
@@ -62,3 +67,15 @@ describeWithDocker('engine: concurrent and interrupted builds', () => {
     expect(Buffer.compare(fs.readFileSync(`${project.dist}/sweep-lambda.zip`), zip)).not.toBe(0);
   });
 });
+
+/** Resolves once the running process has printed `text`; rejects if it ends first. */
+function outputContains(child: ResultPromise, text: string): Promise<void> {
+  let seen = '';
+  return new Promise<void>((resolve, reject) => {
+    child.all!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (seen.includes(text)) resolve();
+    });
+    child.then(() => reject(new Error(`the process ended before printing "${text}":\n${seen}`)), reject);
+  });
+}
