@@ -52,11 +52,11 @@ export async function buildArtifact(options: ResolvedArtifactOptions, run: Build
   const lock = await timer.timeAsync('lock', () =>
     BuildLock.acquire(check.paths.lock, {
       signal: run.signal,
-      onWait: (owner, waitedMs) =>
+      onWait: (owner, waitedMs, first) =>
         reporter.line(
-          waitedMs === 0
+          first
             ? `waiting for the build lock: ${check.name} is being built by ${describeOwner(owner)}`
-            : `still waiting for the build lock (${formatDuration(waitedMs)})`,
+            : `still waiting for the build lock (${formatDuration(waitedMs)}, held by ${describeOwner(owner)})`,
         ),
       onTakeover: (owner) => reporter.line(`took over the build lock left by ${describeOwner(owner)}, which is no longer running`),
     }),

@@ -25,8 +25,8 @@ export interface LockOwner {
 }
 
 export interface AcquireOptions {
-  /** Called once when the lock is busy, and again every `reportEveryMs` while waiting. */
-  readonly onWait?: (owner: LockOwner | undefined, waitedMs: number) => void;
+  /** Called once when the lock is busy (`first`), and again every `reportEveryMs` while waiting. */
+  readonly onWait?: (owner: LockOwner | undefined, waitedMs: number, first: boolean) => void;
   /** Called when a lock left by a dead process is taken over. */
   readonly onTakeover?: (owner: LockOwner) => void;
   readonly pollMs?: number;
@@ -65,7 +65,7 @@ export class BuildLock {
       }
       const waited = Date.now() - started;
       if (waited - lastReport >= reportEveryMs) {
-        options.onWait?.(owner, waited);
+        options.onWait?.(owner, waited, lastReport === -Infinity);
         lastReport = waited;
       }
       await sleep(pollMs, undefined, { signal: options.signal });

@@ -101,13 +101,24 @@ describe('BuildLock: waiting', () => {
   it('reports again every reportEveryMs while it waits', async () => {
     await acquire(lockDir);
     const waited: number[] = [];
+    const firsts: boolean[] = [];
     const controller = new AbortController();
-    const second = acquire(lockDir, { pollMs: 5, reportEveryMs: 40, onWait: (_o, ms) => waited.push(ms), signal: controller.signal });
+    const second = acquire(lockDir, {
+      pollMs: 5,
+      reportEveryMs: 40,
+      onWait: (_o, ms, first) => {
+        waited.push(ms);
+        firsts.push(first);
+      },
+      signal: controller.signal,
+    });
     await sleep(200);
     controller.abort();
     await expect(second).rejects.toThrow();
     expect(waited.length).toBeGreaterThanOrEqual(3);
     expect(waited[0]).toBeLessThan(40);
+    // Only the first report is flagged first, whatever its elapsed time (it may be 1 ms, not 0).
+    expect(firsts).toEqual([true, ...Array(firsts.length - 1).fill(false)]);
     for (let i = 1; i < waited.length; i++) expect(waited[i]! - waited[i - 1]!).toBeGreaterThanOrEqual(40);
   });
 
