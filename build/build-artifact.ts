@@ -10,7 +10,7 @@ import { DockerClient } from './docker-client.js';
 import { writeMetadata, type ArtifactRecord, METADATA_SCHEMA_VERSION } from './metadata.js';
 import type { ResolvedArtifactOptions } from './options.js';
 import { createLambdaZip } from './package-zip.js';
-import { createReporter, type Reporter } from './reporter.js';
+import { createReporter, formatBytes, type Reporter } from './reporter.js';
 import { formatDuration, formatTimings, StageTimer } from './stage-timer.js';
 import { describeBinaryFacts, verifyArtifact } from './verify-artifact.js';
 
@@ -62,9 +62,11 @@ export async function buildArtifact(options: ResolvedArtifactOptions, run: Build
     }),
   );
   try {
-    // Another process may have built it while we waited for the lock.
-    check = timer.time('fingerprint', () => checkCache(options));
-    if (check.decision.outcome === 'cache-hit') return reportHit(check, timer.results(), reporter);
+    if (lock.waited) {
+      // Another process held the lock, so it may have built this very artifact meanwhile.
+      check = timer.time('fingerprint', () => checkCache(options));
+      if (check.decision.outcome === 'cache-hit') return reportHit(check, timer.results(), reporter);
+    }
     reporter.line(check.explanation);
     return await coldBuild(check, timer, reporter, run.signal);
   } finally {
@@ -99,7 +101,7 @@ async function coldBuild(check: CacheCheck, timer: StageTimer, reporter: Reporte
     return { binary, zip: createLambdaZip(binary) };
   });
   const sha256 = createHash('sha256').update(zip).digest();
-  reporter.line(`package: ${paths.zipForDisplay} ${formatSize(zip.byteLength)} (binary ${formatSize(binary.byteLength)}) sha256 ${sha256.toString('base64')}`);
+  reporter.line(`package: ${paths.zipForDisplay} ${formatBytes(zip.byteLength)} (binary ${formatBytes(binary.byteLength)}) sha256 ${sha256.toString('base64')}`);
 
   const facts = timer.time('verify', () => verifyArtifact(zip, binary, options));
   reporter.line(`verify: ${describeBinaryFacts(facts, options.runtime)}`);
@@ -155,10 +157,4 @@ export function reportHit(check: CacheCheck, timingsMs: Readonly<Record<string, 
   reporter.line(`cache-hit: inputs unchanged since ${record.builtAt} (fingerprint ${record.fingerprint.slice(0, 12)}), ${check.paths.zipForDisplay} reused`);
   reporter.line(`done: cache-hit: ${formatTimings(timingsMs)}`);
   return { outcome: 'cache-hit', explanation: check.explanation, name: check.name, zipPath: check.paths.zip, record, timingsMs };
-}
-
-function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }

@@ -41,7 +41,11 @@ export class BuildLock {
   private released = false;
   private readonly onExit = () => this.release();
 
-  private constructor(readonly dir: string) {
+  private constructor(
+    readonly dir: string,
+    /** Whether another process held the lock first: what it built may make this build unneeded. */
+    readonly waited: boolean,
+  ) {
     // Last resort for a normal exit that skipped the finally blocks (process.exit in a handler).
     process.on('exit', this.onExit);
   }
@@ -51,10 +55,11 @@ export class BuildLock {
     const reportEveryMs = options.reportEveryMs ?? 30_000;
     const started = Date.now();
     let lastReport = -Infinity;
+    let waited = false;
     fs.mkdirSync(path.dirname(dir), { recursive: true });
     for (;;) {
       options.signal?.throwIfAborted();
-      if (tryCreate(dir)) return new BuildLock(dir);
+      if (tryCreate(dir)) return new BuildLock(dir, waited);
       const owner = readOwner(dir);
       if (isAbandoned(dir, owner)) {
         if (takeOver(dir, owner)) {
@@ -63,10 +68,11 @@ export class BuildLock {
         }
         // Another waiter is taking over: wait like for a live owner.
       }
-      const waited = Date.now() - started;
-      if (waited - lastReport >= reportEveryMs) {
-        options.onWait?.(owner, waited, lastReport === -Infinity);
-        lastReport = waited;
+      waited = true;
+      const waitedMs = Date.now() - started;
+      if (waitedMs - lastReport >= reportEveryMs) {
+        options.onWait?.(owner, waitedMs, lastReport === -Infinity);
+        lastReport = waitedMs;
       }
       await sleep(pollMs, undefined, { signal: options.signal });
     }

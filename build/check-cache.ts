@@ -29,7 +29,6 @@ export interface CacheCheck {
   readonly decision: Decision;
   /** `cache-hit` or `cache-miss: <reasons>` */
   readonly explanation: string;
-  readonly fingerprintMs: number;
   /** Milliseconds of each step of this check, for profiling (`npm run bench` shows them). */
   readonly stepsMs: Readonly<Record<CheckStep, number>>;
   /** Input files read and hashed in this check (the rest were known to the hash index). */
@@ -44,7 +43,6 @@ export interface CheckOptions {
 }
 
 export function checkCache(options: ResolvedArtifactOptions, checkOptions: CheckOptions = {}): CacheCheck {
-  const started = performance.now();
   const steps = new StepClock();
   const workspace = readCargoWorkspace(options.workspace);
   const pkg = selectPackage(workspace, options.package, options.binary);
@@ -83,7 +81,6 @@ export function checkCache(options: ResolvedArtifactOptions, checkOptions: Check
     collection.inputs,
   );
   steps.lap('fingerprint');
-  const fingerprintMs = performance.now() - started;
 
   const metadata = readMetadata(paths.metadata);
   steps.lap('record');
@@ -103,7 +100,6 @@ export function checkCache(options: ResolvedArtifactOptions, checkOptions: Check
     metadata,
     decision,
     explanation,
-    fingerprintMs,
     stepsMs: steps.results,
     hashedFiles: collection.hashedFiles,
   };

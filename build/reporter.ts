@@ -39,3 +39,16 @@ export function createRecordingReporter(): Reporter & { readonly lines: string[]
     },
   };
 }
+
+/** `812 B`, `271.6 KiB`, `1.4 GiB` */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}

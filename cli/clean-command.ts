@@ -6,7 +6,7 @@ import { BuildLock, describeOwner } from '../build/build-lock.js';
 import { readCargoWorkspace, selectPackage } from '../build/cargo-workspace.js';
 import { DockerClient } from '../build/docker-client.js';
 import { describeError } from '../build/errors.js';
-import { createReporter } from '../build/reporter.js';
+import { createReporter, formatBytes } from '../build/reporter.js';
 import type { CliFlags, CliOptions } from './cli-options.js';
 
 /**
@@ -78,16 +78,4 @@ function diskUsage(target: string): number | undefined {
   let total = 0;
   for (const entry of fs.readdirSync(target)) total += diskUsage(path.join(target, entry)) ?? 0;
   return total;
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
 }

@@ -8,7 +8,7 @@ export async function statusCommand({ artifact }: CliOptions): Promise<number> {
   const check = checkCache(artifact);
   const reporter = createReporter(check.name);
   reporter.line(check.explanation);
-  reporter.line(`fingerprint ${check.fingerprint.value} (${check.fingerprint.inputs.size} inputs, ${formatDuration(check.fingerprintMs)})`);
+  reporter.line(`fingerprint ${check.fingerprint.value} (${check.fingerprint.inputs.size} inputs, ${formatDuration(check.stepsMs.manifests + check.stepsMs.inputs + check.stepsMs.fingerprint)})`);
   if (check.metadata.status === 'ok') {
     const { record } = check.metadata;
     reporter.line(

@@ -96,6 +96,9 @@ describe('BuildLock: waiting', () => {
     first.release();
     expect(await stateAfter(second, 1000)).toBe('settled');
     expect(ownerOf((await second).dir).pid).toBe(process.pid);
+    // AND only the second says it waited (the build lock re-checks the cache only then)
+    expect(first.waited).toBe(false);
+    expect((await second).waited).toBe(true);
   });
 
   it('reports again every reportEveryMs while it waits', async () => {
