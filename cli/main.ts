@@ -44,6 +44,11 @@ const COMMANDS = {
 } as const;
 
 export async function main(argv: readonly string[]): Promise<number> {
+  // `sweep-runtime status | head -1` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   let flags: CliFlags;
   let command: string | undefined;
   try {

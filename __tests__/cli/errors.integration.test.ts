@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { runCli } from '../helpers/cli.js';
+import { execa } from 'execa';
+import { CLI, runCli } from '../helpers/cli.js';
 import { describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
 import { makeTestProject, type TestProject } from '../helpers/project.js';
 
@@ -158,6 +159,19 @@ describe('sweep-runtime: usage errors', () => {
     const run = await runCli(['deploy'], { cwd: process.cwd() });
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toBe('sweep-runtime: unknown command "deploy" (commands: status, build, fingerprint, clean, invoke)');
+  });
+
+  it('output piped into a reader that stops early (| head -1) ends quietly', async () => {
+    // status writes line by line, fingerprinting between its first and second line: by then
+    // head has read one line and closed the pipe.
+    const project = makeTestProject();
+    try {
+      const run = await execa('bash', ['-c', `"${process.execPath}" "${CLI}" status | head -n 1; echo "exit=\${PIPESTATUS[0]}" >&2`], { cwd: project.root, reject: false });
+      expect(run.stdout).toBe('[sweep-lambda] cache-miss: no metadata (first build)');
+      expect(run.stderr).toBe('exit=0');
+    } finally {
+      project.remove();
+    }
   });
 
   it('an unknown flag exits 2 with the usage', async () => {
