@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { checkCache } from '../build/check-cache.js';
 import { generateSources } from './generate-workspace.js';
 import { makeBenchProject, removeAllProjects } from './project.js';
-import { cleanEnvironment, projectOptions, profileCheck } from './scenarios.js';
+import { cleanEnvironment, profileCheck, projectOptions } from './scenarios.js';
 import { formatBreakdown, formatMs, summarize } from './stats.js';
 
 /**
@@ -38,7 +38,9 @@ try {
     samples.push(performance.now() - started);
   }
   const s = summarize(samples);
-  process.stdout.write(`${size} files, ${kind} check: median ${formatMs(s.medianMs)} (min ${formatMs(s.minMs)}, max ${formatMs(s.maxMs)}) over ${iterations}\n`);
+  process.stdout.write(
+    `${size} files, ${kind} check: median ${formatMs(s.medianMs)} (min ${formatMs(s.minMs)}, max ${formatMs(s.maxMs)}) over ${iterations}\n`,
+  );
   const steps = profileCheck(options, 5, kind === 'first' ? () => fs.rmSync(hashes, { recursive: true, force: true }) : undefined);
   process.stdout.write(`steps: ${formatBreakdown(steps)}\n`);
 } finally {

@@ -66,7 +66,8 @@ export function renderTargets(targets: readonly TargetResult[]): string {
   const lines: string[] = [];
   for (const t of targets) {
     lines.push(`  ${t.status.padEnd(4)}  ${t.description}: ${t.measured}`);
-    if (t.explanation && t.status !== 'PASS') lines.push(`        ${t.status === 'MISS' ? 'where the time goes' : 'why'}: ${t.explanation}`);
+    if (t.explanation && t.status !== 'PASS')
+      lines.push(`        ${t.status === 'MISS' ? 'where the time goes' : 'why'}: ${t.explanation}`);
   }
   return lines.join('\n');
 }

@@ -5,11 +5,12 @@ import { parseArgs } from 'node:util';
 import { execaSync } from 'execa';
 import { DOCKER, dockerServerVersion, imageId, toolchainVersion } from './docker.js';
 import { Progress } from './progress.js';
-import { REPO_ROOT, makeBenchProject, removeAllProjects, type BenchProject } from './project.js';
+import { type BenchProject, makeBenchProject, REPO_ROOT, removeAllProjects } from './project.js';
 import { judge, ratioOf, renderBreakdowns, renderTable, renderTargets, type TargetResult } from './report.js';
 import {
-  TOOLCHAIN_IMAGE,
   baselineScenario,
+  type Context,
+  type Counts,
   cleanEnvironment,
   coldScenario,
   configScenario,
@@ -18,11 +19,10 @@ import {
   hotSynthScenarios,
   restoreBuilderImage,
   runScenario,
-  scalingScenario,
-  warmScenario,
-  type Context,
-  type Counts,
   type ScenarioResult,
+  scalingScenario,
+  TOOLCHAIN_IMAGE,
+  warmScenario,
 } from './scenarios.js';
 import { formatBreakdown, formatElapsed, formatMs, formatRatio, summarize } from './stats.js';
 
@@ -98,7 +98,12 @@ async function main(): Promise<number> {
     );
     return 0;
   }
-  const only = new Set((args.only ?? SCENARIO_IDS.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
+  const only = new Set(
+    (args.only ?? SCENARIO_IDS.join(','))
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
   for (const id of only) {
     if (!(SCENARIO_IDS as readonly string[]).includes(id)) {
       process.stderr.write(`bench: unknown scenario "${id}" (scenarios: ${SCENARIO_IDS.join(', ')})\n`);
@@ -144,15 +149,28 @@ async function main(): Promise<number> {
 
   if (errors.length === 0) {
     try {
-      if (selected('baseline')) add(await runScenario(ctx, 'baseline', 'baseline: old flow (fresh container, apt, cargo from scratch, zip)', (r) => baselineScenario(ctx, r)));
+      if (selected('baseline'))
+        add(
+          await runScenario(ctx, 'baseline', 'baseline: old flow (fresh container, apt, cargo from scratch, zip)', (r) =>
+            baselineScenario(ctx, r),
+          ),
+        );
       if (selected('cold')) add(await runScenario(ctx, 'cold', 'cold: engine, no caches at all', (r) => coldScenario(ctx, r, engine())));
       if (selected('warm')) add(await runScenario(ctx, 'warm', 'warm image, clean target', (r) => warmScenario(ctx, r, engine())));
-      if (selected('edit')) add(await runScenario(ctx, 'edit', 'edit: one line in the Lambda crate', (r) => editScenario(ctx, r, engine())));
+      if (selected('edit'))
+        add(await runScenario(ctx, 'edit', 'edit: one line in the Lambda crate', (r) => editScenario(ctx, r, engine())));
       if (selected('hot')) {
         add(await runScenario(ctx, 'hot-check', 'hot: engine check in-process (checkCache)', (r) => hotCheckScenario(ctx, r, engine())));
         let prebuilt: ScenarioResult | undefined;
         const hot = await runScenario(ctx, 'hot-synth', 'hot: synth of the app (npx tsx main.ts)', async (r) => {
-          prebuilt = { id: 'prebuilt-synth', label: 'hot: synth, prebuilt zip, engine skipped', samplesMs: [], summary: r.summary, notes: [], details: {} };
+          prebuilt = {
+            id: 'prebuilt-synth',
+            label: 'hot: synth, prebuilt zip, engine skipped',
+            samplesMs: [],
+            summary: r.summary,
+            notes: [],
+            details: {},
+          };
           await hotSynthScenarios(ctx, r, prebuilt, engine());
         });
         add(hot);
@@ -161,13 +179,21 @@ async function main(): Promise<number> {
           add(prebuilt);
         }
       }
-      if (selected('config')) add(await runScenario(ctx, 'config', 'config only: env var changed -> synth', (r) => configScenario(ctx, r, engine())));
+      if (selected('config'))
+        add(await runScenario(ctx, 'config', 'config only: env var changed -> synth', (r) => configScenario(ctx, r, engine())));
       if (selected('scaling')) {
         for (const size of counts.scaleSizes) {
           let repeated: ScenarioResult | undefined;
           const label = `${size.toLocaleString('en-US')} files`;
           const first = await runScenario(ctx, `scale-${size}-first`, `fast path, ${label}: first check`, async (r) => {
-            repeated = { id: `scale-${size}-repeated`, label: `fast path, ${label}: repeated check`, samplesMs: [], summary: r.summary, notes: [], details: {} };
+            repeated = {
+              id: `scale-${size}-repeated`,
+              label: `fast path, ${label}: repeated check`,
+              samplesMs: [],
+              summary: r.summary,
+              notes: [],
+              details: {},
+            };
             await scalingScenario(ctx, size, r, repeated);
           });
           add(first);
@@ -216,9 +242,14 @@ async function main(): Promise<number> {
   // Output.
   const out: string[] = [];
   out.push('');
-  out.push(`sweep benchmark — ${quick ? 'QUICK (smoke test: 1 iteration each, small scaling sizes; numbers are indicative only)' : 'full run'} — ${date.toISOString()}`);
   out.push(
-    `machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB; docker ${dockerVersion}; ${TOOLCHAIN_IMAGE}: ${toolchain}; node ${process.version}; load average at start ${loadStart.map((l) => l.toFixed(2)).join(' ')}, at end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    `sweep benchmark — ${quick ? 'QUICK (smoke test: 1 iteration each, small scaling sizes; numbers are indicative only)' : 'full run'} — ${date.toISOString()}`,
+  );
+  out.push(
+    `machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB; docker ${dockerVersion}; ${TOOLCHAIN_IMAGE}: ${toolchain}; node ${process.version}; load average at start ${loadStart.map((l) => l.toFixed(2)).join(' ')}, at end ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
   );
   out.push('');
   out.push(renderTable(results, baselineMs));
@@ -239,7 +270,10 @@ async function main(): Promise<number> {
     'Shared, noisy 2-core machine: other work may run at the same time (see the load averages); medians are used for every target.',
     ...results.flatMap((r) => r.notes.map((n) => `${r.label}: ${n}`)),
   ];
-  if (quick) notes.push('Quick mode: 1 iteration of every scenario (baseline and cold included; hot check 1 warm-up + 5 calls), scaling at 100 and 1,000 files only, so the 10,000-file targets are N/A.');
+  if (quick)
+    notes.push(
+      'Quick mode: 1 iteration of every scenario (baseline and cold included; hot check 1 warm-up + 5 calls), scaling at 100 and 1,000 files only, so the 10,000-file targets are N/A.',
+    );
   out.push('');
   out.push('Notes:');
   for (const note of notes) out.push(`  - ${note}`);
@@ -251,7 +285,13 @@ async function main(): Promise<number> {
 
   const resultsDir = path.join(REPO_ROOT, 'bench', 'results');
   fs.mkdirSync(resultsDir, { recursive: true });
-  const file = path.join(resultsDir, `bench-${date.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}.json`);
+  const file = path.join(
+    resultsDir,
+    `bench-${date
+      .toISOString()
+      .replace(/\.\d+Z$/, 'Z')
+      .replace(/:/g, '-')}.json`,
+  );
   const json = {
     date: date.toISOString(),
     mode: quick ? 'quick' : 'full',
@@ -335,8 +375,7 @@ function computeTargets(
     threshold: HOT_SYNTH_MAX_RATIO,
     comparison: '<=',
     status: judge(synthRatio, '<=', HOT_SYNTH_MAX_RATIO),
-    measured:
-      synthRatio !== null ? `${formatMs(synthMs!)} / ${formatMs(prebuiltMs!)} = ${synthRatio.toFixed(2)}x` : 'not measured',
+    measured: synthRatio !== null ? `${formatMs(synthMs!)} / ${formatMs(prebuiltMs!)} = ${synthRatio.toFixed(2)}x` : 'not measured',
     explanation:
       synthRatio !== null
         ? `the engine adds ${formatMs(synthMs! - prebuiltMs!)} per synth (median difference); its own check reports ${engineInSynth !== undefined ? formatMs(engineInSynth) : 'n/a'} in-process; ${profileText('hot-check')}; the rest is process start-up and module loading, common to both apps`
@@ -372,7 +411,8 @@ function computeTargets(
     threshold: EDIT_MIN_SPEEDUP,
     comparison: '>=',
     status: judge(editSpeedup, '>=', EDIT_MIN_SPEEDUP),
-    measured: editSpeedup !== null ? `baseline ${formatMs(baselineMs!)} / edit ${formatMs(editMs!)} = ${formatRatio(editSpeedup)}` : 'not measured',
+    measured:
+      editSpeedup !== null ? `baseline ${formatMs(baselineMs!)} / edit ${formatMs(editMs!)} = ${formatRatio(editSpeedup)}` : 'not measured',
     explanation:
       editSpeedup !== null
         ? `edit stages: ${editBreakdown ? formatBreakdown(editBreakdown) : 'n/a'} (compile = docker run of the builder container + cargo's incremental rebuild of sweep-lambda)`
@@ -435,7 +475,9 @@ function onSignal(signal: NodeJS.Signals): void {
     }
   }
   removeAllProjects();
-  process.stderr.write('bench: if the cold scenario was running, the builder image may be missing: `npm run bench -- --only=warm --quick` (or any build) restores it\n');
+  process.stderr.write(
+    'bench: if the cold scenario was running, the builder image may be missing: `npm run bench -- --only=warm --quick` (or any build) restores it\n',
+  );
   process.exit(signal === 'SIGINT' ? 130 : 143);
 }
 process.on('SIGINT', onSignal);

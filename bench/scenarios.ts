@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execa } from 'execa';
-import { buildArtifact, type ArtifactResult } from '../build/build-artifact.js';
+import { type ArtifactResult, buildArtifact } from '../build/build-artifact.js';
 import { builderRecipe } from '../build/builder-recipe.js';
-import { checkCache, type CacheCheck } from '../build/check-cache.js';
-import { METADATA_SCHEMA_VERSION, artifactRecordSchema, writeMetadata, type ArtifactRecord } from '../build/metadata.js';
-import { isBuildEnvName, resolveArtifactOptions, type ResolvedArtifactOptions } from '../build/options.js';
+import { type CacheCheck, checkCache } from '../build/check-cache.js';
+import { type ArtifactRecord, artifactRecordSchema, METADATA_SCHEMA_VERSION, writeMetadata } from '../build/metadata.js';
+import { isBuildEnvName, type ResolvedArtifactOptions, resolveArtifactOptions } from '../build/options.js';
 import { createLambdaZip } from '../build/package-zip.js';
 import { createRecordingReporter } from '../build/reporter.js';
 import { parseAppConfig, readContextFromCdktfJson } from '../config/app-config.js';
@@ -14,15 +14,15 @@ import { DOCKER, imageId, removeContainer, removeImageTag } from './docker.js';
 import { generateSources } from './generate-workspace.js';
 import type { Progress } from './progress.js';
 import {
+  type BenchProject,
   LAMBDA_MAIN_RS,
-  REPO_ROOT,
   makeBenchProject,
   makeTempDir,
+  REPO_ROOT,
   removeTempDir,
   waitUntilOlderThan,
-  type BenchProject,
 } from './project.js';
-import { formatBreakdown, formatMs, medianBreakdown, round, summarize, type Summary } from './stats.js';
+import { formatBreakdown, formatMs, medianBreakdown, round, type Summary, summarize } from './stats.js';
 
 /**
  * The scenarios of `npm run bench`. Each returns its samples (wall-clock milliseconds, one per
@@ -85,7 +85,10 @@ export async function runScenario(
   try {
     await body(result);
   } catch (error) {
-    result.error = error instanceof Error ? `${error.message}${error.stack ? `\n${error.stack.split('\n').slice(1, 6).join('\n')}` : ''}` : String(error);
+    result.error =
+      error instanceof Error
+        ? `${error.message}${error.stack ? `\n${error.stack.split('\n').slice(1, 6).join('\n')}` : ''}`
+        : String(error);
     ctx.progress.line(`!! ${label} failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
   }
   result.summary = summarize(result.samplesMs);
@@ -135,7 +138,9 @@ async function engineBuild(options: ResolvedArtifactOptions): Promise<EngineRun>
     return { ms: performance.now() - started, result, lines: reporter.lines };
   } catch (error) {
     const tail = reporter.lines.slice(-25).join('\n');
-    throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- engine output (last lines) ---\n${tail}`, { cause: error });
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- engine output (last lines) ---\n${tail}`, {
+      cause: error,
+    });
   }
 }
 
@@ -165,7 +170,8 @@ export function cargoFinishedMs(output: string): number | undefined {
 async function ensureBuilt(ctx: Context, project: BenchProject): Promise<ArtifactResult> {
   const options = projectOptions(project, ctx.env);
   const run = await engineBuild(options);
-  if (run.result.outcome === 'cache-miss') ctx.progress.line(`   (setup, not timed: built ${path.basename(run.result.zipPath)} in ${formatMs(run.ms)})`);
+  if (run.result.outcome === 'cache-miss')
+    ctx.progress.line(`   (setup, not timed: built ${path.basename(run.result.zipPath)} in ${formatMs(run.ms)})`);
   return run.result;
 }
 
@@ -307,7 +313,9 @@ export async function coldScenario(ctx: Context, result: ScenarioResult, project
   result.details.builderTag = builderRecipe(options).tag;
   result.details.redone = 2 - redosLeft;
   if (2 - redosLeft > 0) {
-    result.notes.push(`${2 - redosLeft} iteration(s) found the builder image (or its layers) supplied by another process and were done again, not counted`);
+    result.notes.push(
+      `${2 - redosLeft} iteration(s) found the builder image (or its layers) supplied by another process and were done again, not counted`,
+    );
   }
   if (notCold.length > 0) {
     result.notes.push(
@@ -397,7 +405,9 @@ export async function hotCheckScenario(ctx: Context, result: ScenarioResult, pro
   const options = projectOptions(project, ctx.env);
   const warmup = checkCache(options);
   if (warmup.decision.outcome !== 'cache-hit') throw new Error(`the hot check is not a hit: ${warmup.explanation}`);
-  ctx.progress.line(`hot check: 1 warm-up + ${ctx.counts.hotCheck} timed checkCache() calls, ${warmup.fingerprint.inputs.size} input files`);
+  ctx.progress.line(
+    `hot check: 1 warm-up + ${ctx.counts.hotCheck} timed checkCache() calls, ${warmup.fingerprint.inputs.size} input files`,
+  );
   let rehashed = 0;
   for (let i = 0; i < ctx.counts.hotCheck; i++) {
     const started = performance.now();
@@ -447,7 +457,8 @@ async function synth(ctx: Context, project: BenchProject, app: string, extraEnv:
   });
   const ms = performance.now() - started;
   const output = String(run.all ?? '');
-  if (run.exitCode !== 0) throw new Error(`npx tsx ${app} failed (exit ${run.exitCode}) in ${project.root}:\n${output.split('\n').slice(-20).join('\n')}`);
+  if (run.exitCode !== 0)
+    throw new Error(`npx tsx ${app} failed (exit ${run.exitCode}) in ${project.root}:\n${output.split('\n').slice(-20).join('\n')}`);
   return { ms, output };
 }
 
@@ -460,12 +471,7 @@ function engineMsFromOutput(output: string): number | undefined {
   return Number(match[1]) * (match[2] === 's' ? 1000 : 1);
 }
 
-export async function hotSynthScenarios(
-  ctx: Context,
-  hot: ScenarioResult,
-  prebuilt: ScenarioResult,
-  project: BenchProject,
-): Promise<void> {
+export async function hotSynthScenarios(ctx: Context, hot: ScenarioResult, prebuilt: ScenarioResult, project: BenchProject): Promise<void> {
   await ensureBuilt(ctx, project);
   const zip = path.join(project.dist, 'sweep-lambda.zip');
   const prebuiltEnv = { SWEEP_BENCH_PREBUILT_ZIP: zip };
@@ -474,7 +480,9 @@ export async function hotSynthScenarios(
       throw new Error(`the hot synth was not a cache hit:\n${run.output.split('\n').slice(-10).join('\n')}`);
     }
   };
-  ctx.progress.line(`hot synth: 1 warm-up each, then ${ctx.counts.hotSynth} of each, interleaved: npx tsx main.ts | npx tsx bench/apps/prebuilt-synth.ts`);
+  ctx.progress.line(
+    `hot synth: 1 warm-up each, then ${ctx.counts.hotSynth} of each, interleaved: npx tsx main.ts | npx tsx bench/apps/prebuilt-synth.ts`,
+  );
   check(await synth(ctx, project, 'main.ts'));
   const warm = await synth(ctx, project, PREBUILT_APP, prebuiltEnv);
   if (warm.output.includes('[sweep-lambda]')) throw new Error('the prebuilt app ran the engine');
@@ -516,7 +524,8 @@ export async function configScenario(ctx: Context, result: ScenarioResult, proje
         throw new Error(`a config-only change rebuilt (expected cache-hit):\n${run.output.split('\n').slice(-10).join('\n')}`);
       }
       const synthesized = readStackJson(project.root, json.context.sweep as { stackName?: string });
-      if (!synthesized.includes(`"SWEEP_MAX_POINTS":"${value}"`)) throw new Error(`the synthesized stack does not have SWEEP_MAX_POINTS=${value}`);
+      if (!synthesized.includes(`"SWEEP_MAX_POINTS":"${value}"`))
+        throw new Error(`the synthesized stack does not have SWEEP_MAX_POINTS=${value}`);
       result.samplesMs.push(run.ms);
       const e = engineMsFromOutput(run.output);
       if (e !== undefined) engineMs.push(e);
@@ -576,7 +585,9 @@ export async function scalingScenario(ctx: Context, size: number, first: Scenari
       first.samplesMs.push(ms);
       done(ms, `${check.hashedFiles} files hashed`);
     }
-    first.breakdownMs = profileCheck(options, Math.max(1, Math.min(3, ctx.counts.scaleFirst)), () => fs.rmSync(hashes, { recursive: true, force: true }));
+    first.breakdownMs = profileCheck(options, Math.max(1, Math.min(3, ctx.counts.scaleFirst)), () =>
+      fs.rmSync(hashes, { recursive: true, force: true }),
+    );
 
     // Repeated check: the index knows every file (all older than its racy window).
     const warmup = checkCache(options);
@@ -675,9 +686,13 @@ export async function restoreBuilderImage(ctx: Context, sinceMs: number): Promis
 }
 
 async function removeDanglingDuplicates(recipeHash: string, sinceMs: number): Promise<number> {
-  const list = await execa(DOCKER, ['images', '-q', '--no-trunc', '--filter', 'dangling=true', '--filter', `label=org.sweep.recipe=${recipeHash}`], {
-    reject: false,
-  });
+  const list = await execa(
+    DOCKER,
+    ['images', '-q', '--no-trunc', '--filter', 'dangling=true', '--filter', `label=org.sweep.recipe=${recipeHash}`],
+    {
+      reject: false,
+    },
+  );
   let removed = 0;
   for (const id of new Set(String(list.stdout).split(/\s+/).filter(Boolean))) {
     const created = await execa(DOCKER, ['image', 'inspect', '--format', '{{.Created}}', id], { reject: false });

@@ -4,10 +4,10 @@ import type { Writable } from 'node:stream';
 import { writeFileAtomic } from './atomic-write.js';
 import { BuildLock, describeOwner } from './build-lock.js';
 import { ensureBuilderImage } from './builder-image.js';
-import { checkCache, type CacheCheck } from './check-cache.js';
+import { type CacheCheck, checkCache } from './check-cache.js';
 import { compileInContainer } from './compile.js';
 import { DockerClient } from './docker-client.js';
-import { writeMetadata, type ArtifactRecord, METADATA_SCHEMA_VERSION } from './metadata.js';
+import { type ArtifactRecord, METADATA_SCHEMA_VERSION, writeMetadata } from './metadata.js';
 import type { ResolvedArtifactOptions } from './options.js';
 import { createLambdaZip } from './package-zip.js';
 import { createReporter, formatBytes, type Reporter } from './reporter.js';
@@ -101,7 +101,9 @@ async function coldBuild(check: CacheCheck, timer: StageTimer, reporter: Reporte
     return { binary, zip: createLambdaZip(binary) };
   });
   const sha256 = createHash('sha256').update(zip).digest();
-  reporter.line(`package: ${paths.zipForDisplay} ${formatBytes(zip.byteLength)} (binary ${formatBytes(binary.byteLength)}) sha256 ${sha256.toString('base64')}`);
+  reporter.line(
+    `package: ${paths.zipForDisplay} ${formatBytes(zip.byteLength)} (binary ${formatBytes(binary.byteLength)}) sha256 ${sha256.toString('base64')}`,
+  );
 
   const facts = timer.time('verify', () => verifyArtifact(zip, binary, options));
   reporter.line(`verify: ${describeBinaryFacts(facts, options.runtime)}`);
@@ -116,7 +118,11 @@ async function coldBuild(check: CacheCheck, timer: StageTimer, reporter: Reporte
     schemaVersion: METADATA_SCHEMA_VERSION,
     artifact: check.name,
     fingerprint: check.fingerprint.value,
-    settings: { ...check.fingerprint.settings, features: [...check.fingerprint.settings.features], env: { ...check.fingerprint.settings.env } },
+    settings: {
+      ...check.fingerprint.settings,
+      features: [...check.fingerprint.settings.features],
+      env: { ...check.fingerprint.settings.env },
+    },
     inputs: Object.fromEntries(check.fingerprint.inputs),
     builderImage: { tag: image.tag, id: image.id },
     zip: {
@@ -154,7 +160,9 @@ async function coldBuild(check: CacheCheck, timer: StageTimer, reporter: Reporte
 export function reportHit(check: CacheCheck, timingsMs: Readonly<Record<string, number>>, reporter: Reporter): ArtifactResult {
   if (check.metadata.status !== 'ok') throw new Error('a cache hit needs a record');
   const record = check.metadata.record;
-  reporter.line(`cache-hit: inputs unchanged since ${record.builtAt} (fingerprint ${record.fingerprint.slice(0, 12)}), ${check.paths.zipForDisplay} reused`);
+  reporter.line(
+    `cache-hit: inputs unchanged since ${record.builtAt} (fingerprint ${record.fingerprint.slice(0, 12)}), ${check.paths.zipForDisplay} reused`,
+  );
   reporter.line(`done: cache-hit: ${formatTimings(timingsMs)}`);
   return { outcome: 'cache-hit', explanation: check.explanation, name: check.name, zipPath: check.paths.zip, record, timingsMs };
 }

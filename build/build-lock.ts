@@ -110,7 +110,11 @@ function tryCreate(dir: string): boolean {
     pid: process.pid,
     host: os.hostname(),
     since: new Date().toISOString(),
-    command: process.argv.slice(1).map((a) => path.basename(a)).join(' ').slice(0, 200),
+    command: process.argv
+      .slice(1)
+      .map((a) => path.basename(a))
+      .join(' ')
+      .slice(0, 200),
   };
   fs.writeFileSync(path.join(dir, 'owner.json'), JSON.stringify(owner));
   return true;

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { builderRecipe } from './builder-recipe.js';
-import { DockerCommandError, type DockerClient } from './docker-client.js';
-import { SweepError, lastLines } from './errors.js';
+import { type DockerClient, DockerCommandError } from './docker-client.js';
+import { lastLines, SweepError } from './errors.js';
 import type { ResolvedArtifactOptions } from './options.js';
 import type { Reporter } from './reporter.js';
 
@@ -56,7 +56,9 @@ export async function ensureBuilderImage(
     await docker.stream('builder-image', args, reporter.stream('builder-image'), signal);
   } catch (error) {
     if (!(error instanceof DockerCommandError)) throw error;
-    const pullFailed = /pull access denied|manifest unknown|not found|dial tcp|no such host|connection refused|TLS handshake/i.test(error.output);
+    const pullFailed = /pull access denied|manifest unknown|not found|dial tcp|no such host|connection refused|TLS handshake/i.test(
+      error.output,
+    );
     throw new SweepError({
       stage: 'builder-image',
       problem: error.cancelled

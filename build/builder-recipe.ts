@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { canonicalJson } from './fingerprint.js';
-import { TARGETS, type ResolvedArtifactOptions } from './options.js';
+import { type ResolvedArtifactOptions, TARGETS } from './options.js';
 
 /**
  * What the builder image is made from: docker/builder.Dockerfile and its build args. Its hash
@@ -30,8 +30,15 @@ export function builderRecipe(options: Pick<ResolvedArtifactOptions, 'toolchainI
     TARGET_TRIPLE: target.triple,
   };
   const content = fs.readFileSync(BUILDER_DOCKERFILE, 'utf8');
-  const hash = createHash('sha256').update(canonicalJson({ dockerfile: content, buildArgs })).digest('hex');
-  return { dockerfile: BUILDER_DOCKERFILE, buildArgs, hash, tag: `${BUILDER_REPOSITORY}:${tagStem(options.toolchainImage)}-${hash.slice(0, 8)}` };
+  const hash = createHash('sha256')
+    .update(canonicalJson({ dockerfile: content, buildArgs }))
+    .digest('hex');
+  return {
+    dockerfile: BUILDER_DOCKERFILE,
+    buildArgs,
+    hash,
+    tag: `${BUILDER_REPOSITORY}:${tagStem(options.toolchainImage)}-${hash.slice(0, 8)}`,
+  };
 }
 
 /** `rust:1-bullseye` -> `rust-1-bullseye`; `registry:5000/team/rust:1.78@sha256:...` -> `rust-1.78`. */

@@ -141,7 +141,8 @@ export function crateFolders(workspace: CargoWorkspace, pkg: CargoPackage): stri
     seen.add(dir);
     // A path dependency need not be a listed member (cargo makes it one); read its manifest to
     // follow it further, with the workspace's inherited dependencies like any member.
-    const crate = byDir.get(dir) ?? describePackage(workspace.root, dir, readManifest(workspace.root, dir), workspace.workspaceDependencies);
+    const crate =
+      byDir.get(dir) ?? describePackage(workspace.root, dir, readManifest(workspace.root, dir), workspace.workspaceDependencies);
     queue.push(...crate.pathDependencies);
   }
   return [...seen].sort();
@@ -174,7 +175,11 @@ function binaryNames(root: string, dir: string, packageName: string, manifest: T
     const target = asTable(bin);
     if (typeof target?.name !== 'string') continue;
     names.add(target.name);
-    claimed.add(normalizeRelative(typeof target.path === 'string' ? target.path : target.name === packageName ? 'src/main.rs' : `src/bin/${target.name}.rs`));
+    claimed.add(
+      normalizeRelative(
+        typeof target.path === 'string' ? target.path : target.name === packageName ? 'src/main.rs' : `src/bin/${target.name}.rs`,
+      ),
+    );
   }
   if (pkg?.autobins !== false) {
     const crateDir = path.join(root, dir);

@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { artifactPaths, type ArtifactPaths } from './artifact-paths.js';
+import { type ArtifactPaths, artifactPaths } from './artifact-paths.js';
 import { builderRecipe } from './builder-recipe.js';
 import { crateFolders, readCargoWorkspace, selectPackage, unknownFeatures } from './cargo-workspace.js';
-import { decide, type Decision, type ZipState } from './decide.js';
+import { type Decision, decide, type ZipState } from './decide.js';
 import { SweepError } from './errors.js';
 import { explainDecision } from './explain.js';
 import { FileHashIndex } from './file-hash-index.js';
 import { computeFingerprint, ENGINE_PACKAGING_VERSION, type Fingerprint } from './fingerprint.js';
 import { collectInputs } from './input-files.js';
-import { readMetadata, type ArtifactRecord, type MetadataReadResult } from './metadata.js';
+import { type ArtifactRecord, type MetadataReadResult, readMetadata } from './metadata.js';
 import type { ResolvedArtifactOptions } from './options.js';
 
 /**

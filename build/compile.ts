@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DockerCommandError, type DockerClient } from './docker-client.js';
-import { SweepError, lastLines } from './errors.js';
+import type { ArtifactPaths } from './artifact-paths.js';
+import { type DockerClient, DockerCommandError } from './docker-client.js';
+import { lastLines, SweepError } from './errors.js';
 import type { ResolvedArtifactOptions } from './options.js';
 import type { Reporter } from './reporter.js';
-import type { ArtifactPaths } from './artifact-paths.js';
 
 /**
  * Compiles the binary with `cargo build --locked` in the builder container.
@@ -94,7 +94,8 @@ export function cargoBuildArgs(options: ResolvedArtifactOptions, packageName: st
 
 /** Cargo's output folder for a profile: `dev` and `test` build into `debug`, the rest into their own name. */
 export function builtBinaryPath(targetDir: string, options: Pick<ResolvedArtifactOptions, 'targetTriple' | 'profile' | 'binary'>): string {
-  const folder = options.profile === 'dev' || options.profile === 'test' ? 'debug' : options.profile === 'bench' ? 'release' : options.profile;
+  const folder =
+    options.profile === 'dev' || options.profile === 'test' ? 'debug' : options.profile === 'bench' ? 'release' : options.profile;
   return path.join(targetDir, options.targetTriple, folder, options.binary);
 }
 
@@ -116,9 +117,11 @@ function compileError(error: DockerCommandError): SweepError {
   const output = error.output;
   const lockStale = /lock file .* needs to be updated but --locked was passed|cannot update the lock file/i.test(output);
   const lockVersion = /lock file version .* (was found|requires)|failed to parse lock file/i.test(output);
-  const offline = /failed to (download|get|fetch|load source)|Couldn't resolve host|network failure|failed to query replaced source/i.test(output);
+  const offline = /failed to (download|get|fetch|load source)|Couldn't resolve host|network failure|failed to query replaced source/i.test(
+    output,
+  );
   const fix = lockStale
-    ? 'Cargo.lock is out of date: run `cargo update -w` (with the toolchain image\'s cargo) and commit Cargo.lock'
+    ? "Cargo.lock is out of date: run `cargo update -w` (with the toolchain image's cargo) and commit Cargo.lock"
     : lockVersion
       ? "Cargo.lock was written by a newer cargo than the toolchain image's: regenerate it with the image's cargo (see README, Troubleshooting)"
       : offline

@@ -25,9 +25,7 @@ export type MissReason =
   /** Fingerprints differ but no setting or input does: the record was written by other framing. */
   | { readonly kind: 'fingerprint-differs' };
 
-export type Decision =
-  | { readonly outcome: 'cache-hit' }
-  | { readonly outcome: 'cache-miss'; readonly reasons: readonly MissReason[] };
+export type Decision = { readonly outcome: 'cache-hit' } | { readonly outcome: 'cache-miss'; readonly reasons: readonly MissReason[] };
 
 export interface DecisionInput {
   readonly current: Fingerprint;

@@ -1,5 +1,6 @@
-import { execa, type ExecaError } from 'execa';
-import { SweepError, lastLines, type Stage } from './errors.js';
+import { stripVTControlCharacters } from 'node:util';
+import { type ExecaError, execa } from 'execa';
+import { lastLines, type Stage, SweepError } from './errors.js';
 
 /**
  * The Docker CLI, as the engine uses it. `command` is `docker` unless `SWEEP_DOCKER` names
@@ -45,9 +46,10 @@ export class DockerClient {
    */
   async stream(stage: Stage, args: readonly string[], onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
     const tail: string[] = [];
+    // biome-ignore lint/correctness/useYield: an execa transform that yields nothing streams each line here instead of buffering it
     const sink = function* (line: unknown) {
       // Docker's legacy builder colours a step's stderr; the escapes mean nothing in a log.
-      const text = String(line).replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+      const text = stripVTControlCharacters(String(line));
       tail.push(text);
       if (tail.length > 200) tail.shift();
       onLine(text);

@@ -33,13 +33,7 @@ export interface ElfSummary {
    * PT_INTERP (glibc's own libc.so.6 does), so they are reported as PIEs; this reader is meant
    * for executables, where the rule is exact.
    */
-  readonly fileType:
-    | 'executable'
-    | 'position-independent-executable'
-    | 'shared-object'
-    | 'relocatable'
-    | 'core'
-    | `unknown(${number})`;
+  readonly fileType: 'executable' | 'position-independent-executable' | 'shared-object' | 'relocatable' | 'core' | `unknown(${number})`;
   /** Contents of PT_INTERP (the dynamic loader path), e.g. `/lib64/ld-linux-x86-64.so.2`. */
   readonly interpreter: string | null;
   /**
@@ -155,7 +149,11 @@ const LAYOUT64: Layout = { bits: 64, ehsize: 64, phentsize: 56, shentsize: 64, d
 class Reader {
   private readonly view: DataView;
 
-  constructor(readonly bytes: Uint8Array, readonly little: boolean, readonly layout: Layout) {
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly little: boolean,
+    readonly layout: Layout,
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
@@ -166,15 +164,11 @@ class Reader {
   /** Checks that `size` bytes at `offset` are inside the file and returns them as a region. */
   region(offset: number, size: number, what: string): Region {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(size) || offset < 0 || size < 0) {
-      throw new ElfFormatError(
-        `truncated ELF: ${what} at offset ${offset} (${size} bytes) is beyond file size ${this.length}`
-      );
+      throw new ElfFormatError(`truncated ELF: ${what} at offset ${offset} (${size} bytes) is beyond file size ${this.length}`);
     }
     if (offset + size > this.length) {
       throw new ElfFormatError(
-        `truncated ELF: ${what} at offset ${offset} (${size} bytes, ending at ${offset + size}) is beyond file size ${
-          this.length
-        }`
+        `truncated ELF: ${what} at offset ${offset} (${size} bytes, ending at ${offset + size}) is beyond file size ${this.length}`,
       );
     }
     return { offset, size };
@@ -214,9 +208,7 @@ class Reader {
     const value = this.u64(offset);
     if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
       throw new ElfFormatError(
-        `malformed ELF: offset/size field at offset ${offset} holds 0x${value.toString(16)}, far beyond file size ${
-          this.length
-        }`
+        `malformed ELF: offset/size field at offset ${offset} holds 0x${value.toString(16)}, far beyond file size ${this.length}`,
       );
     }
     return Number(value);
@@ -226,24 +218,20 @@ class Reader {
   string(table: Region, index: number, what: string): string {
     if (index >= table.size) {
       throw new ElfFormatError(
-        `malformed ELF: ${what} name offset ${index} is outside its string table (${table.size} bytes at offset ${table.offset})`
+        `malformed ELF: ${what} name offset ${index} is outside its string table (${table.size} bytes at offset ${table.offset})`,
       );
     }
     const start = table.offset + index;
     const end = this.bytes.subarray(start, table.offset + table.size).indexOf(0);
     if (end < 0) {
-      throw new ElfFormatError(
-        `malformed ELF: ${what} name at offset ${start} is not NUL-terminated within its string table`
-      );
+      throw new ElfFormatError(`malformed ELF: ${what} name at offset ${start} is not NUL-terminated within its string table`);
     }
     return utf8.decode(this.bytes.subarray(start, start + end));
   }
 
   private check(offset: number, size: number): void {
     if (!Number.isSafeInteger(offset) || offset < 0 || offset + size > this.length) {
-      throw new ElfFormatError(
-        `truncated ELF: reading ${size} bytes at offset ${offset} is beyond file size ${this.length}`
-      );
+      throw new ElfFormatError(`truncated ELF: reading ${size} bytes at offset ${offset} is beyond file size ${this.length}`);
     }
   }
 }
@@ -278,7 +266,7 @@ export function readElf(bytes: Uint8Array): ElfSummary {
 
   const versionNames = readVersionNeeds(reader, sections, dynamic, dynstr, programs);
   const glibcVersionsNeeded = [...new Set(versionNames.filter((name) => GLIBC_VERSION.test(name)))].sort((a, b) =>
-    compareVersions(glibcNumber(a), glibcNumber(b))
+    compareVersions(glibcNumber(a), glibcNumber(b)),
   );
   const highest = glibcVersionsNeeded.at(-1);
 
@@ -355,17 +343,14 @@ function readHeader(bytes: Uint8Array): Header {
 
   const elfClass = bytes[4];
   const layout = elfClass === ELFCLASS32 ? LAYOUT32 : elfClass === ELFCLASS64 ? LAYOUT64 : null;
-  if (layout === null)
-    throw new ElfFormatError(`malformed ELF: unknown ELF class ${elfClass} (expected 1 for 32-bit or 2 for 64-bit)`);
+  if (layout === null) throw new ElfFormatError(`malformed ELF: unknown ELF class ${elfClass} (expected 1 for 32-bit or 2 for 64-bit)`);
   const data = bytes[5];
   if (data !== ELFDATA2LSB && data !== ELFDATA2MSB) {
-    throw new ElfFormatError(
-      `malformed ELF: unknown data encoding ${data} (expected 1 for little-endian or 2 for big-endian)`
-    );
+    throw new ElfFormatError(`malformed ELF: unknown data encoding ${data} (expected 1 for little-endian or 2 for big-endian)`);
   }
   if (bytes.byteLength < layout.ehsize) {
     throw new ElfFormatError(
-      `truncated ELF: file is ${bytes.byteLength} bytes, shorter than the ${layout.ehsize}-byte ELF${layout.bits} header`
+      `truncated ELF: file is ${bytes.byteLength} bytes, shorter than the ${layout.ehsize}-byte ELF${layout.bits} header`,
     );
   }
 
@@ -385,12 +370,12 @@ function readHeader(bytes: Uint8Array): Header {
   // fields as this one's.
   if (phnum > 0 && phentsize < layout.phentsize) {
     throw new ElfFormatError(
-      `malformed ELF: program header entry size ${phentsize} is smaller than the ${layout.phentsize} bytes of an ELF${layout.bits} program header`
+      `malformed ELF: program header entry size ${phentsize} is smaller than the ${layout.phentsize} bytes of an ELF${layout.bits} program header`,
     );
   }
   if (shoff !== 0 && shentsize < layout.shentsize) {
     throw new ElfFormatError(
-      `malformed ELF: section header entry size ${shentsize} is smaller than the ${layout.shentsize} bytes of an ELF${layout.bits} section header`
+      `malformed ELF: section header entry size ${shentsize} is smaller than the ${layout.shentsize} bytes of an ELF${layout.bits} section header`,
     );
   }
 
@@ -447,7 +432,7 @@ function readProgramHeaders(reader: Reader, phoff: number, entsize: number, phnu
             offset: reader.word(base + 4),
             vaddr: reader.addr(base + 8),
             filesz: reader.word(base + 16),
-          }
+          },
     );
   }
   return programs;
@@ -467,11 +452,7 @@ function readInterpreter(reader: Reader, programs: readonly ProgramHeader[]): st
  * The dynamic table, from PT_DYNAMIC (what the loader uses) or, when there are no program
  * headers, the SHT_DYNAMIC section. Stops at DT_NULL; the table may be padded after it.
  */
-function readDynamic(
-  reader: Reader,
-  programs: readonly ProgramHeader[],
-  sections: readonly SectionHeader[]
-): DynamicEntry[] {
+function readDynamic(reader: Reader, programs: readonly ProgramHeader[], sections: readonly SectionHeader[]): DynamicEntry[] {
   let region: Region | null = null;
   const segment = programs.find((p) => p.type === PT_DYNAMIC);
   if (segment) {
@@ -502,7 +483,7 @@ function dynamicStringTable(
   reader: Reader,
   dynamic: readonly DynamicEntry[],
   programs: readonly ProgramHeader[],
-  sections: readonly SectionHeader[]
+  sections: readonly SectionHeader[],
 ): Region | null {
   const strtab = dynamic.find((entry) => entry.tag === DT_STRTAB);
   if (strtab) {
@@ -516,16 +497,13 @@ function dynamicStringTable(
   const section = sections.find((s) => s.type === SHT_DYNAMIC);
   if (section) return linkedStringTable(reader, sections, section.link, 'SHT_DYNAMIC section');
   if (strtab) {
-    throw new ElfFormatError(
-      `malformed ELF: DT_STRTAB address 0x${strtab.value.toString(16)} is not inside any PT_LOAD segment`
-    );
+    throw new ElfFormatError(`malformed ELF: DT_STRTAB address 0x${strtab.value.toString(16)} is not inside any PT_LOAD segment`);
   }
   return null;
 }
 
 function requireTable(table: Region | null): Region {
-  if (!table)
-    throw new ElfFormatError('malformed ELF: the dynamic section has DT_NEEDED entries but no DT_STRTAB string table');
+  if (!table) throw new ElfFormatError('malformed ELF: the dynamic section has DT_NEEDED entries but no DT_STRTAB string table');
   return table;
 }
 
@@ -535,9 +513,7 @@ function linkedStringTable(reader: Reader, sections: readonly SectionHeader[], l
     throw new ElfFormatError(`malformed ELF: ${owner} links to section ${link}, which is not a string table`);
   }
   if (table.type !== SHT_STRTAB) {
-    throw new ElfFormatError(
-      `malformed ELF: ${owner} links to section ${link} of type 0x${table.type.toString(16)}, not a string table`
-    );
+    throw new ElfFormatError(`malformed ELF: ${owner} links to section ${link} of type 0x${table.type.toString(16)}, not a string table`);
   }
   return reader.region(table.offset, table.size, `string table section ${link}`);
 }
@@ -571,7 +547,7 @@ function readVersionNeeds(
   sections: readonly SectionHeader[],
   dynamic: readonly DynamicEntry[],
   dynstr: Region | null,
-  programs: readonly ProgramHeader[]
+  programs: readonly ProgramHeader[],
 ): string[] {
   const verneedSections = sections.filter((s) => s.type === SHT_GNU_VERNEED);
   if (verneedSections.length > 0) {
@@ -588,12 +564,9 @@ function readVersionNeeds(
   const count = toIndex(dynamic.find((entry) => entry.tag === DT_VERNEEDNUM)?.value ?? 0n);
   const table = addressToRegion(reader, programs, verneed.value);
   if (!table) {
-    throw new ElfFormatError(
-      `malformed ELF: DT_VERNEED address 0x${verneed.value.toString(16)} is not inside any PT_LOAD segment`
-    );
+    throw new ElfFormatError(`malformed ELF: DT_VERNEED address 0x${verneed.value.toString(16)} is not inside any PT_LOAD segment`);
   }
-  if (!dynstr)
-    throw new ElfFormatError('malformed ELF: the dynamic section has DT_VERNEED but no DT_STRTAB string table');
+  if (!dynstr) throw new ElfFormatError('malformed ELF: the dynamic section has DT_VERNEED but no DT_STRTAB string table');
   return walkVerneed(reader, table, count, dynstr);
 }
 
@@ -610,7 +583,7 @@ function walkVerneed(reader: Reader, table: Region, count: number, strings: Regi
   for (let i = 0; i < count; i++) {
     if (need + VERNEED_SIZE > end) {
       throw new ElfFormatError(
-        `malformed ELF: version-needs entry ${i} at offset ${need} is outside the version-needs table (offset ${table.offset}, ${table.size} bytes)`
+        `malformed ELF: version-needs entry ${i} at offset ${need} is outside the version-needs table (offset ${table.offset}, ${table.size} bytes)`,
       );
     }
     const auxCount = reader.u16(need + 2);
@@ -619,7 +592,7 @@ function walkVerneed(reader: Reader, table: Region, count: number, strings: Regi
     for (let j = 0; j < auxCount; j++) {
       if (aux + VERNAUX_SIZE > end) {
         throw new ElfFormatError(
-          `malformed ELF: version-needs version ${j} of ${file} at offset ${aux} is outside the version-needs table (offset ${table.offset}, ${table.size} bytes)`
+          `malformed ELF: version-needs version ${j} of ${file} at offset ${aux} is outside the version-needs table (offset ${table.offset}, ${table.size} bytes)`,
         );
       }
       names.push(reader.string(strings, reader.u32(aux + 8), 'version-needs version'));

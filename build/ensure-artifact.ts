@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { reportHit, type ArtifactResult } from './build-artifact.js';
+import { type ArtifactResult, reportHit } from './build-artifact.js';
 import { checkCache } from './check-cache.js';
 import { SweepError } from './errors.js';
 import type { ArtifactOptions, ResolvedArtifactOptions } from './options.js';

@@ -33,11 +33,7 @@ export function explainReason(reason: MissReason, context: ExplainContext): stri
     case 'setting-changed':
       return `${SETTING_WORDS[reason.setting]} ${showSetting(reason.setting, reason.from)} -> ${showSetting(reason.setting, reason.to)}`;
     case 'inputs-changed':
-      return [
-        listNames('changed', reason.changed, max),
-        listNames('added', reason.added, max),
-        listNames('removed', reason.removed, max),
-      ]
+      return [listNames('changed', reason.changed, max), listNames('added', reason.added, max), listNames('removed', reason.removed, max)]
         .filter((part) => part !== undefined)
         .join('; ');
     case 'fingerprint-differs':

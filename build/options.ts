@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { z } from 'zod';
-import { invalidConfig, type ConfigIssue } from './errors.js';
+import { type ConfigIssue, invalidConfig } from './errors.js';
 
 /**
  * The options of one runtime artifact, as a user gives them (construct props, cdktf.json
@@ -146,7 +146,10 @@ export const artifactOptionsSchema = z
     name: z.string().regex(NAME).optional(),
     architecture: z.enum(ARCHITECTURES as [Architecture, ...Architecture[]]).optional(),
     runtime: z.enum(RUNTIMES as [LambdaRuntime, ...LambdaRuntime[]]).optional(),
-    profile: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+    profile: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/)
+      .optional(),
     features: z.array(z.string().regex(FEATURE)).optional(),
     toolchainImage: z.string().min(1).optional(),
     pullPolicy: z.enum(PULL_POLICIES as [PullPolicy, ...PullPolicy[]]).optional(),
@@ -293,12 +296,7 @@ function parseForce(env: Environment, issues: ConfigIssue[]): { value: boolean; 
   return result;
 }
 
-function parseEnvChoice<T extends string>(
-  env: Environment,
-  name: string,
-  choices: readonly T[],
-  issues: ConfigIssue[],
-): T | undefined {
+function parseEnvChoice<T extends string>(env: Environment, name: string, choices: readonly T[], issues: ConfigIssue[]): T | undefined {
   const raw = nonEmpty(env[name]);
   if (raw === undefined) return undefined;
   if ((choices as readonly string[]).includes(raw)) return raw as T;

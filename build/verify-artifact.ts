@@ -1,7 +1,7 @@
-import { compareVersions, ElfFormatError, readElf, type ElfSummary } from './elf.js';
+import { compareVersions, ElfFormatError, type ElfSummary, readElf } from './elf.js';
 import { SweepError } from './errors.js';
-import { RUNTIME_GLIBC, type Architecture, type LambdaRuntime } from './options.js';
-import { listZipEntries, ZIP_ENTRY_MODE, ZIP_ENTRY_NAME } from './package-zip.js';
+import { type Architecture, type LambdaRuntime, RUNTIME_GLIBC } from './options.js';
+import { listZipEntries, ZIP_ENTRY_MODE, ZIP_ENTRY_NAME, type ZipEntry } from './package-zip.js';
 
 /**
  * Checks, before anything is recorded, that the zip will start on Lambda: a zip that deploys and
@@ -38,7 +38,11 @@ export function verifyArtifact(
     elf = readElf(binary);
   } catch (error) {
     if (!(error instanceof ElfFormatError)) throw error;
-    throw verifyError(`bootstrap is not an ELF executable (${error.message})`, 'check that the binary target is a Rust `fn main` program built for Linux', error);
+    throw verifyError(
+      `bootstrap is not an ELF executable (${error.message})`,
+      'check that the binary target is a Rust `fn main` program built for Linux',
+      error,
+    );
   }
   const wanted = ELF_MACHINE[expected.architecture];
   if (elf.machine !== wanted) {
@@ -70,7 +74,7 @@ export function verifyArtifact(
 }
 
 function verifyZipLayout(zip: Uint8Array): void {
-  let entries;
+  let entries: ZipEntry[];
   try {
     entries = listZipEntries(zip);
   } catch (error) {

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { artifactPaths, displayPath } from '../build/artifact-paths.js';
-import { BUILDER_REPOSITORY } from '../build/builder-recipe.js';
 import { BuildLock, describeOwner } from '../build/build-lock.js';
+import { BUILDER_REPOSITORY } from '../build/builder-recipe.js';
 import { readCargoWorkspace, selectPackage } from '../build/cargo-workspace.js';
 import { DockerClient } from '../build/docker-client.js';
 import { describeError } from '../build/errors.js';

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
-import { parseAppConfig, readContextFromCdktfJson, type AppConfig } from '../config/app-config.js';
-import { resolveArtifactOptions, type ArtifactOptions, type ResolvedArtifactOptions } from '../build/options.js';
 import { SweepError } from '../build/errors.js';
+import { type ArtifactOptions, type ResolvedArtifactOptions, resolveArtifactOptions } from '../build/options.js';
+import { type AppConfig, parseAppConfig, readContextFromCdktfJson } from '../config/app-config.js';
 
 export interface CliFlags {
   readonly project?: string;
@@ -34,7 +34,12 @@ export function resolveCliOptions(flags: CliFlags): CliOptions {
     try {
       given = JSON.parse(flags['options-json']) as ArtifactOptions;
     } catch (cause) {
-      throw new SweepError({ stage: 'config', problem: '--options-json is not valid JSON', fix: 'pass the JSON the construct wrote', cause });
+      throw new SweepError({
+        stage: 'config',
+        problem: '--options-json is not valid JSON',
+        fix: 'pass the JSON the construct wrote',
+        cause,
+      });
     }
     return { artifact: resolveArtifactOptions(given, process.env, '--options-json'), app: parseAppConfig({}) };
   }

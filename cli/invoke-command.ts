@@ -81,7 +81,11 @@ function parseTimeout(raw: string | undefined, fallbackSeconds: number): number 
   if (raw === undefined) return fallbackSeconds * 1000;
   const seconds = Number(raw);
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 900) {
-    throw new SweepError({ stage: 'config', problem: `--timeout ${JSON.stringify(raw)} is not a number of seconds from 0 to 900`, fix: 'e.g. --timeout 30' });
+    throw new SweepError({
+      stage: 'config',
+      problem: `--timeout ${JSON.stringify(raw)} is not a number of seconds from 0 to 900`,
+      fix: 'e.g. --timeout 30',
+    });
   }
   return seconds * 1000;
 }

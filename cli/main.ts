@@ -2,10 +2,10 @@ import { parseArgs } from 'node:util';
 import { describeError, isSweepError } from '../build/errors.js';
 import { buildCommand } from './build-command.js';
 import { cleanCommand } from './clean-command.js';
+import { type CliFlags, resolveCliOptions } from './cli-options.js';
 import { fingerprintCommand } from './fingerprint-command.js';
 import { invokeCommand } from './invoke-command.js';
 import { statusCommand } from './status-command.js';
-import { resolveCliOptions, type CliFlags } from './cli-options.js';
 
 /**
  * `sweep-runtime <command>`: the engine from the command line, with the same configuration the

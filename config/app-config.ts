@@ -13,10 +13,13 @@ import { ARTIFACT_OPTIONS_EXPECTED, artifactOptionsSchema, toConfigIssues } from
 export const CONTEXT_KEY = 'sweep';
 
 /** Log retention values CloudWatch accepts (0 = never expire). */
-const LOG_RETENTION_DAYS = [0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+const LOG_RETENTION_DAYS = [
+  0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
 
 /** Variables Lambda sets itself and refuses in a function's configuration. */
-const RESERVED_ENV = /^(_HANDLER|_X_AMZN_TRACE_ID|AWS_REGION|AWS_DEFAULT_REGION|AWS_EXECUTION_ENV|AWS_LAMBDA_.*|AWS_ACCESS_KEY.*|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|AWS_XRAY_.*|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR)$/;
+const RESERVED_ENV =
+  /^(_HANDLER|_X_AMZN_TRACE_ID|AWS_REGION|AWS_DEFAULT_REGION|AWS_EXECUTION_ENV|AWS_LAMBDA_.*|AWS_ACCESS_KEY.*|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|AWS_XRAY_.*|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR)$/;
 
 const localBackend = z.object({ type: z.literal('local'), path: z.string().min(1).optional() }).strict();
 const s3Backend = z
@@ -35,13 +38,28 @@ const s3Backend = z
 
 export const appConfigSchema = z
   .object({
-    stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/).default('aws-serverless-sweep'),
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/).default('us-east-1'),
-    functionName: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('aws-serverless-sweep'),
+    stackName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9_-]*$/)
+      .default('aws-serverless-sweep'),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/)
+      .default('us-east-1'),
+    functionName: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/)
+      .default('aws-serverless-sweep'),
     memorySize: z.number().int().min(128).max(10240).default(256),
     timeoutSeconds: z.number().int().min(1).max(900).default(30),
     environment: z
-      .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/).refine((name) => !RESERVED_ENV.test(name)), z.string())
+      .record(
+        z
+          .string()
+          .regex(/^[A-Za-z][A-Za-z0-9_]*$/)
+          .refine((name) => !RESERVED_ENV.test(name)),
+        z.string(),
+      )
       .default({}),
     reservedConcurrency: z.number().int().min(0).nullable().default(null),
     logRetentionDays: z
@@ -89,7 +107,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
   'backend.path': 'a state file path',
   'backend.bucket': 'an S3 bucket name',
   'backend.key': 'the state object key, e.g. "aws-serverless-sweep/terraform.tfstate"',
-  'backend.region': 'the bucket\'s region',
+  'backend.region': "the bucket's region",
   'backend.useLockfile': 'true or false',
   'backend.dynamodbTable': 'a DynamoDB table name',
   'backend.encrypt': 'true or false',

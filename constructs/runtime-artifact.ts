@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct, type IConstruct } from 'constructs';
-import { ensureArtifactSync, type ArtifactMemo } from '../build/ensure-artifact.js';
-import { resolveArtifactOptions, type Architecture, type ArtifactOptions, type LambdaRuntime } from '../build/options.js';
+import { type ArtifactMemo, ensureArtifactSync } from '../build/ensure-artifact.js';
+import { type Architecture, type ArtifactOptions, type LambdaRuntime, resolveArtifactOptions } from '../build/options.js';
 import type { LambdaArtifact } from './lambda-artifact.js';
 
 /**
@@ -59,8 +59,8 @@ export class RuntimeArtifact extends Construct implements LambdaArtifact {
 /** One memo per app: the same artifact used twice in an app is built once. */
 const memos = new WeakMap<IConstruct, ArtifactMemo>();
 function memoOf(app: IConstruct): ArtifactMemo {
-  let memo = memos.get(app);
-  if (!memo) memos.set(app, (memo = new Map()));
+  const memo = memos.get(app) ?? new Map();
+  memos.set(app, memo);
   return memo;
 }
 

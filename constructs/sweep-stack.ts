@@ -1,7 +1,7 @@
 import * as path from 'node:path';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { LocalBackend, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import type { AppConfig } from '../config/app-config.js';
 import type { LambdaArtifact } from './lambda-artifact.js';
 import { RuntimeArtifact } from './runtime-artifact.js';

@@ -7,7 +7,7 @@ import { compareVersions } from '../build/elf.js';
 import { SweepError } from '../build/errors.js';
 import type { ArtifactRecord } from '../build/metadata.js';
 import { ZIP_ENTRY_NAME } from '../build/package-zip.js';
-import { RuntimeApiServer, type InvocationOutcome } from './runtime-api-server.js';
+import { type InvocationOutcome, RuntimeApiServer } from './runtime-api-server.js';
 
 /**
  * Runs a built zip's `bootstrap` once against a local Lambda Runtime API: the zip is unpacked to
@@ -74,6 +74,7 @@ export async function invokeLocally(request: LocalInvokeRequest): Promise<LocalI
       _HANDLER: ZIP_ENTRY_NAME,
       LAMBDA_TASK_ROOT: where === 'host' ? taskRoot : '/var/task',
     };
+    // biome-ignore lint/correctness/useYield: an execa transform that yields nothing streams each line here instead of buffering it
     const log = function* (line: unknown) {
       request.onLog?.(String(line));
     };
@@ -84,9 +85,17 @@ export async function invokeLocally(request: LocalInvokeRequest): Promise<LocalI
         : execa(
             request.dockerCommand,
             [
-              'run', '--rm', '--network', 'host', '-v', `${taskRoot}:/var/task:ro`, '-w', '/var/task',
+              'run',
+              '--rm',
+              '--network',
+              'host',
+              '-v',
+              `${taskRoot}:/var/task:ro`,
+              '-w',
+              '/var/task',
               ...Object.entries(lambdaEnv).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
-              where, '/var/task/bootstrap',
+              where,
+              '/var/task/bootstrap',
             ],
             common,
           );

@@ -14,11 +14,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   createServer,
-  validateHeaderValue,
   type IncomingHttpHeaders,
   type IncomingMessage,
   type Server,
   type ServerResponse,
+  validateHeaderValue,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -358,8 +358,7 @@ export class RuntimeApiServer {
   private dispatch(): void {
     const invocation = this.current;
     if (!invocation || invocation.deliveredAt !== undefined) return;
-    let res: ServerResponse | undefined;
-    while ((res = this.waiters.shift())) {
+    for (let res = this.waiters.shift(); res !== undefined; res = this.waiters.shift()) {
       if (res.socket && !res.socket.destroyed && res.socket.writable) {
         this.deliver(invocation, res);
         return;
@@ -520,10 +519,7 @@ function matchRoute(path: string): Route | undefined {
  * Reads a request body. Past `limit` bytes the rest is read and discarded, so the connection
  * stays usable for keep-alive and the caller can still answer 413.
  */
-function readBody(
-  req: IncomingMessage,
-  limit = Number.POSITIVE_INFINITY,
-): Promise<{ body: Buffer; size: number; truncated: boolean }> {
+function readBody(req: IncomingMessage, limit = Number.POSITIVE_INFINITY): Promise<{ body: Buffer; size: number; truncated: boolean }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -12,9 +12,24 @@ import { REPO_ROOT } from '../helpers/project.js';
  */
 describeWithDocker('npm run bench -- --quick', () => {
   it('runs every scenario and writes the report and its JSON', async () => {
-    const run = await execa('npm', ['run', '-s', 'bench', '--', '--quick'], { cwd: REPO_ROOT, reject: false, all: true, env: { CHECKPOINT_DISABLE: '1' } });
+    const run = await execa('npm', ['run', '-s', 'bench', '--', '--quick'], {
+      cwd: REPO_ROOT,
+      reject: false,
+      all: true,
+      env: { CHECKPOINT_DISABLE: '1' },
+    });
     expect(run.exitCode).toBe(0);
-    for (const scenario of ['baseline: old flow', 'cold: engine, no caches at all', 'warm image, clean target', 'edit: one line in the Lambda crate', 'hot: engine check in-process', 'hot: synth of the app', 'hot: synth, prebuilt zip', 'config only: env var changed', 'fast path, 1,000 files: repeated check']) {
+    for (const scenario of [
+      'baseline: old flow',
+      'cold: engine, no caches at all',
+      'warm image, clean target',
+      'edit: one line in the Lambda crate',
+      'hot: engine check in-process',
+      'hot: synth of the app',
+      'hot: synth, prebuilt zip',
+      'config only: env var changed',
+      'fast path, 1,000 files: repeated check',
+    ]) {
       expect(run.stdout).toContain(scenario);
     }
     expect(run.stdout).toMatch(/Targets \(medians, this run\):/);

@@ -54,7 +54,13 @@ describe('BuildLock: acquire and release', () => {
     expect(owner.pid).toBe(process.pid);
     expect(owner.host).toBe(os.hostname());
     expect(Date.parse(owner.since)).toBeGreaterThanOrEqual(before - 1000);
-    expect(owner.command).toBe(process.argv.slice(1).map((a) => path.basename(a)).join(' ').slice(0, 200));
+    expect(owner.command).toBe(
+      process.argv
+        .slice(1)
+        .map((a) => path.basename(a))
+        .join(' ')
+        .slice(0, 200),
+    );
     expect(lock.dir).toBe(lockDir);
     // AND release removes it; a second release is harmless
     lock.release();
@@ -125,7 +131,7 @@ describe('BuildLock: waiting', () => {
     for (let i = 1; i < waited.length; i++) expect(waited[i]! - waited[i - 1]!).toBeGreaterThanOrEqual(40);
   });
 
-  it('stops waiting when its AbortSignal aborts, and leaves the holder\'s lock alone', async () => {
+  it("stops waiting when its AbortSignal aborts, and leaves the holder's lock alone", async () => {
     // GIVEN the lock is held
     await acquire(lockDir);
     const controller = new AbortController();
@@ -231,7 +237,7 @@ describe('BuildLock: abandoned locks', () => {
   // without awaiting, so acquire() spins synchronously until the guard expires (up to 10 s of 100%
   // CPU). The event loop is blocked: no timers, no AbortSignal, no progress output. Fix: sleep
   // pollMs (with the signal) when takeOver() returns false.
-  it('keeps the event loop running while another waiter takes over a dead owner\'s lock', async () => {
+  it("keeps the event loop running while another waiter takes over a dead owner's lock", async () => {
     // GIVEN a dead owner and a takeover guard that expires in 300 ms
     const pid = await deadPid();
     writeOwner(lockDir, { pid, host: os.hostname(), since: new Date().toISOString(), command: 'cdktf deploy' });
@@ -255,6 +261,8 @@ describe('describeOwner', () => {
   it('names the pid, command and start time, and the host only when it is another one', () => {
     const since = '2026-11-25T14:00:00.000Z';
     expect(describeOwner({ pid: 42, host: os.hostname(), since, command: 'cdktf deploy' })).toBe(`pid 42 (cdktf deploy) since ${since}`);
-    expect(describeOwner({ pid: 42, host: 'ci-runner-7', since, command: 'cdktf deploy' })).toBe(`pid 42 on ci-runner-7 (cdktf deploy) since ${since}`);
+    expect(describeOwner({ pid: 42, host: 'ci-runner-7', since, command: 'cdktf deploy' })).toBe(
+      `pid 42 on ci-runner-7 (cdktf deploy) since ${since}`,
+    );
   });
 });

@@ -5,19 +5,18 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { parse as parseToml } from 'smol-toml';
 import {
+  type CargoPackage,
+  type CargoWorkspace,
   crateFolders,
   readCargoWorkspace,
   selectPackage,
   unknownFeatures,
-  type CargoPackage,
-  type CargoWorkspace,
 } from '../../build/cargo-workspace.js';
 import { sweepError } from '../helpers/errors.js';
 
 // The workspaces under __tests__/fixtures/workspaces are only read here, never compiled.
 const FIXTURES = fileURLToPath(new URL('../fixtures/workspaces/', import.meta.url));
 const fixture = (name: string): string => path.join(FIXTURES, name);
-
 
 function member(workspace: CargoWorkspace, name: string): CargoPackage {
   const found = workspace.members.find((m) => m.name === name);
@@ -76,12 +75,21 @@ describe('readCargoWorkspace: members', () => {
       'rust-toolchain': '1.80\n',
       'rust-toolchain.toml': '[toolchain]\nchannel = "1.80"\n',
     });
-    expect(readCargoWorkspace(root).rootFiles).toEqual(['Cargo.toml', 'Cargo.lock', '.cargo/config.toml', '.cargo/config', 'rust-toolchain', 'rust-toolchain.toml']);
+    expect(readCargoWorkspace(root).rootFiles).toEqual([
+      'Cargo.toml',
+      'Cargo.lock',
+      '.cargo/config.toml',
+      '.cargo/config',
+      'rust-toolchain',
+      'rust-toolchain.toml',
+    ]);
   });
 
   it('reads a root package as the member with dir ""', () => {
     const workspace = readCargoWorkspace(fixture('single-package'));
-    expect(workspace.members).toEqual([{ name: 'single-fn', dir: '', binaries: ['single-fn'], features: ['verbose'], pathDependencies: [] }]);
+    expect(workspace.members).toEqual([
+      { name: 'single-fn', dir: '', binaries: ['single-fn'], features: ['verbose'], pathDependencies: [] },
+    ]);
   });
 
   it('has the root package and the listed members when the root is both a package and a workspace', () => {
@@ -152,7 +160,10 @@ describe('readCargoWorkspace: members', () => {
   });
 
   it('is an error when a member has no package name', () => {
-    const root = writeTree('nameless', { 'Cargo.toml': '[workspace]\nmembers = ["a"]\n', 'a/Cargo.toml': '[package]\nversion = "0.1.0"\n' });
+    const root = writeTree('nameless', {
+      'Cargo.toml': '[workspace]\nmembers = ["a"]\n',
+      'a/Cargo.toml': '[package]\nversion = "0.1.0"\n',
+    });
     const error = sweepError(() => readCargoWorkspace(root));
     expect(error.message).toBe('workspace: a/Cargo.toml has no [package] name');
     expect(error.fix).toBe('add `name = "..."` under [package], or remove the folder from the workspace members');
@@ -232,10 +243,12 @@ describe('selectPackage', () => {
     );
   });
 
-  it('is an error listing every package\'s binaries when no package has the binary', () => {
+  it("is an error listing every package's binaries when no package has the binary", () => {
     const workspace = readCargoWorkspace(fixture('binary-discovery'));
     const error = sweepError(() => selectPackage(workspace, undefined, 'bootstrap'));
-    expect(error.message).toBe(`workspace: no package in ${workspace.root} has a binary named "bootstrap" (binaries: manual (only); multi (multi, named, x, y))`);
+    expect(error.message).toBe(
+      `workspace: no package in ${workspace.root} has a binary named "bootstrap" (binaries: manual (only); multi (multi, named, x, y))`,
+    );
     expect(error.fix).toBe(
       'use the option `package` (cdktf.json context `sweep.package`, or --package) to say which package to build, and `binary` for its binary',
     );
@@ -338,7 +351,10 @@ describe('crateFolders', () => {
   // says what to do.
   it('is an error for an absolute path dependency outside the workspace', () => {
     const outside = writeTree('abs-outside', { 'Cargo.toml': pkgToml('abs'), 'src/lib.rs': '' });
-    const root = writeTree('abs-ws', { 'Cargo.toml': pkgToml('app', `\n[dependencies]\nabs = { path = ${JSON.stringify(outside)} }\n`), 'src/main.rs': '' });
+    const root = writeTree('abs-ws', {
+      'Cargo.toml': pkgToml('app', `\n[dependencies]\nabs = { path = ${JSON.stringify(outside)} }\n`),
+      'src/main.rs': '',
+    });
     const error = sweepError(() => {
       const workspace = readCargoWorkspace(root);
       crateFolders(workspace, workspace.members[0]!);

@@ -4,10 +4,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { checkCache, inspectZip, type CacheCheck } from '../../build/check-cache.js';
+import { type CacheCheck, checkCache, inspectZip } from '../../build/check-cache.js';
 import { SweepError } from '../../build/errors.js';
-import { writeMetadata, type ArtifactRecord } from '../../build/metadata.js';
-import { resolveArtifactOptions, type ArtifactOptions, type Environment } from '../../build/options.js';
+import { type ArtifactRecord, writeMetadata } from '../../build/metadata.js';
+import { type ArtifactOptions, type Environment, resolveArtifactOptions } from '../../build/options.js';
 import { createLambdaZip } from '../../build/package-zip.js';
 
 // The fast path end to end on a fixture workspace, with a record written by hand the way a build

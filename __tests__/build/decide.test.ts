@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { decide, type DecisionInput, type ZipState } from '../../build/decide.js';
+import { type DecisionInput, decide, type ZipState } from '../../build/decide.js';
 import { explainDecision, explainReason } from '../../build/explain.js';
-import { computeFingerprint, type BuildSettings, type Fingerprint } from '../../build/fingerprint.js';
+import { type BuildSettings, computeFingerprint, type Fingerprint } from '../../build/fingerprint.js';
 import type { ArtifactRecord, MetadataReadResult } from '../../build/metadata.js';
 
 // decide.ts is a pure function and explain.ts its words: every reason is checked by the whole
@@ -40,7 +40,14 @@ function recordOf(built: Fingerprint): ArtifactRecord {
     settings: { ...built.settings, features: [...built.settings.features], env: { ...built.settings.env } },
     inputs: Object.fromEntries(built.inputs),
     builderImage: { tag: 'sweep-builder:rust-1-bullseye-aaaaaaaa', id: `sha256:${hash('f')}` },
-    zip: { file: 'sweep.zip', size: 1234, sha256: hash('e'), sha256Base64: `${'A'.repeat(43)}=`, mtimeMs: 1_700_000_000_000, originFingerprint: built.value },
+    zip: {
+      file: 'sweep.zip',
+      size: 1234,
+      sha256: hash('e'),
+      sha256Base64: `${'A'.repeat(43)}=`,
+      mtimeMs: 1_700_000_000_000,
+      originFingerprint: built.value,
+    },
     binary: { machine: 'x86_64', linkage: 'dynamic', glibcRequired: '2.28', glibcAvailable: '2.34', size: 4096 },
     builtAt: '2026-01-01T00:00:00.000Z',
     timingsMs: { total: 1000 },
@@ -58,7 +65,12 @@ interface Case {
 
 /** The line a run prints, for the decision on `c` (defaults: everything matches). */
 function line(c: Case, maxNames?: number): string {
-  const input: DecisionInput = { current: c.current ?? fingerprint(), metadata: c.metadata ?? ok(), zip: c.zip ?? 'matches', forcedBy: c.forcedBy };
+  const input: DecisionInput = {
+    current: c.current ?? fingerprint(),
+    metadata: c.metadata ?? ok(),
+    zip: c.zip ?? 'matches',
+    forcedBy: c.forcedBy,
+  };
   return explainDecision(decide(input), { zipPath: 'dist/sweep.zip', maxNames });
 }
 
@@ -122,7 +134,9 @@ describe('decide + explain: each miss reason', () => {
       'crates/sweep-lambda/src/http.rs': hash('5'),
       'crates/sweep-lambda/src/main.rs': hash('9'),
     });
-    expect(line({ current })).toBe('cache-miss: changed crates/sweep-lambda/src/main.rs; added crates/sweep-lambda/src/http.rs; removed Cargo.lock');
+    expect(line({ current })).toBe(
+      'cache-miss: changed crates/sweep-lambda/src/main.rs; added crates/sweep-lambda/src/http.rs; removed Cargo.lock',
+    );
   });
 
   it('a rename is one file removed and one added', () => {
@@ -144,7 +158,9 @@ describe('decide + explain: each miss reason', () => {
     const names = ['a.rs', 'b.rs', 'c.rs'];
     const stored = Object.fromEntries(names.map((n) => [n, hash('1')]));
     const current = Object.fromEntries(names.map((n) => [n, hash('2')]));
-    expect(line({ current: fingerprint(SETTINGS, current), metadata: ok(fingerprint(SETTINGS, stored)) }, 3)).toBe('cache-miss: changed a.rs, b.rs, c.rs');
+    expect(line({ current: fingerprint(SETTINGS, current), metadata: ok(fingerprint(SETTINGS, stored)) }, 3)).toBe(
+      'cache-miss: changed a.rs, b.rs, c.rs',
+    );
     expect(line({ current: fingerprint(SETTINGS, current), metadata: ok(fingerprint(SETTINGS, stored)) }, 2)).toBe(
       'cache-miss: changed a.rs, b.rs and 1 more',
     );
@@ -190,7 +206,9 @@ describe('decide + explain: the words for each setting', () => {
         { kind: 'setting-changed', setting: 'runtime', from: 'provided.al2023', to: 'provided.al2' },
       ],
     });
-    expect(explainDecision(decision, { zipPath: 'dist/sweep.zip' })).toBe('cache-miss: profile release -> dev; runtime provided.al2023 -> provided.al2');
+    expect(explainDecision(decision, { zipPath: 'dist/sweep.zip' })).toBe(
+      'cache-miss: profile release -> dev; runtime provided.al2023 -> provided.al2',
+    );
   });
 });
 
@@ -201,7 +219,9 @@ describe('decide + explain: reasons together', () => {
   });
 
   it('force with no record', () => {
-    expect(line({ forcedBy: 'FORCE_REBUILD=1', metadata: { status: 'missing' } })).toBe('cache-miss: forced (FORCE_REBUILD=1); no metadata (first build)');
+    expect(line({ forcedBy: 'FORCE_REBUILD=1', metadata: { status: 'missing' } })).toBe(
+      'cache-miss: forced (FORCE_REBUILD=1); no metadata (first build)',
+    );
   });
 
   it('force with an invalid record', () => {
@@ -223,7 +243,10 @@ describe('decide + explain: reasons together', () => {
   });
 
   it('changed files and a changed setting: both are named', () => {
-    const current = fingerprint({ ...SETTINGS, profile: 'dev' }, { ...INPUTS, 'Cargo.lock': hash('8'), 'crates/sweep-lambda/src/main.rs': hash('9') });
+    const current = fingerprint(
+      { ...SETTINGS, profile: 'dev' },
+      { ...INPUTS, 'Cargo.lock': hash('8'), 'crates/sweep-lambda/src/main.rs': hash('9') },
+    );
     const text = line({ current });
     expect(text).toContain('changed Cargo.lock, crates/sweep-lambda/src/main.rs');
     expect(text).toContain('profile release -> dev');
@@ -234,7 +257,10 @@ describe('decide + explain: reasons together', () => {
   // `cache-miss: changed Cargo.lock, crates/sweep-lambda/src/main.rs; profile release -> dev`.
   // The engine prints `cache-miss: profile release -> dev; changed Cargo.lock, ...`.
   it('changed files come before changed settings, as documented', () => {
-    const current = fingerprint({ ...SETTINGS, profile: 'dev' }, { ...INPUTS, 'Cargo.lock': hash('8'), 'crates/sweep-lambda/src/main.rs': hash('9') });
+    const current = fingerprint(
+      { ...SETTINGS, profile: 'dev' },
+      { ...INPUTS, 'Cargo.lock': hash('8'), 'crates/sweep-lambda/src/main.rs': hash('9') },
+    );
     expect(line({ current })).toBe('cache-miss: changed Cargo.lock, crates/sweep-lambda/src/main.rs; profile release -> dev');
   });
 });

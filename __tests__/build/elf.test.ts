@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
-import { compareVersions, ElfFormatError, readElf, type ElfSummary } from '../../build/elf.js';
+import { compareVersions, ElfFormatError, type ElfSummary, readElf } from '../../build/elf.js';
 
 // Committed binaries, built by __tests__/fixtures/elf/make-fixtures.sh (see the README there).
 // Reading files instead of compiling keeps these tests free of cross compilers.
@@ -192,19 +192,15 @@ describe('readElf on committed fixtures', () => {
 });
 
 describe('readElf without section headers (stripped with sstrip)', () => {
-  it.each([
-    'aarch64-dynamic',
-    'x86_64-glibc236',
-    'i386-dynamic',
-    'ppc32be-dynamic',
-    'x86_64-static-pie',
-    'x86_64-static',
-  ])('%s: the dynamic segment gives the same answer as the sections', (name) => {
-    const original = fixture(name);
-    const stripped = withoutSectionHeaders(original);
-    expect(stripped.length).toBeLessThan(original.length);
-    expect(readElf(stripped)).toEqual(readElf(original));
-  });
+  it.each(['aarch64-dynamic', 'x86_64-glibc236', 'i386-dynamic', 'ppc32be-dynamic', 'x86_64-static-pie', 'x86_64-static'])(
+    '%s: the dynamic segment gives the same answer as the sections',
+    (name) => {
+      const original = fixture(name);
+      const stripped = withoutSectionHeaders(original);
+      expect(stripped.length).toBeLessThan(original.length);
+      expect(readElf(stripped)).toEqual(readElf(original));
+    },
+  );
 
   it('falls back to DT_VERNEED when sections exist but none is SHT_GNU_verneed', () => {
     const bytes = fixture('x86_64-glibc236');
@@ -252,11 +248,9 @@ describeOnDebianX64('readElf on Debian 12 host binaries', () => {
   it('rejects a host binary cut short (as by an interrupted download)', () => {
     const ls = new Uint8Array(readFileSync('/bin/ls'));
     expect(elfError(ls.subarray(0, 100)).message).toMatch(
-      /^truncated ELF: section header table \(\d+ entries of 64 bytes\) at offset \d+ \(\d+ bytes, ending at \d+\) is beyond file size 100$/
+      /^truncated ELF: section header table \(\d+ entries of 64 bytes\) at offset \d+ \(\d+ bytes, ending at \d+\) is beyond file size 100$/,
     );
-    expect(elfError(ls.subarray(0, ls.length - 1)).message).toMatch(
-      /^truncated ELF: section header table .* is beyond file size \d+$/
-    );
+    expect(elfError(ls.subarray(0, ls.length - 1)).message).toMatch(/^truncated ELF: section header table .* is beyond file size \d+$/);
   });
 
   it('reads a shared library without PT_INTERP as a shared object', () => {
@@ -269,9 +263,7 @@ describeOnDebianX64('readElf on Debian 12 host binaries', () => {
 describe('readElf errors', () => {
   it('rejects a zip file, showing its first bytes', () => {
     const zip = new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00, 0x08, 0x00]);
-    expect(elfError(zip).message).toBe(
-      'not an ELF file (first bytes 50 4b 03 04; an ELF file starts with 7f 45 4c 46)'
-    );
+    expect(elfError(zip).message).toBe('not an ELF file (first bytes 50 4b 03 04; an ELF file starts with 7f 45 4c 46)');
   });
 
   it('rejects an empty buffer', () => {
@@ -279,23 +271,21 @@ describe('readElf errors', () => {
   });
 
   it('rejects a file shorter than the magic number', () => {
-    expect(elfError(new Uint8Array([0x7f, 0x45])).message).toBe(
-      'not an ELF file (first bytes 7f 45; an ELF file starts with 7f 45 4c 46)'
-    );
+    expect(elfError(new Uint8Array([0x7f, 0x45])).message).toBe('not an ELF file (first bytes 7f 45; an ELF file starts with 7f 45 4c 46)');
   });
 
   it('rejects a file shorter than the ELF header', () => {
     expect(elfError(fixture('aarch64-dynamic').subarray(0, 40)).message).toBe(
-      'truncated ELF: file is 40 bytes, shorter than the 64-byte ELF64 header'
+      'truncated ELF: file is 40 bytes, shorter than the 64-byte ELF64 header',
     );
     expect(elfError(fixture('ppc32be-dynamic').subarray(0, 40)).message).toBe(
-      'truncated ELF: file is 40 bytes, shorter than the 52-byte ELF32 header'
+      'truncated ELF: file is 40 bytes, shorter than the 52-byte ELF32 header',
     );
   });
 
   it('rejects the first 100 bytes of a real binary, naming the missing table', () => {
     expect(elfError(fixture('x86_64-glibc236').subarray(0, 100)).message).toBe(
-      'truncated ELF: section header table (28 entries of 64 bytes) at offset 3032 (1792 bytes, ending at 4824) is beyond file size 100'
+      'truncated ELF: section header table (28 entries of 64 bytes) at offset 3032 (1792 bytes, ending at 4824) is beyond file size 100',
     );
   });
 
@@ -303,28 +293,24 @@ describe('readElf errors', () => {
     const stripped = withoutSectionHeaders(fixture('aarch64-dynamic'));
     // PT_INTERP is at offset 0x200, 27 bytes (readelf -l).
     expect(elfError(stripped.subarray(0, 0x210)).message).toBe(
-      'truncated ELF: PT_INTERP segment at offset 512 (27 bytes, ending at 539) is beyond file size 528'
+      'truncated ELF: PT_INTERP segment at offset 512 (27 bytes, ending at 539) is beyond file size 528',
     );
   });
 
   it('rejects an unknown ELF class or byte order', () => {
     const badClass = fixture('x86_64-static');
     badClass[4] = 3;
-    expect(elfError(badClass).message).toBe(
-      'malformed ELF: unknown ELF class 3 (expected 1 for 32-bit or 2 for 64-bit)'
-    );
+    expect(elfError(badClass).message).toBe('malformed ELF: unknown ELF class 3 (expected 1 for 32-bit or 2 for 64-bit)');
     const badData = fixture('x86_64-static');
     badData[5] = 0;
-    expect(elfError(badData).message).toBe(
-      'malformed ELF: unknown data encoding 0 (expected 1 for little-endian or 2 for big-endian)'
-    );
+    expect(elfError(badData).message).toBe('malformed ELF: unknown data encoding 0 (expected 1 for little-endian or 2 for big-endian)');
   });
 
   it('rejects a 64-bit offset no buffer can reach', () => {
     const bytes = fixture('x86_64-static');
     view(bytes).setBigUint64(40, 0xffff_ffff_ffff_0000n, true); // e_shoff
     expect(elfError(bytes).message).toBe(
-      'malformed ELF: offset/size field at offset 40 holds 0xffffffffffff0000, far beyond file size 512'
+      'malformed ELF: offset/size field at offset 40 holds 0xffffffffffff0000, far beyond file size 512',
     );
   });
 
@@ -337,7 +323,7 @@ describe('readElf errors', () => {
     dv.setUint32(firstAux + 8, 0xffffff, true); // vna_name
     const dynstr = sections[view(bytes).getUint32(verneed.headerOffset + 40, true)]!; // sh_link
     expect(elfError(bytes).message).toBe(
-      `malformed ELF: version-needs version name offset 16777215 is outside its string table (${dynstr.size} bytes at offset ${dynstr.offset})`
+      `malformed ELF: version-needs version name offset 16777215 is outside its string table (${dynstr.size} bytes at offset ${dynstr.offset})`,
     );
   });
 
@@ -348,7 +334,7 @@ describe('readElf errors', () => {
     const dynamicIndex = sections.findIndex((s) => s.type === 6); // SHT_DYNAMIC
     view(bytes).setUint32(verneed.headerOffset + 40, dynamicIndex, true);
     expect(elfError(bytes).message).toBe(
-      `malformed ELF: SHT_GNU_verneed section links to section ${dynamicIndex} of type 0x6, not a string table`
+      `malformed ELF: SHT_GNU_verneed section links to section ${dynamicIndex} of type 0x6, not a string table`,
     );
   });
 
@@ -411,14 +397,7 @@ describe('compareVersions', () => {
   });
 
   it('sorts glibc versions numerically', () => {
-    expect(['2.34', '2.2.5', '2.28', '2.9', '2.17', '2.3'].sort(compareVersions)).toEqual([
-      '2.2.5',
-      '2.3',
-      '2.9',
-      '2.17',
-      '2.28',
-      '2.34',
-    ]);
+    expect(['2.34', '2.2.5', '2.28', '2.9', '2.17', '2.3'].sort(compareVersions)).toEqual(['2.2.5', '2.3', '2.9', '2.17', '2.28', '2.34']);
   });
 
   it.each(['GLIBC_2.34', '', '2..3', '2.x', ' 2.34', '2.34.'])('rejects %j as not a dotted numeric version', (bad) => {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { crateFolders, readCargoWorkspace, selectPackage } from '../../build/cargo-workspace.js';
 import { FileHashIndex } from '../../build/file-hash-index.js';
-import { byCodePoint, canonicalJson, computeFingerprint, ENGINE_PACKAGING_VERSION, type BuildSettings } from '../../build/fingerprint.js';
+import { type BuildSettings, byCodePoint, canonicalJson, computeFingerprint, ENGINE_PACKAGING_VERSION } from '../../build/fingerprint.js';
 import { collectInputs, EXCLUDED_FOLDER_NAMES, type InputCollection } from '../../build/input-files.js';
 
 // Covers input-files.ts (what is an input), file-hash-index.ts (hashes reused between runs) and
@@ -79,7 +79,10 @@ function append(root: string, relative: string, text: string): void {
 }
 
 function allFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
 }
 
 /** Sets every file's mtime (and so its ctime) to `seconds` ago: outside the hash index's racy window. */
@@ -361,7 +364,11 @@ describe('fingerprint: independent of where and when', () => {
     // framing in fingerprint.ts changes (header, separators, order), when input-files.ts records
     // different paths or hashes, or when the fixture's files change (keep them byte-identical,
     // LF line endings).
-    const value = fingerprintOf(path.join(FIXTURES, 'single-package'), { binary: 'single-fn' }, { ...SETTINGS, package: 'single-fn', binary: 'single-fn' });
+    const value = fingerprintOf(
+      path.join(FIXTURES, 'single-package'),
+      { binary: 'single-fn' },
+      { ...SETTINGS, package: 'single-fn', binary: 'single-fn' },
+    );
     expect(value).toBe('8c1632fa697b56ec65f9f8034f814fc20a4769c14386e971bc7fe221078f0fd4');
   });
 });
@@ -400,7 +407,7 @@ describe('input files: excluded folders', () => {
 });
 
 describe('input files: symlinks', () => {
-  it('follows a symlink whose target is inside the workspace: the target\'s content is the input', () => {
+  it("follows a symlink whose target is inside the workspace: the target's content is the input", () => {
     // GIVEN crates/app/src/shared.rs -> ../../../shared/common.rs, a file outside every crate folder
     const root = copyFixture('cargo-workspace');
     write(root, 'shared/common.rs', 'pub const A: u8 = 1;\n');

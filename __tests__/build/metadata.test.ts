@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { METADATA_SCHEMA_VERSION, readMetadata, writeMetadata, type ArtifactRecord } from '../../build/metadata.js';
+import { type ArtifactRecord, METADATA_SCHEMA_VERSION, readMetadata, writeMetadata } from '../../build/metadata.js';
 
 const hash = (c: string) => c.repeat(64);
 
@@ -25,7 +25,14 @@ function validRecord(): ArtifactRecord {
     },
     inputs: { 'Cargo.lock': hash('1'), 'crates/sweep-lambda/src/main.rs': hash('2') },
     builderImage: { tag: 'sweep-builder:rust-1-bullseye-bbbbbbbb', id: `sha256:${hash('c')}` },
-    zip: { file: 'sweep-lambda.zip', size: 123456, sha256: hash('d'), sha256Base64: `${'3'.repeat(43)}=`, mtimeMs: 1764081721123.4567, originFingerprint: hash('9') },
+    zip: {
+      file: 'sweep-lambda.zip',
+      size: 123456,
+      sha256: hash('d'),
+      sha256Base64: `${'3'.repeat(43)}=`,
+      mtimeMs: 1764081721123.457,
+      originFingerprint: hash('9'),
+    },
     binary: { machine: 'x86_64', linkage: 'dynamic', glibcRequired: '2.28', glibcAvailable: '2.34', size: 400000 },
     builtAt: '2026-11-25T14:42:01.000Z',
     timingsMs: { fingerprint: 12.5, compile: 40210, total: 41000 },
@@ -80,7 +87,7 @@ describe('metadata: reading a bad record', () => {
     expect(readMetadata(file)).toEqual({ status: 'missing' });
   });
 
-  it('text that is not JSON is unreadable, with the parser\'s words', () => {
+  it("text that is not JSON is unreadable, with the parser's words", () => {
     writeJson('{"schemaVersion": 1,');
     let parserMessage = '';
     try {
@@ -91,7 +98,7 @@ describe('metadata: reading a bad record', () => {
     expect(readMetadata(file)).toEqual({ status: 'unreadable', detail: `not JSON (${parserMessage})` });
   });
 
-  it('a folder in place of the file is unreadable, with the system\'s words', () => {
+  it("a folder in place of the file is unreadable, with the system's words", () => {
     fs.mkdirSync(file, { recursive: true });
     expect(readMetadata(file)).toEqual({ status: 'unreadable', detail: 'EISDIR: illegal operation on a directory, read' });
   });

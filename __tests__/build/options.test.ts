@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import { type ArtifactOptions, type Environment, isBuildEnvName, resolveArtifactOptions } from '../../build/options.js';
 import { sweepError } from '../helpers/errors.js';
-import { isBuildEnvName, resolveArtifactOptions, type ArtifactOptions, type Environment } from '../../build/options.js';
 
 // Every test passes its own environment object: the host's variables (a developer's RUSTFLAGS,
 // a CI's FORCE_REBUILD) must not leak into what is asserted.
@@ -101,18 +101,27 @@ describe('resolveArtifactOptions: force rebuild from the environment', () => {
     expect(resolved.forceSource).toBe(source);
   });
 
-  it.each([[{ FORCE_REBUILD: '0' }], [{ FORCE_REBUILD: 'false' }], [{ FORCE_REBUILD: '' }], [{ SWEEP_FORCE_REBUILD: '0' }], [{ SWEEP_FORCE_REBUILD: 'FALSE' }]])(
-    '%j does not force a rebuild',
-    (env) => {
-      const resolved = resolve({}, env);
-      expect(resolved.forceRebuild).toBe(false);
-      expect(resolved.forceSource).toBeUndefined();
-    },
-  );
+  it.each([
+    [{ FORCE_REBUILD: '0' }],
+    [{ FORCE_REBUILD: 'false' }],
+    [{ FORCE_REBUILD: '' }],
+    [{ SWEEP_FORCE_REBUILD: '0' }],
+    [{ SWEEP_FORCE_REBUILD: 'FALSE' }],
+  ])('%j does not force a rebuild', (env) => {
+    const resolved = resolve({}, env);
+    expect(resolved.forceRebuild).toBe(false);
+    expect(resolved.forceSource).toBeUndefined();
+  });
 
   it('forces when one variable is true and the other false, whichever order they come in', () => {
-    expect(resolve({}, { FORCE_REBUILD: '0', SWEEP_FORCE_REBUILD: '1' })).toMatchObject({ forceRebuild: true, forceSource: 'SWEEP_FORCE_REBUILD=1' });
-    expect(resolve({}, { FORCE_REBUILD: '1', SWEEP_FORCE_REBUILD: '0' })).toMatchObject({ forceRebuild: true, forceSource: 'FORCE_REBUILD=1' });
+    expect(resolve({}, { FORCE_REBUILD: '0', SWEEP_FORCE_REBUILD: '1' })).toMatchObject({
+      forceRebuild: true,
+      forceSource: 'SWEEP_FORCE_REBUILD=1',
+    });
+    expect(resolve({}, { FORCE_REBUILD: '1', SWEEP_FORCE_REBUILD: '0' })).toMatchObject({
+      forceRebuild: true,
+      forceSource: 'FORCE_REBUILD=1',
+    });
   });
 
   it.each(['yes', '2', 'on'])('FORCE_REBUILD=%s is an error naming the variable, the value and the accepted values', (value) => {
@@ -131,7 +140,7 @@ describe('resolveArtifactOptions: force rebuild from the environment', () => {
     );
   });
 
-  it('names the forceRebuild option with the caller\'s label when the option forces the rebuild', () => {
+  it("names the forceRebuild option with the caller's label when the option forces the rebuild", () => {
     // GIVEN the option, not the environment, asks for a rebuild
     const resolved = resolveArtifactOptions({ projectRoot: PROJECT, forceRebuild: true }, {}, 'cdktf.json', '--force');
     // THEN the source is the caller's label
@@ -172,7 +181,9 @@ describe('resolveArtifactOptions: other environment overrides', () => {
 
   it('a bad SWEEP_DOCKER_PULL_POLICY is an error listing the three policies', () => {
     const error = sweepError(() => resolve({}, { SWEEP_DOCKER_PULL_POLICY: 'sometimes' }));
-    expect(error.message).toBe('config: invalid environment:\n  SWEEP_DOCKER_PULL_POLICY: got "sometimes"; expected one of always, if-missing, never');
+    expect(error.message).toBe(
+      'config: invalid environment:\n  SWEEP_DOCKER_PULL_POLICY: got "sometimes"; expected one of always, if-missing, never',
+    );
     expect(error.fix).toBe('fix or unset the variables above');
   });
 
@@ -184,7 +195,9 @@ describe('resolveArtifactOptions: other environment overrides', () => {
   });
 
   it('SWEEP_TOOLCHAIN_IMAGE beats the toolchainImage option', () => {
-    expect(resolve({ toolchainImage: 'rust:1.80-bullseye' }, { SWEEP_TOOLCHAIN_IMAGE: 'sweep-local/rust:1' }).toolchainImage).toBe('sweep-local/rust:1');
+    expect(resolve({ toolchainImage: 'rust:1.80-bullseye' }, { SWEEP_TOOLCHAIN_IMAGE: 'sweep-local/rust:1' }).toolchainImage).toBe(
+      'sweep-local/rust:1',
+    );
     expect(resolve({ toolchainImage: 'rust:1.80-bullseye' }).toolchainImage).toBe('rust:1.80-bullseye');
   });
 
@@ -232,12 +245,18 @@ describe('resolveArtifactOptions: the build-environment allow-list', () => {
     expect(Object.keys(buildEnv)).toEqual([...Object.keys(buildEnv)].sort());
   });
 
-  it.each(['AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'GITHUB_TOKEN', 'CARGO_HOME', 'CARGO_TARGET_DIR', 'CARGO_REGISTRY_TOKEN', 'PATH', 'rustflags'])(
-    '%s is not a build variable',
-    (name) => {
-      expect(isBuildEnvName(name)).toBe(false);
-    },
-  );
+  it.each([
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_ACCESS_KEY_ID',
+    'GITHUB_TOKEN',
+    'CARGO_HOME',
+    'CARGO_TARGET_DIR',
+    'CARGO_REGISTRY_TOKEN',
+    'PATH',
+    'rustflags',
+  ])('%s is not a build variable', (name) => {
+    expect(isBuildEnvName(name)).toBe(false);
+  });
 });
 
 describe('resolveArtifactOptions: invalid options', () => {
@@ -251,7 +270,9 @@ describe('resolveArtifactOptions: invalid options', () => {
   });
 
   it('names an unknown key and lists the known ones, in the source the caller names', () => {
-    const error = sweepError(() => resolveArtifactOptions({ projectRoot: PROJECT, memory: 512 } as ArtifactOptions, {}, 'RuntimeArtifact props'));
+    const error = sweepError(() =>
+      resolveArtifactOptions({ projectRoot: PROJECT, memory: 512 } as ArtifactOptions, {}, 'RuntimeArtifact props'),
+    );
     expect(error.message).toBe(
       'config: invalid RuntimeArtifact props:\n  memory: got 512; expected no such key (known keys: workspace, package, binary, name, architecture, runtime, profile, features, toolchainImage, pullPolicy, forceRebuild, projectRoot, distDir, cacheDir)',
     );

@@ -76,7 +76,7 @@ describe('createLambdaZip: reproducible bytes', () => {
     expect(west.equals(Buffer.from(createLambdaZip(binary())))).toBe(true);
   }, 20_000);
 
-  it('is byte-identical when this process\'s TZ changes between calls', () => {
+  it("is byte-identical when this process's TZ changes between calls", () => {
     process.env.TZ = 'Pacific/Kiritimati';
     const plus14 = createLambdaZip(binary());
     process.env.TZ = 'Pacific/Pago_Pago';
@@ -131,7 +131,9 @@ describe('createLambdaZip: layout', () => {
   });
 
   it('zips an empty binary', () => {
-    expect(listZipEntries(createLambdaZip(new Uint8Array()))).toEqual([{ name: 'bootstrap', unixMode: 0o100755, compressedSize: expect.any(Number), size: 0 }]);
+    expect(listZipEntries(createLambdaZip(new Uint8Array()))).toEqual([
+      { name: 'bootstrap', unixMode: 0o100755, compressedSize: expect.any(Number), size: 0 },
+    ]);
   });
 });
 
@@ -174,6 +176,8 @@ describe('listZipEntries', () => {
     const zip = Buffer.from(createLambdaZip(binary()));
     const central = zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
     zip.writeUInt32LE(0, central);
-    expect(() => listZipEntries(new Uint8Array(zip))).toThrow(new Error(`damaged zip: central directory entry 0 at offset ${central} is invalid`));
+    expect(() => listZipEntries(new Uint8Array(zip))).toThrow(
+      new Error(`damaged zip: central directory entry 0 at offset ${central} is invalid`),
+    );
   });
 });

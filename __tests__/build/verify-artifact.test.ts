@@ -5,7 +5,7 @@ import { zipSync } from 'fflate';
 import { SweepError } from '../../build/errors.js';
 import type { Architecture, LambdaRuntime } from '../../build/options.js';
 import { createLambdaZip } from '../../build/package-zip.js';
-import { describeBinaryFacts, verifyArtifact, type BinaryFacts } from '../../build/verify-artifact.js';
+import { type BinaryFacts, describeBinaryFacts, verifyArtifact } from '../../build/verify-artifact.js';
 
 // The committed ELF fixtures (see __tests__/fixtures/elf/README.md), zipped the way a build zips.
 const fixtureDir = fileURLToPath(new URL('../fixtures/elf/', import.meta.url));
@@ -33,7 +33,14 @@ function verifyError(run: () => unknown): SweepError {
 describe('verifyArtifact: binaries that will start', () => {
   it('passes a static x86_64 binary for provided.al2023, needing no glibc', () => {
     const facts = verify('x86_64-static', 'x86_64', 'provided.al2023');
-    expect(facts).toEqual({ machine: 'x86_64', linkage: 'static', glibcRequired: null, glibcAvailable: '2.34', size: 512, otherLibraries: [] });
+    expect(facts).toEqual({
+      machine: 'x86_64',
+      linkage: 'static',
+      glibcRequired: null,
+      glibcAvailable: '2.34',
+      size: 512,
+      otherLibraries: [],
+    });
     expect(describeBinaryFacts(facts, 'provided.al2023')).toBe('x86_64 ELF, static, needs no glibc');
   });
 
@@ -42,12 +49,23 @@ describe('verifyArtifact: binaries that will start', () => {
   });
 
   it('passes a static PIE', () => {
-    expect(verify('x86_64-static-pie', 'x86_64', 'provided.al2023')).toMatchObject({ machine: 'x86_64', linkage: 'static', glibcRequired: null });
+    expect(verify('x86_64-static-pie', 'x86_64', 'provided.al2023')).toMatchObject({
+      machine: 'x86_64',
+      linkage: 'static',
+      glibcRequired: null,
+    });
   });
 
   it('passes the aarch64 binary for arm64 on provided.al2023, which has the glibc 2.34 it needs', () => {
     const facts = verify('aarch64-dynamic', 'arm64', 'provided.al2023');
-    expect(facts).toEqual({ machine: 'aarch64', linkage: 'dynamic', glibcRequired: '2.34', glibcAvailable: '2.34', size: 4688, otherLibraries: [] });
+    expect(facts).toEqual({
+      machine: 'aarch64',
+      linkage: 'dynamic',
+      glibcRequired: '2.34',
+      glibcAvailable: '2.34',
+      size: 4688,
+      otherLibraries: [],
+    });
     expect(describeBinaryFacts(facts, 'provided.al2023')).toBe('aarch64 ELF, dynamic, needs glibc 2.34 (provided.al2023 has 2.34)');
   });
 });
@@ -56,7 +74,9 @@ describe('verifyArtifact: binaries that would not start', () => {
   it('refuses a binary needing GLIBC_2.36 for provided.al2023, saying what it needs, what the runtime has and what to do', () => {
     const error = verifyError(() => verify('x86_64-glibc236', 'x86_64', 'provided.al2023'));
     expect(error.message).toBe(`verify: bootstrap needs GLIBC_2.36, but provided.al2023 has glibc 2.34${NOT_RECORDED}`);
-    expect(error.fix).toBe('build on an older base image (toolchain image rust:1-bullseye has glibc 2.31), or build a static binary with a musl target');
+    expect(error.fix).toBe(
+      'build on an older base image (toolchain image rust:1-bullseye has glibc 2.31), or build a static binary with a musl target',
+    );
   });
 
   it('refuses the aarch64 binary for provided.al2, which has glibc 2.26', () => {
@@ -66,18 +86,26 @@ describe('verifyArtifact: binaries that would not start', () => {
 
   it('refuses an aarch64 binary for an x86_64 function, naming both', () => {
     const error = verifyError(() => verify('aarch64-dynamic', 'x86_64', 'provided.al2023'));
-    expect(error.message).toBe(`verify: bootstrap is built for aarch64, but the function's architecture is x86_64 (needs x86_64)${NOT_RECORDED}`);
-    expect(error.fix).toBe('build for the matching target: set `architecture` to the one you deploy, or check the target triple in .cargo/config.toml');
+    expect(error.message).toBe(
+      `verify: bootstrap is built for aarch64, but the function's architecture is x86_64 (needs x86_64)${NOT_RECORDED}`,
+    );
+    expect(error.fix).toBe(
+      'build for the matching target: set `architecture` to the one you deploy, or check the target triple in .cargo/config.toml',
+    );
   });
 
   it('refuses an x86_64 binary for an arm64 function', () => {
     const error = verifyError(() => verify('x86_64-static', 'arm64', 'provided.al2023'));
-    expect(error.message).toBe(`verify: bootstrap is built for x86_64, but the function's architecture is arm64 (needs aarch64)${NOT_RECORDED}`);
+    expect(error.message).toBe(
+      `verify: bootstrap is built for x86_64, but the function's architecture is arm64 (needs aarch64)${NOT_RECORDED}`,
+    );
   });
 
   it('refuses an i386 binary, naming its machine', () => {
     const error = verifyError(() => verify('i386-dynamic', 'x86_64', 'provided.al2023'));
-    expect(error.message).toBe(`verify: bootstrap is built for unknown(3), but the function's architecture is x86_64 (needs x86_64)${NOT_RECORDED}`);
+    expect(error.message).toBe(
+      `verify: bootstrap is built for unknown(3), but the function's architecture is x86_64 (needs x86_64)${NOT_RECORDED}`,
+    );
   });
 
   it('refuses a relocatable object file', () => {
@@ -88,7 +116,9 @@ describe('verifyArtifact: binaries that would not start', () => {
 
   it('refuses a file that is not ELF', () => {
     const script = new TextEncoder().encode('#!/bin/sh\necho hello\n');
-    const error = verifyError(() => verifyArtifact(createLambdaZip(script), script, { architecture: 'x86_64', runtime: 'provided.al2023' }));
+    const error = verifyError(() =>
+      verifyArtifact(createLambdaZip(script), script, { architecture: 'x86_64', runtime: 'provided.al2023' }),
+    );
     expect(error.message.startsWith('verify: bootstrap is not an ELF executable (')).toBe(true);
     expect(error.message.endsWith(`)${NOT_RECORDED}`)).toBe(true);
     expect(error.fix).toBe('check that the binary target is a Rust `fn main` program built for Linux');
@@ -103,7 +133,9 @@ describe('verifyArtifact: the zip layout', () => {
   it('refuses a zip with two entries, naming them', () => {
     const zip = zipSync({ bootstrap: [binary, unixExecutable], 'README.md': [new Uint8Array([1]), unixExecutable] });
     const error = verifyError(() => verifyArtifact(zip, binary, expected));
-    expect(error.message).toBe(`verify: the zip must hold exactly one entry, bootstrap, at its root; it holds bootstrap, README.md${NOT_RECORDED}`);
+    expect(error.message).toBe(
+      `verify: the zip must hold exactly one entry, bootstrap, at its root; it holds bootstrap, README.md${NOT_RECORDED}`,
+    );
     expect(error.fix).toBe(PACKAGING_BUG);
   });
 

@@ -43,7 +43,9 @@ describeWithDocker('sweep-runtime status, fingerprint and clean', () => {
     expect(run.exitCode).toBe(0);
     const lines = run.stdout.split('\n');
     expect(lines[0]).toBe('[sweep-lambda] cache-hit');
-    expect(lines[2]).toMatch(/^\[sweep-lambda\] recorded: dist\/sweep-lambda\.zip \d+ bytes, sha256 \S+=, built \S+ with sweep-builder:rust-1-bullseye-[0-9a-f]{8}$/);
+    expect(lines[2]).toMatch(
+      /^\[sweep-lambda\] recorded: dist\/sweep-lambda\.zip \d+ bytes, sha256 \S+=, built \S+ with sweep-builder:rust-1-bullseye-[0-9a-f]{8}$/,
+    );
     expect(lines[3]).toMatch(/^\[sweep-lambda\] binary: x86_64 ELF, dynamic, needs glibc 2\.\d+ \(provided\.al2023 has 2\.34\)$/);
   });
 
@@ -60,9 +62,7 @@ describeWithDocker('sweep-runtime status, fingerprint and clean', () => {
     const asRoot = process.getuid!() === 0;
     const uid = asRoot ? 65534 : process.getuid!();
     const gid = asRoot ? 65534 : process.getgid!();
-    const run = asRoot
-      ? await runAs(uid, gid, elsewhere.root, env)
-      : await runCli(['build'], { cwd: elsewhere.root, env });
+    const run = asRoot ? await runAs(uid, gid, elsewhere.root, env) : await runCli(['build'], { cwd: elsewhere.root, env });
     expect(run.exitCode).toBe(0);
     const written = listFiles(elsewhere.dist).concat(listFiles(elsewhere.cache));
     expect(written.length).toBeGreaterThan(10);
@@ -76,7 +76,9 @@ describeWithDocker('sweep-runtime status, fingerprint and clean', () => {
     expect(run.stdout).toMatch(/^\[sweep-lambda\] removed dist\/sweep-lambda\.json/m);
     expect(run.stdout).toMatch(/^\[sweep-lambda\] freed \d+\.\d KiB$/m);
     expect(fs.existsSync(`${project.cache}/cargo-target`)).toBe(true);
-    expect((await runCli(['status'], { cwd: project.root, env })).stdout.split('\n')[0]).toBe('[sweep-lambda] cache-miss: no metadata (first build)');
+    expect((await runCli(['status'], { cwd: project.root, env })).stdout.split('\n')[0]).toBe(
+      '[sweep-lambda] cache-miss: no metadata (first build)',
+    );
   });
 
   it('clean --all also removes the cargo caches and builder images and says how much was freed', async () => {

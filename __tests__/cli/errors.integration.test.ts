@@ -69,7 +69,9 @@ describeWithDocker('sweep-runtime: bad input is refused clearly and changes noth
   it('a package that does not exist', async () => {
     const run = await runCli(['build', '--package', 'sweep-lambdaa'], { cwd: project.root, env });
     expect(run.exitCode).toBe(1);
-    expect(run.stderr).toContain(`the workspace ${project.workspace} has no package named "sweep-lambdaa" (its packages: sweep-core, sweep-lambda)`);
+    expect(run.stderr).toContain(
+      `the workspace ${project.workspace} has no package named "sweep-lambdaa" (its packages: sweep-core, sweep-lambda)`,
+    );
     untouched();
   });
 
@@ -81,7 +83,11 @@ describeWithDocker('sweep-runtime: bad input is refused clearly and changes noth
   });
 
   it('no Docker engine answering', async () => {
-    const stub = writeStubDocker(project.root, 'no-engine', 'echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" >&2; exit 1');
+    const stub = writeStubDocker(
+      project.root,
+      'no-engine',
+      'echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" >&2; exit 1',
+    );
     const run = await runCli(['build'], { cwd: project.root, env: { ...env, SWEEP_DOCKER: stub } });
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toContain(`error (docker): no Docker engine answers "${stub} version"`);
@@ -112,7 +118,9 @@ describeWithDocker('sweep-runtime: bad input is refused clearly and changes noth
     expect(run.stdout).toContain(`from ${TOOLCHAIN_IMAGE} (pulling the toolchain image)`);
     if (run.exitCode === 0) return; // a machine that can reach the registry: the pull worked
     expect(run.exitCode).toBe(1);
-    expect(run.stderr).toMatch(new RegExp(`^error \\(builder-image\\): could not pull the toolchain image ${TOOLCHAIN_IMAGE.replace(/[.:]/g, '\\$&')}$`, 'm'));
+    expect(run.stderr).toMatch(
+      new RegExp(`^error \\(builder-image\\): could not pull the toolchain image ${TOOLCHAIN_IMAGE.replace(/[.:]/g, '\\$&')}$`, 'm'),
+    );
     expect(run.stderr).toContain('without a registry run `npm run toolchain:local` and use SWEEP_DOCKER_PULL_POLICY=if-missing');
     untouched();
   });
@@ -128,16 +136,22 @@ describeWithDocker('sweep-runtime: bad input is refused clearly and changes noth
   it('a build that produced no binary', async () => {
     // Real cargo cannot be made to succeed without a binary on demand: a stub docker that
     // answers every command successfully and builds nothing.
-    const stub = writeStubDocker(project.root, 'builds-nothing', 'case "$1" in version) echo 20.10;; image) echo sha256:0000;; esac; exit 0');
+    const stub = writeStubDocker(
+      project.root,
+      'builds-nothing',
+      'case "$1" in version) echo 20.10;; image) echo sha256:0000;; esac; exit 0',
+    );
     // Without this, the binary of the earlier real build would still be in the target folder.
     fs.rmSync(`${project.cache}/cargo-target`, { recursive: true, force: true });
     const run = await runCli(['build'], { cwd: project.root, env: { ...env, SWEEP_DOCKER: stub } });
     expect(run.exitCode).toBe(1);
-    expect(run.stderr).toMatch(/^error \(compile\): cargo finished but produced no binary at .*\/\.cache\/cargo-target\/x86_64-unknown-linux-gnu\/release\/bootstrap$/m);
+    expect(run.stderr).toMatch(
+      /^error \(compile\): cargo finished but produced no binary at .*\/\.cache\/cargo-target\/x86_64-unknown-linux-gnu\/release\/bootstrap$/m,
+    );
     untouched();
   });
 
-  it('a compile error shows the last lines of cargo\'s output', async () => {
+  it("a compile error shows the last lines of cargo's output", async () => {
     const main = project.file('crates/sweep-lambda/src/main.rs');
     const source = fs.readFileSync(main, 'utf8');
     fs.writeFileSync(main, `${source}\nfn broken() { let x: u8 = "text"; }\n`);
@@ -166,7 +180,10 @@ describe('sweep-runtime: usage errors', () => {
     // head has read one line and closed the pipe.
     const project = makeTestProject();
     try {
-      const run = await execa('bash', ['-c', `"${process.execPath}" "${CLI}" status | head -n 1; echo "exit=\${PIPESTATUS[0]}" >&2`], { cwd: project.root, reject: false });
+      const run = await execa('bash', ['-c', `"${process.execPath}" "${CLI}" status | head -n 1; echo "exit=\${PIPESTATUS[0]}" >&2`], {
+        cwd: project.root,
+        reject: false,
+      });
       expect(run.stdout).toBe('[sweep-lambda] cache-miss: no metadata (first build)');
       expect(run.stderr).toBe('exit=0');
     } finally {

@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { parseAppConfig, readContextFromCdktfJson } from '../../config/app-config.js';
 import { SweepError } from '../../build/errors.js';
+import { parseAppConfig, readContextFromCdktfJson } from '../../config/app-config.js';
 
 function configError(raw: unknown, source?: string): SweepError {
   try {
@@ -57,12 +57,22 @@ describe('parseAppConfig: defaults', () => {
   });
 
   it('accepts an s3 backend', () => {
-    const backend = { type: 's3', bucket: 'my-state', key: 'aws-serverless-sweep/terraform.tfstate', region: 'us-east-1', useLockfile: true, encrypt: true };
+    const backend = {
+      type: 's3',
+      bucket: 'my-state',
+      key: 'aws-serverless-sweep/terraform.tfstate',
+      region: 'us-east-1',
+      useLockfile: true,
+      encrypt: true,
+    };
     expect(parseAppConfig({ backend }).backend).toEqual(backend);
   });
 
   it('accepts a local backend with a path', () => {
-    expect(parseAppConfig({ backend: { type: 'local', path: 'state/terraform.tfstate' } }).backend).toEqual({ type: 'local', path: 'state/terraform.tfstate' });
+    expect(parseAppConfig({ backend: { type: 'local', path: 'state/terraform.tfstate' } }).backend).toEqual({
+      type: 'local',
+      path: 'state/terraform.tfstate',
+    });
   });
 });
 
@@ -71,22 +81,54 @@ describe('parseAppConfig: each bad key names context.sweep.<key>, the value and 
     ['memorySize 64', { memorySize: 64 }, 'context.sweep.memorySize: got 64; expected an integer number of MB from 128 to 10240'],
     ['memorySize 128.5', { memorySize: 128.5 }, 'context.sweep.memorySize: got 128.5; expected an integer number of MB from 128 to 10240'],
     ['timeoutSeconds 0', { timeoutSeconds: 0 }, 'context.sweep.timeoutSeconds: got 0; expected an integer number of seconds from 1 to 900'],
-    ['timeoutSeconds 901', { timeoutSeconds: 901 }, 'context.sweep.timeoutSeconds: got 901; expected an integer number of seconds from 1 to 900'],
+    [
+      'timeoutSeconds 901',
+      { timeoutSeconds: 901 },
+      'context.sweep.timeoutSeconds: got 901; expected an integer number of seconds from 1 to 900',
+    ],
     ['region "mars"', { region: 'mars' }, 'context.sweep.region: got "mars"; expected an AWS region such as "us-east-1"'],
-    ['environment with AWS_REGION', { environment: { AWS_REGION: 'us-west-2' } }, `context.sweep.environment.AWS_REGION: got "us-west-2"; expected ${ENVIRONMENT}`],
-    ['environment with AWS_LAMBDA_FUNCTION_NAME', { environment: { AWS_LAMBDA_FUNCTION_NAME: 'x' } }, `context.sweep.environment.AWS_LAMBDA_FUNCTION_NAME: got "x"; expected ${ENVIRONMENT}`],
-    ['environment with a number value', { environment: { LOG_LEVEL: 3 } }, `context.sweep.environment.LOG_LEVEL: got 3; expected ${ENVIRONMENT}`],
+    [
+      'environment with AWS_REGION',
+      { environment: { AWS_REGION: 'us-west-2' } },
+      `context.sweep.environment.AWS_REGION: got "us-west-2"; expected ${ENVIRONMENT}`,
+    ],
+    [
+      'environment with AWS_LAMBDA_FUNCTION_NAME',
+      { environment: { AWS_LAMBDA_FUNCTION_NAME: 'x' } },
+      `context.sweep.environment.AWS_LAMBDA_FUNCTION_NAME: got "x"; expected ${ENVIRONMENT}`,
+    ],
+    [
+      'environment with a number value',
+      { environment: { LOG_LEVEL: 3 } },
+      `context.sweep.environment.LOG_LEVEL: got 3; expected ${ENVIRONMENT}`,
+    ],
     ['logRetentionDays 13', { logRetentionDays: 13 }, `context.sweep.logRetentionDays: got 13; expected ${RETENTION}`],
-    ['artifact.architecture "x86"', { artifact: { architecture: 'x86' } }, 'context.sweep.artifact.architecture: got "x86"; expected one of "x86_64", "arm64"'],
-    ['artifact.features with a space', { artifact: { features: ['a b'] } }, 'context.sweep.artifact.features.0: got "a b"; expected a list of Cargo feature names'],
+    [
+      'artifact.architecture "x86"',
+      { artifact: { architecture: 'x86' } },
+      'context.sweep.artifact.architecture: got "x86"; expected one of "x86_64", "arm64"',
+    ],
+    [
+      'artifact.features with a space',
+      { artifact: { features: ['a b'] } },
+      'context.sweep.artifact.features.0: got "a b"; expected a list of Cargo feature names',
+    ],
     ['backend type "gcs"', { backend: { type: 'gcs' } }, 'context.sweep.backend.type: got "gcs"; expected "local" or "s3"'],
     [
       'unknown key "memory"',
       { memory: 512 },
       'context.sweep.memory: got 512; expected no such key (known keys: stackName, region, functionName, memorySize, timeoutSeconds, environment, reservedConcurrency, logRetentionDays, artifact, backend)',
     ],
-    ['reservedConcurrency -1', { reservedConcurrency: -1 }, 'context.sweep.reservedConcurrency: got -1; expected null (no reservation) or an integer >= 0'],
-    ['functionName too long', { functionName: 'f'.repeat(65) }, `context.sweep.functionName: got "${'f'.repeat(65)}"; expected 1 to 64 letters, digits, _ or -`],
+    [
+      'reservedConcurrency -1',
+      { reservedConcurrency: -1 },
+      'context.sweep.reservedConcurrency: got -1; expected null (no reservation) or an integer >= 0',
+    ],
+    [
+      'functionName too long',
+      { functionName: 'f'.repeat(65) },
+      `context.sweep.functionName: got "${'f'.repeat(65)}"; expected 1 to 64 letters, digits, _ or -`,
+    ],
   ])('%s', (_what, raw, issue) => {
     const error = configError(raw);
     expect(error.message).toBe(`config: invalid cdktf.json:\n  ${issue}`);
@@ -105,7 +147,11 @@ describe('parseAppConfig: each bad key names context.sweep.<key>, the value and 
 
   it('names an unknown key of the s3 backend', () => {
     const error = configError({ backend: { type: 's3', bucket: 'my-state', key: 'k', region: 'us-east-1', lock: true } });
-    expect(error.message.startsWith('config: invalid cdktf.json:\n  context.sweep.backend.lock: got true; expected no such key (known keys: type, ')).toBe(true);
+    expect(
+      error.message.startsWith(
+        'config: invalid cdktf.json:\n  context.sweep.backend.lock: got true; expected no such key (known keys: type, ',
+      ),
+    ).toBe(true);
     expect(error.message.split('\n')).toHaveLength(2);
   });
 
@@ -120,7 +166,9 @@ describe('parseAppConfig: each bad key names context.sweep.<key>, the value and 
   });
 
   it('uses the source the caller names', () => {
-    expect(configError({ memorySize: 64 }, 'cdktf.json (context.sweep)').message.startsWith('config: invalid cdktf.json (context.sweep):\n')).toBe(true);
+    expect(
+      configError({ memorySize: 64 }, 'cdktf.json (context.sweep)').message.startsWith('config: invalid cdktf.json (context.sweep):\n'),
+    ).toBe(true);
   });
 
   it('shortens the list after eight issues', () => {
@@ -145,7 +193,9 @@ describe('parseAppConfig: each bad key names context.sweep.<key>, the value and 
   // trailing dot, and zod's own words instead of what is accepted.
   it('names context.sweep itself when it is not an object', () => {
     const error = configError('us-east-1');
-    expect(error.message).toBe('config: invalid cdktf.json:\n  context.sweep: got "us-east-1"; expected an object of settings (see README: Configuration)');
+    expect(error.message).toBe(
+      'config: invalid cdktf.json:\n  context.sweep: got "us-east-1"; expected an object of settings (see README: Configuration)',
+    );
   });
 });
 

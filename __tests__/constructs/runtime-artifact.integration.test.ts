@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { Testing, TerraformStack } from 'cdktf';
+import { TerraformStack, Testing } from 'cdktf';
 import { RuntimeArtifact } from '../../constructs/runtime-artifact.js';
 import { describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
 import { makeTestProject, type TestProject } from '../helpers/project.js';
@@ -60,8 +60,13 @@ describeWithDocker('RuntimeArtifact', () => {
   it('two artifacts with the same name and different settings in one app are an error naming the fix', () => {
     const app = Testing.app();
     artifactIn(new TerraformStack(app, 'one'), 'runtime');
-    expect(() => new RuntimeArtifact(new TerraformStack(app, 'two'), 'runtime', { projectRoot: project.root, toolchainImage: TOOLCHAIN_IMAGE, profile: 'dev' })).toThrow(
-      'config: two artifacts in this app write dist/sweep-lambda.zip with different settings',
-    );
+    expect(
+      () =>
+        new RuntimeArtifact(new TerraformStack(app, 'two'), 'runtime', {
+          projectRoot: project.root,
+          toolchainImage: TOOLCHAIN_IMAGE,
+          profile: 'dev',
+        }),
+    ).toThrow('config: two artifacts in this app write dist/sweep-lambda.zip with different settings');
   });
 });

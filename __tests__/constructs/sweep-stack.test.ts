@@ -1,16 +1,16 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { App, Testing } from 'cdktf';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document/index.js';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { App, Testing } from 'cdktf';
 import { createLambdaZip } from '../../build/package-zip.js';
-import { parseAppConfig, type AppConfig } from '../../config/app-config.js';
+import { type AppConfig, parseAppConfig } from '../../config/app-config.js';
 import { PrebuiltArtifact } from '../../constructs/runtime-artifact.js';
 import { SweepStack } from '../../constructs/sweep-stack.js';
 import '../helpers/cdktf-matchers.js';
@@ -29,7 +29,10 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function synth(config: Partial<AppConfig> & Record<string, unknown> = {}, architecture: 'x86_64' | 'arm64' = 'x86_64'): { json: string; stack: SweepStack } {
+function synth(
+  config: Partial<AppConfig> & Record<string, unknown> = {},
+  architecture: 'x86_64' | 'arm64' = 'x86_64',
+): { json: string; stack: SweepStack } {
   const app = Testing.app();
   const stack = new SweepStack(app, 'test', {
     app: parseAppConfig(config),
@@ -41,7 +44,12 @@ function synth(config: Partial<AppConfig> & Record<string, unknown> = {}, archit
 
 describe('SweepStack', () => {
   it('deploys the zip as a provided.al2023 function with handler bootstrap, the artifact hash and the configured settings', () => {
-    const { json, stack } = synth({ memorySize: 512, timeoutSeconds: 20, environment: { SWEEP_MAX_POINTS: '1000' }, functionName: 'sweeper' });
+    const { json, stack } = synth({
+      memorySize: 512,
+      timeoutSeconds: 20,
+      environment: { SWEEP_MAX_POINTS: '1000' },
+      functionName: 'sweeper',
+    });
     expect(json).toHaveResourceWithProperties(LambdaFunction, {
       function_name: 'sweeper',
       runtime: 'provided.al2023',
@@ -54,7 +62,9 @@ describe('SweepStack', () => {
       environment: { variables: { SWEEP_MAX_POINTS: '1000' } },
       logging_config: { log_format: 'Text', log_group: '${aws_cloudwatch_log_group.lambda_logs_E023CC7C.name}' },
     });
-    expect(stack.artifact.asset.path).toMatch(new RegExp(`^assets/runtime_zip_[0-9A-F]{8}/${stack.artifact.deployedFingerprint}/bootstrap\\.zip$`));
+    expect(stack.artifact.asset.path).toMatch(
+      new RegExp(`^assets/runtime_zip_[0-9A-F]{8}/${stack.artifact.deployedFingerprint}/bootstrap\\.zip$`),
+    );
   });
 
   it('maps the arm64 architecture to the function', () => {
@@ -76,13 +86,20 @@ describe('SweepStack', () => {
       statement: [{ actions: ['sts:AssumeRole'], principals: [{ type: 'Service', identifiers: ['lambda.amazonaws.com'] }] }],
     });
     expect(json).toHaveDataSourceWithProperties(DataAwsIamPolicyDocument, {
-      statement: [{ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: ['${aws_cloudwatch_log_group.lambda_logs_E023CC7C.arn}:*'] }],
+      statement: [
+        { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: ['${aws_cloudwatch_log_group.lambda_logs_E023CC7C.arn}:*'] },
+      ],
     });
-    expect(json).toHaveResourceWithProperties(IamRole, { assume_role_policy: '${data.aws_iam_policy_document.lambda_assume-role_81403445.json}' });
+    expect(json).toHaveResourceWithProperties(IamRole, {
+      assume_role_policy: '${data.aws_iam_policy_document.lambda_assume-role_81403445.json}',
+    });
     expect(json).toHaveResourceWithProperties(IamRolePolicy, { policy: '${data.aws_iam_policy_document.lambda_write-logs_976C5259.json}' });
     const fn = Object.values(JSON.parse(json).resource.aws_lambda_function)[0] as { depends_on: string[]; role: string };
     expect(fn.role).toBe('${aws_iam_role.lambda_role_2A8DC3FB.arn}');
-    expect(fn.depends_on).toEqual(['aws_cloudwatch_log_group.lambda_logs_E023CC7C', 'aws_iam_role_policy.lambda_write-logs-policy_764E4595']);
+    expect(fn.depends_on).toEqual([
+      'aws_cloudwatch_log_group.lambda_logs_E023CC7C',
+      'aws_iam_role_policy.lambda_write-logs-policy_764E4595',
+    ]);
     // No managed policy: AWSLambdaBasicExecutionRole would allow every log group of the account.
     expect(JSON.stringify(JSON.parse(json).resource)).not.toContain('AWSLambdaBasicExecutionRole');
   });
@@ -96,12 +113,18 @@ describe('SweepStack', () => {
   });
 
   it('keeps state locally by default, in the project folder', () => {
-    expect(JSON.parse(synth().json).terraform.backend).toEqual({ local: { path: path.join(dir, 'terraform.aws-serverless-sweep.tfstate') } });
+    expect(JSON.parse(synth().json).terraform.backend).toEqual({
+      local: { path: path.join(dir, 'terraform.aws-serverless-sweep.tfstate') },
+    });
   });
 
   it('uses an S3 backend with S3-native locking when configured', () => {
-    const backend = JSON.parse(synth({ backend: { type: 's3', bucket: 'team-state', key: 'sweep/terraform.tfstate', region: 'eu-west-1' } }).json).terraform.backend;
-    expect(backend).toEqual({ s3: { bucket: 'team-state', key: 'sweep/terraform.tfstate', region: 'eu-west-1', encrypt: true, use_lockfile: true } });
+    const backend = JSON.parse(
+      synth({ backend: { type: 's3', bucket: 'team-state', key: 'sweep/terraform.tfstate', region: 'eu-west-1' } }).json,
+    ).terraform.backend;
+    expect(backend).toEqual({
+      s3: { bucket: 'team-state', key: 'sweep/terraform.tfstate', region: 'eu-west-1', encrypt: true, use_lockfile: true },
+    });
     const withTable = JSON.parse(
       synth({ backend: { type: 's3', bucket: 'team-state', key: 'k', region: 'eu-west-1', dynamodbTable: 'locks' } }).json,
     ).terraform.backend;

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { execa } from 'execa';
 import { describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
@@ -20,7 +21,14 @@ describeWithDocker('cdktf deploy and diff with RuntimeArtifact (real cdktf-cli a
   const cdktf = async (args: string[], env: Record<string, string> = {}) => {
     const run = await execa(CDKTF, args, {
       cwd: project.root,
-      env: { CHECKPOINT_DISABLE: '1', CI: '1', FORCE_COLOR: '0', SWEEP_TOOLCHAIN_IMAGE: TOOLCHAIN_IMAGE, TF_CLI_CONFIG_FILE: path.join(project.root, 'terraformrc'), ...env },
+      env: {
+        CHECKPOINT_DISABLE: '1',
+        CI: '1',
+        FORCE_COLOR: '0',
+        SWEEP_TOOLCHAIN_IMAGE: TOOLCHAIN_IMAGE,
+        TF_CLI_CONFIG_FILE: path.join(project.root, 'terraformrc'),
+        ...env,
+      },
       reject: false,
       all: true,
       stdin: 'ignore',
@@ -119,7 +127,11 @@ function writeTestApp(root: string): void {
   fs.writeFileSync(path.join(root, 'package.json'), JSON.stringify({ name: 'sweep-e2e-app', private: true, type: 'module' }));
   fs.writeFileSync(
     path.join(root, 'cdktf.json'),
-    JSON.stringify({ language: 'typescript', app: 'npx tsx main.ts', terraformProviders: [], terraformModules: [], sendCrashReports: 'false' }, null, 2),
+    JSON.stringify(
+      { language: 'typescript', app: 'npx tsx main.ts', terraformProviders: [], terraformModules: [], sendCrashReports: 'false' },
+      null,
+      2,
+    ),
   );
   const construct = path.join(REPO_ROOT, 'constructs', 'runtime-artifact.ts');
   fs.writeFileSync(
@@ -146,5 +158,5 @@ app.synth();
 }
 
 function stripAnsi(text: string): string {
-  return text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+  return stripVTControlCharacters(text);
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { buildArtifact, type ArtifactResult } from '../../build/build-artifact.js';
-import { resolveArtifactOptions, type ArtifactOptions } from '../../build/options.js';
+import { type ArtifactResult, buildArtifact } from '../../build/build-artifact.js';
+import { type ArtifactOptions, resolveArtifactOptions } from '../../build/options.js';
 import { createRecordingReporter } from '../../build/reporter.js';
 import { describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
 import { appendLine, makeTestProject, type TestProject } from '../helpers/project.js';
@@ -35,11 +35,15 @@ describeWithDocker('engine: cache hit and miss with real builds', () => {
     expect(lines[0]).toBe('cache-miss: no metadata (first build)');
     expect(text).toMatch(/compile \|\s+Compiling sweep-lambda/);
     expect(text).toMatch(/verify: x86_64 ELF, dynamic, needs glibc 2\.\d+ \(provided\.al2023 has 2\.34\)/);
-    expect(lines.at(-1)).toMatch(/^done: cache-miss, rebuilt dist\/sweep-lambda\.zip: fingerprint .* builder-image .* compile .* package .* verify .* total /);
+    expect(lines.at(-1)).toMatch(
+      /^done: cache-miss, rebuilt dist\/sweep-lambda\.zip: fingerprint .* builder-image .* compile .* package .* verify .* total /,
+    );
     expect(result.outcome).toBe('cache-miss');
     const record = JSON.parse(metadataText());
     expect(record.zip.sha256).toBe(sha256Hex(zipBytes()));
-    expect(Object.keys(record.timingsMs)).toEqual(expect.arrayContaining(['fingerprint', 'builder-image', 'compile', 'package', 'verify', 'total']));
+    expect(Object.keys(record.timingsMs)).toEqual(
+      expect.arrayContaining(['fingerprint', 'builder-image', 'compile', 'package', 'verify', 'total']),
+    );
     expect(record.inputs['crates/sweep-lambda/src/main.rs']).toMatch(/^[0-9a-f]{64}$/);
   });
 
@@ -130,7 +134,7 @@ describeWithDocker('engine: cache hit and miss with real builds', () => {
     expect(Buffer.compare(zipBytes(), before)).toBe(0);
   });
 
-  it('GIVEN a compile error WHEN building THEN it fails with cargo\'s output and leaves the previous zip and metadata intact', async () => {
+  it("GIVEN a compile error WHEN building THEN it fails with cargo's output and leaves the previous zip and metadata intact", async () => {
     const zip = zipBytes();
     const metadata = metadataText();
     const main = project.file('crates/sweep-lambda/src/main.rs');

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { unzipSync } from 'fflate';
 import { buildArtifact } from '../../build/build-artifact.js';
-import { resolveArtifactOptions, type ArtifactOptions } from '../../build/options.js';
+import { type ArtifactOptions, resolveArtifactOptions } from '../../build/options.js';
 import { createRecordingReporter } from '../../build/reporter.js';
 import { verifyArtifact } from '../../build/verify-artifact.js';
 import { runCli } from '../helpers/cli.js';
@@ -28,7 +28,13 @@ describeWithDocker('verification of real builds', () => {
 
   it('an x86_64 build passes every check, and what was checked is recorded', async () => {
     const result = await build({});
-    expect(result.record.binary).toEqual({ machine: 'x86_64', linkage: 'dynamic', glibcRequired: expect.stringMatching(/^2\.\d+$/), glibcAvailable: '2.34', size: expect.any(Number) });
+    expect(result.record.binary).toEqual({
+      machine: 'x86_64',
+      linkage: 'dynamic',
+      glibcRequired: expect.stringMatching(/^2\.\d+$/),
+      glibcAvailable: '2.34',
+      size: expect.any(Number),
+    });
   });
 
   let arm64Zip: Uint8Array;
@@ -36,7 +42,9 @@ describeWithDocker('verification of real builds', () => {
     const result = await build({ architecture: 'arm64', name: 'sweep-arm64' });
     expect(result.record.settings.target).toBe('aarch64-unknown-linux-gnu');
     expect(result.record.binary.machine).toBe('aarch64');
-    expect(result.record.builderImage.tag).not.toBe(JSON.parse(fs.readFileSync(path.join(project.dist, 'sweep-lambda.json'), 'utf8')).builderImage.tag);
+    expect(result.record.builderImage.tag).not.toBe(
+      JSON.parse(fs.readFileSync(path.join(project.dist, 'sweep-lambda.json'), 'utf8')).builderImage.tag,
+    );
     arm64Zip = fs.readFileSync(result.zipPath);
   });
 
@@ -50,12 +58,17 @@ describeWithDocker('verification of real builds', () => {
   it('the arm64 zip answers an invocation under an emulator, or says plainly that none is registered', async () => {
     fs.writeFileSync(path.join(project.root, 'event.json'), '{"values": [1, 4, 9], "function": "sqrt"}');
     // The CLI reads the artifact's settings from cdktf.json, as the app does.
-    fs.writeFileSync(path.join(project.root, 'cdktf.json'), JSON.stringify({ context: { sweep: { artifact: { architecture: 'arm64', name: 'sweep-arm64' } } } }));
+    fs.writeFileSync(
+      path.join(project.root, 'cdktf.json'),
+      JSON.stringify({ context: { sweep: { artifact: { architecture: 'arm64', name: 'sweep-arm64' } } } }),
+    );
     const run = await runCli(['invoke', '--event', 'event.json'], { cwd: project.root, env: { SWEEP_TOOLCHAIN_IMAGE: TOOLCHAIN_IMAGE } });
     fs.rmSync(path.join(project.root, 'cdktf.json'));
     if (fs.existsSync('/proc/sys/fs/binfmt_misc/qemu-aarch64')) {
       expect(run.stderr).toMatch(/invoke: response in .* ran on sweep-builder:/);
-      expect(run.stdout).toBe('{"function":"sqrt","count":3,"points":[{"x":1,"y":1},{"x":4,"y":2},{"x":9,"y":3}],"min":1,"max":3,"mean":2,"sum":6}');
+      expect(run.stdout).toBe(
+        '{"function":"sqrt","count":3,"points":[{"x":1,"y":1},{"x":4,"y":2},{"x":9,"y":3}],"min":1,"max":3,"mean":2,"sum":6}',
+      );
       expect(run.exitCode).toBe(0);
     } else {
       expect(run.exitCode).toBe(1);
@@ -71,8 +84,12 @@ describeWithDocker('verification of real builds', () => {
       () => undefined,
       (e: unknown) => e as Error & { fix: string },
     );
-    expect(error?.message).toMatch(/^verify: bootstrap needs GLIBC_2\.3\d, but provided\.al2 has glibc 2\.26; the zip was not recorded, the previous one is unchanged$/);
-    expect(error?.fix).toBe('build on an older base image (toolchain image rust:1-bullseye has glibc 2.31), or build a static binary with a musl target');
+    expect(error?.message).toMatch(
+      /^verify: bootstrap needs GLIBC_2\.3\d, but provided\.al2 has glibc 2\.26; the zip was not recorded, the previous one is unchanged$/,
+    );
+    expect(error?.fix).toBe(
+      'build on an older base image (toolchain image rust:1-bullseye has glibc 2.31), or build a static binary with a musl target',
+    );
     expect(Buffer.compare(fs.readFileSync(path.join(project.dist, 'sweep-lambda.zip')), zip)).toBe(0);
     expect(fs.readFileSync(path.join(project.dist, 'sweep-lambda.json'), 'utf8')).toBe(record);
     expect(fs.readdirSync(project.dist).sort()).toEqual(['sweep-arm64.json', 'sweep-arm64.zip', 'sweep-lambda.json', 'sweep-lambda.zip']);

@@ -1,5 +1,5 @@
-import { execa } from 'execa';
 import * as path from 'node:path';
+import { execa } from 'execa';
 import { REPO_ROOT } from './project.js';
 
 export const CLI = path.join(REPO_ROOT, 'cli', 'sweep-runtime.mjs');
@@ -17,7 +17,10 @@ export interface CliRun {
  * Runs `sweep-runtime` as users do, in `cwd`, with the environment given added to this one.
  * Never throws on a non-zero exit: tests assert on the exit code and the output.
  */
-export async function runCli(args: readonly string[], options: { cwd: string; env?: Record<string, string>; input?: string }): Promise<CliRun> {
+export async function runCli(
+  args: readonly string[],
+  options: { cwd: string; env?: Record<string, string>; input?: string },
+): Promise<CliRun> {
   const result = await execa(process.execPath, [CLI, ...args], {
     cwd: options.cwd,
     env: { CHECKPOINT_DISABLE: '1', ...options.env },

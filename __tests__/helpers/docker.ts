@@ -1,5 +1,5 @@
-import { execaSync } from 'execa';
 import { describe, it } from '@jest/globals';
+import { execaSync } from 'execa';
 
 /**
  * Tests that need a Docker engine use `describeWithDocker`. Without an engine they are skipped
@@ -28,7 +28,9 @@ export function describeWithDocker(name: string, body: () => void): void {
   } else if (process.env.REQUIRE_DOCKER === '1') {
     describe(name, () => {
       it('needs a Docker engine (REQUIRE_DOCKER=1)', () => {
-        throw new Error(`REQUIRE_DOCKER=1 but no Docker engine answers "${DOCKER} version"; start dockerd, or unset REQUIRE_DOCKER to skip`);
+        throw new Error(
+          `REQUIRE_DOCKER=1 but no Docker engine answers "${DOCKER} version"; start dockerd, or unset REQUIRE_DOCKER to skip`,
+        );
       });
     });
   } else {

@@ -11,7 +11,8 @@ import { makeTestProject, REPO_ROOT, type TestProject } from '../helpers/project
  */
 describeWithDocker('sweep-runtime invoke', () => {
   const env = { SWEEP_TOOLCHAIN_IMAGE: TOOLCHAIN_IMAGE };
-  const SQUARE = '{"function":"square","count":5,"points":[{"x":0,"y":0},{"x":2.5,"y":6.25},{"x":5,"y":25},{"x":7.5,"y":56.25},{"x":10,"y":100}],"min":0,"max":100,"mean":37.5,"sum":187.5}';
+  const SQUARE =
+    '{"function":"square","count":5,"points":[{"x":0,"y":0},{"x":2.5,"y":6.25},{"x":5,"y":25},{"x":7.5,"y":56.25},{"x":10,"y":100}],"min":0,"max":100,"mean":37.5,"sum":187.5}';
   let project: TestProject;
   const writeConfig = (environment: Record<string, string>) => {
     const config = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdktf.json'), 'utf8'));
@@ -34,25 +35,35 @@ describeWithDocker('sweep-runtime invoke', () => {
   });
 
   it('runs the artifact in the builder container when asked, with the same answer', async () => {
-    const run = await runCli(['invoke', '--event', '-', '--in-container'], { cwd: project.root, env, input: '{"start": 0, "stop": 10, "step": 2.5, "function": "square"}' });
+    const run = await runCli(['invoke', '--event', '-', '--in-container'], {
+      cwd: project.root,
+      env,
+      input: '{"start": 0, "stop": 10, "step": 2.5, "function": "square"}',
+    });
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toBe(SQUARE);
     expect(run.stderr).toMatch(/ran on sweep-builder:rust-1-bullseye-[0-9a-f]{8}\)/);
   });
 
   it('reports a handler error with its type and exits 1', async () => {
-    const run = await runCli(['invoke', '--event', '-'], { cwd: project.root, env, input: '{"start": 0, "stop": 10, "step": 0, "function": "square"}' });
+    const run = await runCli(['invoke', '--event', '-'], {
+      cwd: project.root,
+      env,
+      input: '{"start": 0, "stop": 10, "step": 0, "function": "square"}',
+    });
     expect(run.exitCode).toBe(1);
     expect(run.stdout).toBe('{"errorMessage":"field \\"step\\" must be greater than 0, got 0","errorType":"InvalidEvent"}');
     expect(run.stderr).toContain('[sweep-lambda] invoke: function error InvalidEvent: field "step" must be greater than 0, got 0');
   });
 
-  it('passes the function\'s configured environment, so a bad setting is an init error', async () => {
+  it("passes the function's configured environment, so a bad setting is an init error", async () => {
     writeConfig({ SWEEP_MAX_POINTS: '0' });
     const run = await runCli(['invoke', '--event', 'square.json'], { cwd: project.root, env });
     writeConfig({ SWEEP_MAX_POINTS: '1000' });
     expect(run.exitCode).toBe(1);
-    expect(run.stderr).toMatch(/\[sweep-lambda\] invoke: init error Runtime\.ConfigInvalid: SWEEP_MAX_POINTS must be a whole number from 1 to 100000, got "0"/);
+    expect(run.stderr).toMatch(
+      /\[sweep-lambda\] invoke: init error Runtime\.ConfigInvalid: SWEEP_MAX_POINTS must be a whole number from 1 to 100000, got "0"/,
+    );
   });
 
   it('refuses an event that is not JSON before running anything', async () => {

@@ -1,14 +1,10 @@
 // Drives RuntimeApiServer with a fake runtime client written here (fetch and node:http), the
 // way the Rust `bootstrap` binary drives the real Lambda Runtime API.
-import { afterEach, describe, expect, it } from '@jest/globals';
-import { Agent, request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
 
-import {
-  DEFAULT_FUNCTION_ARN,
-  MAX_RESPONSE_BYTES,
-  RuntimeApiServer,
-  type InvocationOutcome,
-} from '../../invoke/runtime-api-server.js';
+import { Agent, request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
+import { afterEach, describe, expect, it } from '@jest/globals';
+
+import { DEFAULT_FUNCTION_ARN, type InvocationOutcome, MAX_RESPONSE_BYTES, RuntimeApiServer } from '../../invoke/runtime-api-server.js';
 
 const NEXT = '/2018-06-01/runtime/invocation/next';
 const responsePath = (id: string): string => `/2018-06-01/runtime/invocation/${id}/response`;
@@ -37,7 +33,13 @@ interface Reply {
   readonly body: string;
 }
 
-async function call(server: RuntimeApiServer, method: string, path: string, body?: string, headers?: Record<string, string>): Promise<Reply> {
+async function call(
+  server: RuntimeApiServer,
+  method: string,
+  path: string,
+  body?: string,
+  headers?: Record<string, string>,
+): Promise<Reply> {
   const res = await fetch(`http://${server.endpoint}${path}`, { method, body, headers });
   return { status: res.status, headers: res.headers, body: await res.text() };
 }
@@ -116,9 +118,7 @@ describe('RuntimeApiServer', () => {
     expect(event.body).toBe('{"hello":"world"}');
     expect(event.headers.get('lambda-runtime-aws-request-id')).toBe('req-1');
     expect(event.headers.get('lambda-runtime-invoked-function-arn')).toBe('arn:aws:lambda:eu-west-1:123456789012:function:sweep');
-    expect(event.headers.get('lambda-runtime-trace-id')).toBe(
-      'Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1',
-    );
+    expect(event.headers.get('lambda-runtime-trace-id')).toBe('Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1');
     expect(event.headers.get('content-type')).toBe('application/json');
     const deadline = Number(event.headers.get('lambda-runtime-deadline-ms'));
     expect(deadline).toBeGreaterThanOrEqual(before + 30_000);
@@ -366,7 +366,11 @@ describe('RuntimeApiServer', () => {
     const reply = await post(server, responsePath('too-big'), `${atLimit}x`);
     expect(reply.status).toBe(413);
     expect(JSON.parse(reply.body)).toMatchObject({ errorType: 'RequestEntityTooLarge' });
-    await expect(tooBig).resolves.toMatchObject({ kind: 'function-error', requestId: 'too-big', errorType: 'Function.ResponseSizeTooLarge' });
+    await expect(tooBig).resolves.toMatchObject({
+      kind: 'function-error',
+      requestId: 'too-big',
+      errorType: 'Function.ResponseSizeTooLarge',
+    });
   });
 
   it('treats error trailers on a streamed response as a function error', async () => {

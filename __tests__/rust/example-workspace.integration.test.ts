@@ -8,7 +8,7 @@ import { buildArtifact } from '../../build/build-artifact.js';
 import { resolveArtifactOptions } from '../../build/options.js';
 import { createRecordingReporter } from '../../build/reporter.js';
 import { RuntimeApiServer } from '../../invoke/runtime-api-server.js';
-import { describeWithDocker, DOCKER, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
+import { DOCKER, describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
 import { EXAMPLE_WORKSPACE, makeTestProject, type TestProject } from '../helpers/project.js';
 
 /**
@@ -21,7 +21,24 @@ describeWithDocker('the example Rust workspace', () => {
     try {
       const run = await execa(
         DOCKER,
-        ['run', '--rm', '-v', `${EXAMPLE_WORKSPACE}:/work:ro`, '-v', `${target}:/target`, '-e', 'CARGO_TARGET_DIR=/target', '-w', '/work', TOOLCHAIN_IMAGE, 'cargo', 'test', '--locked', '--offline', '--workspace'],
+        [
+          'run',
+          '--rm',
+          '-v',
+          `${EXAMPLE_WORKSPACE}:/work:ro`,
+          '-v',
+          `${target}:/target`,
+          '-e',
+          'CARGO_TARGET_DIR=/target',
+          '-w',
+          '/work',
+          TOOLCHAIN_IMAGE,
+          'cargo',
+          'test',
+          '--locked',
+          '--offline',
+          '--workspace',
+        ],
         { reject: false, all: true },
       );
       expect(run.exitCode).toBe(0);
@@ -62,7 +79,10 @@ function defineBootstrapTests(): void {
   it('bootstrap answers a real invocation over the Runtime API with the handler result', async () => {
     server = await RuntimeApiServer.start();
     const runtime = runBootstrap(server.endpoint);
-    const outcome = await server.invoke('{"start": 0, "stop": 10, "step": 2.5, "function": "square"}', { timeoutMs: 10_000, requestId: 'req-1' });
+    const outcome = await server.invoke('{"start": 0, "stop": 10, "step": 2.5, "function": "square"}', {
+      timeoutMs: 10_000,
+      requestId: 'req-1',
+    });
     expect(outcome).toMatchObject({
       kind: 'response',
       requestId: 'req-1',
@@ -70,8 +90,16 @@ function defineBootstrapTests(): void {
     });
 
     // A handler error arrives at the error endpoint, with Lambda's error shape.
-    const failed = await server.invoke('{"start": 0, "stop": 10, "step": 0, "function": "square"}', { timeoutMs: 10_000, requestId: 'req-2' });
-    expect(failed).toMatchObject({ kind: 'function-error', requestId: 'req-2', errorType: 'InvalidEvent', errorMessage: 'field "step" must be greater than 0, got 0' });
+    const failed = await server.invoke('{"start": 0, "stop": 10, "step": 0, "function": "square"}', {
+      timeoutMs: 10_000,
+      requestId: 'req-2',
+    });
+    expect(failed).toMatchObject({
+      kind: 'function-error',
+      requestId: 'req-2',
+      errorType: 'InvalidEvent',
+      errorMessage: 'field "step" must be greater than 0, got 0',
+    });
     const paths = server.requests.map((r) => `${r.method} ${r.path}`);
     expect(paths).toEqual(
       expect.arrayContaining([
@@ -87,7 +115,11 @@ function defineBootstrapTests(): void {
 
   it('bootstrap reports a bad configuration to the init error endpoint and exits', async () => {
     server = await RuntimeApiServer.start();
-    const runtime = execa(bootstrap, [], { env: { AWS_LAMBDA_RUNTIME_API: server.endpoint, SWEEP_MAX_POINTS: 'many' }, extendEnv: false, reject: false });
+    const runtime = execa(bootstrap, [], {
+      env: { AWS_LAMBDA_RUNTIME_API: server.endpoint, SWEEP_MAX_POINTS: 'many' },
+      extendEnv: false,
+      reject: false,
+    });
     const outcome = await server.invoke('{}', { timeoutMs: 10_000 });
     expect(outcome).toMatchObject({ kind: 'init-error', errorType: 'Runtime.ConfigInvalid' });
     expect((await runtime).exitCode).toBe(1);
