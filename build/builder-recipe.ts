@@ -12,7 +12,6 @@ import { type ResolvedArtifactOptions, TARGETS } from './options.js';
  * Reading the recipe is synchronous and touches no Docker: the fast path computes it too.
  */
 export const BUILDER_DOCKERFILE = fileURLToPath(new URL('../docker/builder.Dockerfile', import.meta.url));
-export const BUILDER_REPOSITORY = 'sweep-builder';
 
 export interface BuilderRecipe {
   readonly dockerfile: string;
@@ -22,7 +21,7 @@ export interface BuilderRecipe {
   readonly tag: string;
 }
 
-export function builderRecipe(options: Pick<ResolvedArtifactOptions, 'toolchainImage' | 'architecture'>): BuilderRecipe {
+export function builderRecipe(options: Pick<ResolvedArtifactOptions, 'toolchainImage' | 'architecture' | 'builderRepository'>): BuilderRecipe {
   const target = TARGETS[options.architecture];
   const buildArgs = {
     BASE_IMAGE: options.toolchainImage,
@@ -37,7 +36,7 @@ export function builderRecipe(options: Pick<ResolvedArtifactOptions, 'toolchainI
     dockerfile: BUILDER_DOCKERFILE,
     buildArgs,
     hash,
-    tag: `${BUILDER_REPOSITORY}:${tagStem(options.toolchainImage)}-${hash.slice(0, 8)}`,
+    tag: `${options.builderRepository}:${tagStem(options.toolchainImage)}-${hash.slice(0, 8)}`,
   };
 }
 

@@ -1,137 +1,75 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ArtifactPaths } from './artifact-paths.js';
-import { type DockerClient, DockerCommandError } from './docker-client.js';
-import { lastLines, SweepError } from './errors.js';
-import type { ResolvedArtifactOptions } from './options.js';
-import type { Reporter } from './reporter.js';
+import { type BuilderContainer, runInBuilder } from './builder-container.js';
+import { DockerCommandError } from './docker-client.js';
+import { cargoBuildFailed, cargoProducedNoBinary, compileInterrupted } from './errors.js';
 
 /**
- * Compiles the binary with `cargo build --locked` in the builder container.
- *
- * - The workspace is mounted read-only, always at /work: cargo's own fingerprints include
- *   absolute paths, so the same mount point lets an unchanged crate stay compiled.
- * - The target folder and CARGO_HOME are bind mounts of the host cache folder, so they persist
- *   between runs: dependencies build once, an edit recompiles only what it touches.
- * - The container runs as the calling user, so what it writes on the host belongs to the user,
- *   with HOME in a folder that user can write.
- * - The container is named, so an interrupted build can remove it instead of leaving it running.
+ * Compiles one cargo run: one `cargo build --locked` in the builder container for every unit
+ * (package, binary, features) that may share it (see cargo-features.ts for who may), and returns
+ * each unit's binary, read at once: a later run in the same target folder may write a binary of
+ * the same name.
  */
-export const WORKSPACE_MOUNT = '/work';
-const TARGET_MOUNT = '/cache/target';
-const CARGO_HOME_MOUNT = '/cache/cargo-home';
-
-export interface CompileRequest {
-  readonly docker: DockerClient;
-  readonly image: string;
-  readonly options: ResolvedArtifactOptions;
-  readonly packageName: string;
-  readonly paths: ArtifactPaths;
-  readonly containerName: string;
-  readonly reporter: Reporter;
-  readonly signal?: AbortSignal;
+export interface CompileUnit {
+  readonly package: string;
+  readonly binary: string;
+  readonly features: readonly string[];
 }
 
-export async function compileInContainer(request: CompileRequest): Promise<string> {
-  const { docker, options, paths } = request;
-  fs.mkdirSync(paths.cargoTarget, { recursive: true });
-  fs.mkdirSync(paths.cargoHome, { recursive: true });
+export interface CompileSettings {
+  readonly profile: string;
+  readonly targetTriple: string;
+}
 
-  const cargo = cargoBuildArgs(options, request.packageName);
-  const args = [
-    'run',
-    '--rm',
-    '--name',
-    request.containerName,
-    ...userArgs(),
-    '-v',
-    `${options.workspace}:${WORKSPACE_MOUNT}:ro`,
-    '-v',
-    `${paths.cargoTarget}:${TARGET_MOUNT}`,
-    '-v',
-    `${paths.cargoHome}:${CARGO_HOME_MOUNT}`,
-    '-e',
-    `CARGO_TARGET_DIR=${TARGET_MOUNT}`,
-    '-e',
-    `CARGO_HOME=${CARGO_HOME_MOUNT}`,
-    '-e',
-    'HOME=/tmp',
-    ...Object.keys(options.buildEnv).flatMap((name) => ['-e', `${name}=${options.buildEnv[name]}`]),
-    '-w',
-    WORKSPACE_MOUNT,
-    request.image,
-    ...cargo,
-  ];
-  request.reporter.line(`compile: ${cargo.join(' ')}`);
-  const onAbort = () => void docker.capture('compile', ['rm', '-f', request.containerName]).catch(() => undefined);
-  request.signal?.addEventListener('abort', onAbort, { once: true });
+export function unitKey(unit: CompileUnit): string {
+  return `${unit.package}/${unit.binary}[${unit.features.join(',')}]`;
+}
+
+export async function compileRun(container: BuilderContainer, units: readonly CompileUnit[], settings: CompileSettings): Promise<Map<string, Uint8Array>> {
+  const cargo = cargoBuildArgs(units, settings);
+  container.reporter.line(`compile: ${cargo.join(' ')}`);
+  fs.mkdirSync(container.cache.cargoTarget, { recursive: true });
   try {
-    await docker.stream('compile', args, request.reporter.stream('compile'), request.signal);
+    await runInBuilder(container, 'compile', cargo);
   } catch (error) {
     if (!(error instanceof DockerCommandError)) throw error;
-    throw compileError(error);
-  } finally {
-    request.signal?.removeEventListener('abort', onAbort);
+    throw error.cancelled ? compileInterrupted(error) : cargoBuildFailed(error.exitCode, error.output, error);
   }
-
-  const binary = builtBinaryPath(paths.cargoTarget, options);
-  if (!fs.existsSync(binary)) {
-    throw new SweepError({
-      stage: 'compile',
-      problem: `cargo finished but produced no binary at ${binary}`,
-      fix: `check that package "${request.packageName}" builds a binary named "${options.binary}" for profile "${options.profile}"`,
-    });
+  const binaries = new Map<string, Uint8Array>();
+  for (const unit of units) {
+    const file = builtBinaryPath(container.cache.cargoTarget, settings, unit.binary);
+    if (!fs.existsSync(file)) throw cargoProducedNoBinary(file, unit.package, unit.binary, settings.profile);
+    binaries.set(unitKey(unit), fs.readFileSync(file));
   }
-  return binary;
+  return binaries;
 }
 
-export function cargoBuildArgs(options: ResolvedArtifactOptions, packageName: string): string[] {
-  const args = ['cargo', 'build', '--locked', '--profile', options.profile, '--target', options.targetTriple];
-  args.push('--package', packageName, '--bin', options.binary);
-  if (options.features.length > 0) args.push('--features', options.features.join(','));
+/**
+ * The cargo command line. One unit: exactly `cargo build --locked --profile P --target T
+ * --package X --bin B [--features a,b]`, what building that function alone means. Several:
+ * every package and binary named, features as `package/feature`, so each applies to its own
+ * package only.
+ */
+export function cargoBuildArgs(units: readonly CompileUnit[], settings: CompileSettings): string[] {
+  const args = ['cargo', 'build', '--locked', '--profile', settings.profile, '--target', settings.targetTriple];
+  if (units.length === 1) {
+    const [unit] = units as [CompileUnit];
+    args.push('--package', unit.package, '--bin', unit.binary);
+    if (unit.features.length > 0) args.push('--features', unit.features.join(','));
+    return args;
+  }
+  // `--bin` selects that binary in every package named, which is why the plan never puts two
+  // packages with a binary of the same name in one run.
+  for (const pkg of new Set(units.map((unit) => unit.package))) args.push('--package', pkg);
+  for (const binary of new Set(units.map((unit) => unit.binary))) args.push('--bin', binary);
+  const features = units.flatMap((unit) => unit.features.map((feature) => `${unit.package}/${feature}`));
+  if (features.length > 0) args.push('--features', [...new Set(features)].join(','));
   return args;
 }
 
-/** Cargo's output folder for a profile: `dev` and `test` build into `debug`, the rest into their own name. */
-export function builtBinaryPath(targetDir: string, options: Pick<ResolvedArtifactOptions, 'targetTriple' | 'profile' | 'binary'>): string {
-  const folder =
-    options.profile === 'dev' || options.profile === 'test' ? 'debug' : options.profile === 'bench' ? 'release' : options.profile;
-  return path.join(targetDir, options.targetTriple, folder, options.binary);
-}
-
-function userArgs(): string[] {
-  const uid = process.getuid?.();
-  const gid = process.getgid?.();
-  return uid === undefined || gid === undefined ? [] : ['--user', `${uid}:${gid}`];
-}
-
-function compileError(error: DockerCommandError): SweepError {
-  if (error.cancelled) {
-    return new SweepError({
-      stage: 'compile',
-      problem: 'the build was interrupted',
-      fix: 'run again; the previous zip and metadata are unchanged',
-      cause: error,
-    });
-  }
-  const output = error.output;
-  const lockStale = /lock file .* needs to be updated but --locked was passed|cannot update the lock file/i.test(output);
-  const lockVersion = /lock file version .* (was found|requires)|failed to parse lock file/i.test(output);
-  const offline = /failed to (download|get|fetch|load source)|Couldn't resolve host|network failure|failed to query replaced source/i.test(
-    output,
-  );
-  const fix = lockStale
-    ? "Cargo.lock is out of date: run `cargo update -w` (with the toolchain image's cargo) and commit Cargo.lock"
-    : lockVersion
-      ? "Cargo.lock was written by a newer cargo than the toolchain image's: regenerate it with the image's cargo (see README, Troubleshooting)"
-      : offline
-        ? 'cargo could not download a dependency: check the network or the registry settings in .cargo/config.toml'
-        : 'fix the error shown below; the previous zip and metadata are unchanged';
-  return new SweepError({
-    stage: 'compile',
-    problem: `cargo build failed in the builder container (exit code ${error.exitCode ?? 'unknown'})`,
-    fix,
-    details: lastLines(output, 30),
-    cause: error,
-  });
+/** Cargo's output folder for a profile: `dev` and `test` build into `debug`, `bench` into `release`, the rest into their own name. */
+export function builtBinaryPath(targetDir: string, settings: CompileSettings, binary: string): string {
+  const { profile } = settings;
+  const folder = profile === 'dev' || profile === 'test' ? 'debug' : profile === 'bench' ? 'release' : profile;
+  return path.join(targetDir, settings.targetTriple, folder, binary);
 }

@@ -4,10 +4,13 @@ import type { MetadataReadResult } from './metadata.js';
 
 /**
  * The cache decision, and nothing else: a pure function of what is known (the current
- * fingerprint, the stored record, the state of the zip, the force flag), so every path through
+ * fingerprint, the stored metadata, the state of the zip, the force flag), so every path through
  * it is a unit test.
  */
-export type ZipState = 'matches' | 'missing' | 'differs';
+export type ZipState =
+  | { readonly state: 'matches' | 'missing' | 'differs' }
+  /** The bytes are the ones described, but the file is not a zip Lambda can run (or not a file). */
+  | { readonly state: 'invalid'; readonly detail: string };
 
 export type MissReason =
   | { readonly kind: 'forced'; readonly source: string }
@@ -15,6 +18,7 @@ export type MissReason =
   | { readonly kind: 'metadata-unusable'; readonly status: 'unreadable' | 'invalid'; readonly detail: string }
   | { readonly kind: 'zip-missing' }
   | { readonly kind: 'zip-differs' }
+  | { readonly kind: 'zip-invalid'; readonly detail: string }
   | { readonly kind: 'setting-changed'; readonly setting: keyof BuildSettings; readonly from: unknown; readonly to: unknown }
   | {
       readonly kind: 'inputs-changed';
@@ -22,7 +26,7 @@ export type MissReason =
       readonly added: readonly string[];
       readonly removed: readonly string[];
     }
-  /** Fingerprints differ but no setting or input does: the record was written by other framing. */
+  /** Fingerprints differ but no setting or input does: the metadata was written with other framing. */
   | { readonly kind: 'fingerprint-differs' };
 
 export type Decision = { readonly outcome: 'cache-hit' } | { readonly outcome: 'cache-miss'; readonly reasons: readonly MissReason[] };
@@ -30,7 +34,7 @@ export type Decision = { readonly outcome: 'cache-hit' } | { readonly outcome: '
 export interface DecisionInput {
   readonly current: Fingerprint;
   readonly metadata: MetadataReadResult;
-  /** The zip's state against the record; irrelevant when there is no usable record. */
+  /** The zip's state against the metadata; irrelevant when there is no usable metadata. */
   readonly zip: ZipState;
   /** Why a rebuild is forced (e.g. `FORCE_REBUILD=1`), or undefined when it is not. */
   readonly forcedBy: string | undefined;
@@ -49,15 +53,16 @@ export function decide({ current, metadata, zip, forcedBy }: DecisionInput): Dec
     return { outcome: 'cache-miss', reasons };
   }
 
-  const { record } = metadata;
-  if (zip === 'missing') reasons.push({ kind: 'zip-missing' });
-  if (zip === 'differs') reasons.push({ kind: 'zip-differs' });
+  const stored = metadata.metadata;
+  if (zip.state === 'missing') reasons.push({ kind: 'zip-missing' });
+  if (zip.state === 'differs') reasons.push({ kind: 'zip-differs' });
+  if (zip.state === 'invalid') reasons.push({ kind: 'zip-invalid', detail: zip.detail });
 
-  if (record.fingerprint !== current.value) {
+  if (stored.fingerprint !== current.value) {
     const before = reasons.length;
-    const inputs = inputChanges(new Map(Object.entries(record.inputs)), current.inputs);
+    const inputs = inputChanges(new Map(Object.entries(stored.inputs)), current.inputs);
     if (inputs) reasons.push(inputs);
-    reasons.push(...settingChanges(record.settings, current.settings));
+    reasons.push(...settingChanges(stored.settings, current.settings));
     if (reasons.length === before) reasons.push({ kind: 'fingerprint-differs' });
   }
 

@@ -1,6 +1,6 @@
 import { stripVTControlCharacters } from 'node:util';
 import { type ExecaError, execa } from 'execa';
-import { lastLines, type Stage, SweepError } from './errors.js';
+import { dockerCommandNotExecutable, dockerCommandNotFound, dockerEngineNotAnswering, type Stage } from './errors.js';
 
 /**
  * The Docker CLI, as the engine uses it. `command` is `docker` unless `SWEEP_DOCKER` names
@@ -9,28 +9,16 @@ import { lastLines, type Stage, SweepError } from './errors.js';
 export class DockerClient {
   constructor(readonly command: string) {}
 
-  /** Fails with a clear error when the client is missing or no engine answers. */
+  /** Fails with a clear error when the client is missing, not executable, or no engine answers. */
   async ensureEngine(): Promise<string> {
     try {
       const { stdout } = await execa(this.command, ['version', '--format', '{{.Server.Version}}'], { timeout: 30_000 });
       return stdout.trim();
     } catch (error) {
       const e = error as ExecaError;
-      if (e.code === 'ENOENT') {
-        throw new SweepError({
-          stage: 'docker',
-          problem: `the docker command "${this.command}" was not found`,
-          fix: 'install Docker (https://docs.docker.com/engine/install/), or set SWEEP_DOCKER to the path of a docker-compatible client',
-          cause: error,
-        });
-      }
-      throw new SweepError({
-        stage: 'docker',
-        problem: `no Docker engine answers "${this.command} version"`,
-        fix: 'start the Docker engine (Docker Desktop, `sudo systemctl start docker`, or `sudo dockerd &`) and run again',
-        details: lastLines(String(e.stderr || e.shortMessage || e.message), 5),
-        cause: error,
-      });
+      if (e.code === 'ENOENT') throw dockerCommandNotFound(this.command, error);
+      if (e.code === 'EACCES') throw dockerCommandNotExecutable(this.command, error);
+      throw dockerEngineNotAnswering(this.command, String(e.stderr || e.shortMessage || e.message), error);
     }
   }
 
@@ -45,28 +33,14 @@ export class DockerClient {
    * and the last lines are kept for the error if it fails.
    */
   async stream(stage: Stage, args: readonly string[], onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
-    const tail: string[] = [];
-    // biome-ignore lint/correctness/useYield: an execa transform that yields nothing streams each line here instead of buffering it
-    const sink = function* (line: unknown) {
-      // Docker's legacy builder colours a step's stderr; the escapes mean nothing in a log.
-      const text = stripVTControlCharacters(String(line));
-      tail.push(text);
-      if (tail.length > 200) tail.shift();
-      onLine(text);
-    };
-    try {
-      await execa(this.command, args, {
-        stdin: 'ignore',
-        stdout: sink,
-        stderr: sink,
-        buffer: false,
-        cancelSignal: signal,
-        forceKillAfterDelay: 5_000,
-      });
-    } catch (error) {
-      const e = error as ExecaError;
-      throw new DockerCommandError(stage, [this.command, ...args].join(' '), e.exitCode, e.isCanceled, tail.join('\n'), error);
-    }
+    await this.run(stage, args, onLine, onLine, signal);
+  }
+
+  /** Like `stream` for stderr, but returns stdout (for commands whose output is data, like cargo tree). */
+  async captureStreamingStderr(stage: Stage, args: readonly string[], onLine: (line: string) => void, signal?: AbortSignal): Promise<string> {
+    const lines: string[] = [];
+    await this.run(stage, args, (line) => lines.push(line), onLine, signal);
+    return lines.join('\n');
   }
 
   /** Runs a docker command and returns its stdout; failures are errors of `stage`. */
@@ -77,6 +51,39 @@ export class DockerClient {
     } catch (error) {
       const e = error as ExecaError;
       throw new DockerCommandError(stage, [this.command, ...args].join(' '), e.exitCode, false, String(e.stderr ?? ''), error);
+    }
+  }
+
+  private async run(
+    stage: Stage,
+    args: readonly string[],
+    onStdout: (line: string) => void,
+    onStderr: (line: string) => void,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const tail: string[] = [];
+    const sink = (deliver: (line: string) => void) =>
+      // biome-ignore lint/correctness/useYield: an execa transform that yields nothing streams each line here instead of buffering it
+      function* (line: unknown) {
+        // Docker's legacy builder colours a step's stderr; the escapes mean nothing in a log.
+        const text = stripVTControlCharacters(String(line));
+        tail.push(text);
+        if (tail.length > 200) tail.shift();
+        deliver(text);
+      };
+    try {
+      await execa(this.command, args, {
+        stdin: 'ignore',
+        stdout: sink(onStdout),
+        stderr: sink(onStderr),
+        buffer: false,
+        cancelSignal: signal,
+        forceKillAfterDelay: 5_000,
+      });
+    } catch (error) {
+      const e = error as ExecaError;
+      if (e.code === 'ENOENT') throw dockerCommandNotFound(this.command, error);
+      throw new DockerCommandError(stage, [this.command, ...args].join(' '), e.exitCode, e.isCanceled, tail.join('\n'), error);
     }
   }
 }

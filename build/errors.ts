@@ -1,3 +1,5 @@
+import { type OptionsOrigin, optionHint } from './options.js';
+
 /**
  * Every failure the engine reports to a user is a `SweepError`: it names the stage that failed,
  * says what happened, and says what to do about it. The first line is short enough for a
@@ -17,6 +19,8 @@ export type Stage =
   | 'package'
   | 'verify'
   | 'metadata'
+  | 'remote-cache'
+  | 'engine'
   | 'invoke';
 
 export interface SweepErrorInit {
@@ -103,4 +107,189 @@ function showValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   const text = JSON.stringify(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+// ---------------------------------------------------------------------------------------------
+// config: what the options name
+// ---------------------------------------------------------------------------------------------
+
+function describeOrigin(origin: OptionsOrigin): string {
+  return origin.kind === 'props' ? `the ${origin.label}` : `cdktf.json context ${origin.path.join('.')}`;
+}
+
+export function unsafeArtifactName(name: string, origin: OptionsOrigin): SweepError {
+  return new SweepError({
+    stage: 'config',
+    problem: `the artifact name ${JSON.stringify(name)} (from ${describeOrigin(origin)}, or its package's name) cannot be a file name in dist/`,
+    fix: `set ${optionHint(origin, 'name')} to letters, digits, _ . - (starting with a letter or digit)`,
+  });
+}
+
+export function conflictingArtifacts(zip: string, first: OptionsOrigin, second: OptionsOrigin): SweepError {
+  const where = describeOrigin(first) === describeOrigin(second) ? describeOrigin(first) : `${describeOrigin(first)} and ${describeOrigin(second)}`;
+  return new SweepError({
+    stage: 'config',
+    problem: `two artifacts in this app write ${zip} with different settings (${where})`,
+    fix: `give each its own ${optionHint(second, 'name')}`,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// workspace: what the Cargo manifests say
+// ---------------------------------------------------------------------------------------------
+
+export function unknownFeature(packageName: string, declared: readonly string[], unknown: readonly string[], origin: OptionsOrigin): SweepError {
+  return new SweepError({
+    stage: 'workspace',
+    problem: `package "${packageName}" has no feature ${unknown.map((f) => `"${f}"`).join(', ')} (its features: ${declared.join(', ') || 'none'})`,
+    fix: `set ${optionHint(origin, 'features')} to features the package declares`,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// docker: the client and the engine
+// ---------------------------------------------------------------------------------------------
+
+export function dockerCommandNotFound(command: string, cause: unknown): SweepError {
+  return new SweepError({
+    stage: 'docker',
+    problem: `the docker command "${command}" was not found`,
+    fix: 'install Docker (https://docs.docker.com/engine/install/), or set SWEEP_DOCKER to the path of a docker-compatible client',
+    cause,
+  });
+}
+
+export function dockerCommandNotExecutable(command: string, cause: unknown): SweepError {
+  return new SweepError({
+    stage: 'docker',
+    problem: `the docker command "${command}" cannot be run (permission denied: not executable, or a folder)`,
+    fix: `make it executable (\`chmod +x ${command}\`), or set SWEEP_DOCKER to a docker-compatible client you can run`,
+    cause,
+  });
+}
+
+export function dockerEngineNotAnswering(command: string, output: string, cause: unknown): SweepError {
+  return new SweepError({
+    stage: 'docker',
+    problem: `no Docker engine answers "${command} version"`,
+    fix: 'start the Docker engine (Docker Desktop, `sudo systemctl start docker`, or `sudo dockerd &`) and run again',
+    details: lastLines(output, 5),
+    cause,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// builder-image: the toolchain image and the builder recipe
+// ---------------------------------------------------------------------------------------------
+
+export function toolchainImageAbsent(image: string, policySource: string): SweepError {
+  return new SweepError({
+    stage: 'builder-image',
+    problem: `the toolchain image ${image} is not present locally, and the pull policy "never" (from ${policySource}) forbids pulling it`,
+    fix: `run \`docker pull ${image}\` (or \`npm run toolchain:local\` where no registry is reachable), or use the pull policy if-missing`,
+  });
+}
+
+export function toolchainPullFailed(image: string, policy: string, policySource: string, error: { output: string; cancelled: boolean }): SweepError {
+  return new SweepError({
+    stage: 'builder-image',
+    problem: error.cancelled ? `pulling ${image} was cancelled` : `could not pull the toolchain image ${image} (pull policy ${policy}, from ${policySource})`,
+    fix: `check that ${image} exists and its registry is reachable; without a registry run \`npm run toolchain:local\` and use the pull policy if-missing (SWEEP_DOCKER_PULL_POLICY=if-missing)`,
+    details: lastLines(error.output, 15),
+    cause: error,
+  });
+}
+
+export function builderImageBuildFailed(tag: string, recipe: string, error: { output: string; cancelled: boolean; exitCode: number | undefined }): SweepError {
+  return new SweepError({
+    stage: 'builder-image',
+    problem: error.cancelled ? `building the builder image ${tag} was cancelled` : `docker build of the builder image ${tag} failed (exit code ${error.exitCode ?? 'unknown'})`,
+    fix: `read the output below; the recipe is ${recipe}`,
+    details: lastLines(error.output, 25),
+    cause: error,
+  });
+}
+
+export function builderImageMissingAfterBuild(tag: string): SweepError {
+  return new SweepError({
+    stage: 'builder-image',
+    problem: `docker build reported success but ${tag} is not present`,
+    fix: 'check the Docker engine (`docker images`), then run again',
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// compile: cargo in the builder container
+// ---------------------------------------------------------------------------------------------
+
+export function compileInterrupted(cause: unknown): SweepError {
+  return new SweepError({ stage: 'compile', problem: 'the build was interrupted', fix: 'run again; the previous zip and metadata are unchanged', cause });
+}
+
+export function cargoBuildFailed(exitCode: number | undefined, output: string, cause: unknown): SweepError {
+  const lockStale = /lock file .* needs to be updated but --locked was passed|cannot update the lock file/i.test(output);
+  const lockVersion = /lock file version .* (was found|requires)|failed to parse lock file/i.test(output);
+  const offline = /failed to (download|get|fetch|load source)|Couldn't resolve host|network failure|failed to query replaced source/i.test(output);
+  const fix = lockStale
+    ? "Cargo.lock is out of date: run `cargo update -w` (with the toolchain image's cargo) and commit Cargo.lock"
+    : lockVersion
+      ? "Cargo.lock was written by a newer cargo than the toolchain image's: regenerate it with the image's cargo (see README, Troubleshooting)"
+      : offline
+        ? 'cargo could not download a dependency: check the network or the registry settings in .cargo/config.toml'
+        : 'fix the error shown below; the previous zip and metadata are unchanged';
+  return new SweepError({
+    stage: 'compile',
+    problem: `cargo failed in the builder container (exit code ${exitCode ?? 'unknown'})`,
+    fix,
+    details: lastLines(output, 30),
+    cause,
+  });
+}
+
+export function cargoProducedNoBinary(file: string, packageName: string, binary: string, profile: string): SweepError {
+  return new SweepError({
+    stage: 'compile',
+    problem: `cargo finished but produced no binary at ${file}`,
+    fix: `check that package "${packageName}" builds a binary named "${binary}" for profile "${profile}"`,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// engine: several artifacts, the child process of the synchronous entry
+// ---------------------------------------------------------------------------------------------
+
+/** One error for a run in which artifacts failed: each failure named, the first one's fix first. */
+export function artifactsFailed(failures: ReadonlyMap<string, SweepError>): SweepError {
+  const entries = [...failures];
+  if (entries.length === 1) {
+    const [name, error] = entries[0]!;
+    return new SweepError({ stage: error.stage, problem: `${name}: ${error.problem}`, fix: error.fix, details: error.details, cause: error });
+  }
+  return new SweepError({
+    stage: entries[0]![1].stage,
+    problem: `${entries.length} artifacts failed: ${entries.map(([name, error]) => `${name} (${error.stage})`).join(', ')}; the others are committed`,
+    fix: 'see each error below',
+    details: entries.map(([name, error]) => `[${name}] ${error.describe()}`).join('\n\n'),
+  });
+}
+
+export function engineProcessFailed(what: string, cause: unknown): SweepError {
+  return new SweepError({
+    stage: 'engine',
+    problem: `the build process failed: ${what}`,
+    fix: 'run `npx sweep-runtime build` to see the build on its own; the previous zips and metadata are unchanged',
+    cause,
+  });
+}
+
+/** Anything that is not a SweepError reaching the top: a bug, said as one, with its message. */
+export function unexpectedFailure(error: unknown): SweepError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new SweepError({
+    stage: 'engine',
+    problem: `unexpected failure: ${message}`,
+    fix: 'this is a bug in aws-serverless-sweep: report it with the output above',
+    details: error instanceof Error && error.stack ? lastLines(error.stack, 8) : undefined,
+    cause: error,
+  });
 }

@@ -1,4 +1,5 @@
 import type { Decision, MissReason } from './decide.js';
+import { settingWords } from './fingerprint.js';
 
 /**
  * Words for a cache decision: the `cache-hit` / `cache-miss: <reasons>` line every run prints,
@@ -30,8 +31,10 @@ export function explainReason(reason: MissReason, context: ExplainContext): stri
       return `${context.zipPath} missing`;
     case 'zip-differs':
       return 'zip does not match its metadata';
+    case 'zip-invalid':
+      return `zip fails its checks (${reason.detail})`;
     case 'setting-changed':
-      return `${SETTING_WORDS[reason.setting]} ${showSetting(reason.setting, reason.from)} -> ${showSetting(reason.setting, reason.to)}`;
+      return `${settingWords(reason.setting)} ${showSetting(reason.setting, reason.from)} -> ${showSetting(reason.setting, reason.to)}`;
     case 'inputs-changed':
       return [listNames('changed', reason.changed, max), listNames('added', reason.added, max), listNames('removed', reason.removed, max)]
         .filter((part) => part !== undefined)
@@ -40,19 +43,6 @@ export function explainReason(reason: MissReason, context: ExplainContext): stri
       return 'fingerprint differs from the metadata (written by another engine version)';
   }
 }
-
-const SETTING_WORDS: Record<string, string> = {
-  engine: 'engine packaging version',
-  package: 'package',
-  binary: 'binary',
-  target: 'target',
-  profile: 'profile',
-  features: 'features',
-  runtime: 'runtime',
-  toolchainImage: 'toolchain image',
-  builderRecipe: 'builder recipe',
-  env: 'build environment',
-};
 
 function showSetting(setting: string, value: unknown): string {
   if (setting === 'builderRecipe' && typeof value === 'string') return value.slice(0, 8);

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 
+import { z } from 'zod';
+
 /**
  * The cache key of a runtime artifact: everything that can change the bytes of the zip.
  *
@@ -7,21 +9,30 @@ import { createHash } from 'node:crypto';
  * content hash). The value is a SHA-256 over a canonical text of both, so it does not depend on
  * the workspace's absolute path, the order the file system lists files in, the timezone or any
  * mtime: the same sources cloned anywhere give the same fingerprint.
+ *
+ * `buildSettingsSchema` is the one description of the settings: their type, the metadata's
+ * schema for them, and the words a `cache-miss: <setting> a -> b` line uses.
  */
-export interface BuildSettings {
-  /** ENGINE_PACKAGING_VERSION: bumped when the engine changes how it compiles or zips. */
-  readonly engine: number;
-  readonly package: string;
-  readonly binary: string;
-  readonly target: string;
-  readonly profile: string;
-  readonly features: readonly string[];
-  readonly runtime: string;
-  readonly toolchainImage: string;
+export const buildSettingsSchema = z.object({
+  engine: z.number().int().meta({ words: 'engine packaging version' }),
+  package: z.string().meta({ words: 'package' }),
+  binary: z.string().meta({ words: 'binary' }),
+  target: z.string().meta({ words: 'target' }),
+  profile: z.string().meta({ words: 'profile' }),
+  features: z.array(z.string()).meta({ words: 'features' }),
+  runtime: z.string().meta({ words: 'runtime' }),
+  toolchainImage: z.string().meta({ words: 'toolchain image' }),
   /** Hash of the builder recipe: the Dockerfile's content and its build args. */
-  readonly builderRecipe: string;
+  builderRecipe: z.string().meta({ words: 'builder recipe' }),
   /** Allow-listed build variables (RUSTFLAGS, CARGO_PROFILE_*, ...). */
-  readonly env: Readonly<Record<string, string>>;
+  env: z.record(z.string(), z.string()).meta({ words: 'build environment' }),
+});
+export type BuildSettings = z.infer<typeof buildSettingsSchema>;
+
+/** How a setting is named in log lines, from the schema. */
+export function settingWords(setting: keyof BuildSettings): string {
+  const words = buildSettingsSchema.shape[setting].meta()?.words;
+  return typeof words === 'string' ? words : setting;
 }
 
 export interface Fingerprint {

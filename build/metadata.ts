@@ -1,34 +1,24 @@
 import * as fs from 'node:fs';
 import { z } from 'zod';
 import { writeFileAtomic } from './atomic-write.js';
+import { buildSettingsSchema } from './fingerprint.js';
 
 /**
- * The record written next to the zip in `dist/` (`<name>.json`): what was built, from what, and
- * how long it took. It is the cache's memory: the fast path compares the current fingerprint with
- * the one here and never touches Docker when they match.
+ * The metadata written next to the zip in `dist/` (`<name>.json`): what was built, from what,
+ * and how long it took. It is the cache's memory: the fast path compares the current fingerprint
+ * with the one here and never touches Docker when they match. The shared cache stores the same
+ * document next to its zip.
  *
  * It is written last, by rename, only after the zip is complete and verified, so it never claims
- * a build that did not finish. Reading is validated: a missing, unreadable or malformed record is
- * a cache miss with that reason, never a crash.
+ * a build that did not finish. Reading is validated: a missing, unreadable or malformed file is
+ * a cache miss with that reason, never a crash. It is never trusted alone: every hit also hashes
+ * the zip it describes.
  */
-export const METADATA_SCHEMA_VERSION = 1;
+export const METADATA_SCHEMA_VERSION = 2;
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 
-export const buildSettingsSchema = z.object({
-  engine: z.number().int(),
-  package: z.string(),
-  binary: z.string(),
-  target: z.string(),
-  profile: z.string(),
-  features: z.array(z.string()),
-  runtime: z.string(),
-  toolchainImage: z.string(),
-  builderRecipe: z.string(),
-  env: z.record(z.string(), z.string()),
-});
-
-export const artifactRecordSchema = z.object({
+export const artifactMetadataSchema = z.object({
   schemaVersion: z.literal(METADATA_SCHEMA_VERSION),
   artifact: z.string(),
   fingerprint: hex64,
@@ -37,14 +27,12 @@ export const artifactRecordSchema = z.object({
   inputs: z.record(z.string(), z.string()),
   builderImage: z.object({ tag: z.string(), id: z.string() }),
   zip: z.object({
-    /** The zip's file name, in the same folder as this record. */
+    /** The zip's file name, in the same folder as this metadata. */
     file: z.string(),
     size: z.number().int().nonnegative(),
     sha256: hex64,
     /** Base64 SHA-256: what Lambda reports as CodeSha256 and Terraform's source_code_hash expects. */
     sha256Base64: z.string().regex(/^[A-Za-z0-9+/]{43}=$/),
-    /** The zip's mtime when it was written; while it is unchanged the hash is trusted unread. */
-    mtimeMs: z.number(),
     /**
      * The fingerprint of the build that first produced these exact bytes. A rebuild that gives
      * the same zip (a comment edit, a forced rebuild) keeps it, so whatever is keyed on it, like
@@ -60,15 +48,21 @@ export const artifactRecordSchema = z.object({
     glibcAvailable: z.string(),
     size: z.number().int().nonnegative(),
   }),
+  /**
+   * Where this zip came from: built here (`build`), or downloaded from the shared cache and
+   * verified (`remote`). And which cargo target folder built it: `local`, or `publish`, the one
+   * only publishing builds (remote cache mode read-write) use; only those may be pushed.
+   */
+  origin: z.object({ kind: z.enum(['build', 'remote']), cacheDomain: z.enum(['local', 'publish']), remote: z.string().optional() }),
   builtAt: z.iso.datetime(),
-  /** Milliseconds per stage of the build that wrote this record, and its total. */
+  /** Milliseconds per stage of the run that wrote this metadata, and its total. */
   timingsMs: z.record(z.string(), z.number()),
 });
 
-export type ArtifactRecord = z.infer<typeof artifactRecordSchema>;
+export type ArtifactMetadata = z.infer<typeof artifactMetadataSchema>;
 
 export type MetadataReadResult =
-  | { readonly status: 'ok'; readonly record: ArtifactRecord }
+  | { readonly status: 'ok'; readonly metadata: ArtifactMetadata }
   | { readonly status: 'missing' }
   | { readonly status: 'unreadable'; readonly detail: string }
   | { readonly status: 'invalid'; readonly detail: string };
@@ -76,11 +70,19 @@ export type MetadataReadResult =
 export function readMetadata(file: string): MetadataReadResult {
   let text: string;
   try {
+    // Only a regular file is read: a FIFO put in its place would block the read forever.
+    const stat = fs.statSync(file);
+    if (!stat.isFile()) return { status: 'unreadable', detail: 'not a regular file' };
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing' };
     return { status: 'unreadable', detail: (error as Error).message };
   }
+  return parseMetadata(text);
+}
+
+/** Validates metadata text (from dist/ or from the shared cache). */
+export function parseMetadata(text: string): MetadataReadResult {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -91,15 +93,20 @@ export function readMetadata(file: string): MetadataReadResult {
   if (version !== METADATA_SCHEMA_VERSION) {
     return { status: 'invalid', detail: `schema version ${JSON.stringify(version)}, this engine reads ${METADATA_SCHEMA_VERSION}` };
   }
-  const parsed = artifactRecordSchema.safeParse(json);
+  const parsed = artifactMetadataSchema.safeParse(json);
   if (!parsed.success) {
     const first = parsed.error.issues[0]!;
     const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problems)` : '';
-    return { status: 'invalid', detail: `${first.path.join('.') || 'record'}: ${first.message}${more}` };
+    return { status: 'invalid', detail: `${first.path.join('.') || 'metadata'}: ${first.message}${more}` };
   }
-  return { status: 'ok', record: parsed.data };
+  return { status: 'ok', metadata: parsed.data };
 }
 
-export function writeMetadata(file: string, record: ArtifactRecord): void {
-  writeFileAtomic(file, `${JSON.stringify(artifactRecordSchema.parse(record), null, 2)}\n`);
+export function writeMetadata(file: string, metadata: ArtifactMetadata): void {
+  writeFileAtomic(file, serializeMetadata(metadata));
+}
+
+/** The metadata as stored, locally and in the remote cache. */
+export function serializeMetadata(metadata: ArtifactMetadata): string {
+  return `${JSON.stringify(artifactMetadataSchema.parse(metadata), null, 2)}\n`;
 }

@@ -1,4 +1,5 @@
 import { zipSync } from 'fflate';
+import { LAMBDA_ENTRY_POINT } from './options.js';
 
 /**
  * The Lambda zip: one entry, `bootstrap`, at the root, mode 0755, a fixed timestamp and fixed
@@ -8,7 +9,7 @@ import { zipSync } from 'fflate';
  * fflate writes it: its deflate is pure JavaScript (the bytes do not depend on the machine's
  * zlib), and it takes the entry's mtime, "made by" OS and attributes explicitly.
  */
-export const ZIP_ENTRY_NAME = 'bootstrap';
+export const ZIP_ENTRY_NAME = LAMBDA_ENTRY_POINT;
 /** Regular file (0o100000), rwxr-xr-x: Lambda executes `bootstrap`. */
 export const ZIP_ENTRY_MODE = 0o100755;
 const DEFLATE_LEVEL = 9;

@@ -1,5 +1,3 @@
-import type { Writable } from 'node:stream';
-
 /**
  * Progress output for one artifact: every line is prefixed with the artifact's name, and lines
  * streamed from a stage's process (docker build, cargo) with the stage too.
@@ -14,7 +12,12 @@ export interface Reporter {
   stream(stage: string): (line: string) => void;
 }
 
-export function createReporter(name: string, out: Writable = process.stdout): Reporter {
+/** Where progress is written: process.stdout by default, a recorder in tests. */
+export interface Output {
+  write(text: string): unknown;
+}
+
+export function createReporter(name: string, out: Output = process.stdout): Reporter {
   const prefix = `[${name}]`;
   return {
     line: (text) => {
@@ -23,6 +26,18 @@ export function createReporter(name: string, out: Writable = process.stdout): Re
     stream: (stage) => (line) => {
       out.write(`${prefix} ${stage} | ${line}\n`);
     },
+  };
+}
+
+/** An output that keeps every line, with a view of one artifact's lines without their prefix (for tests). */
+export function createRecordingOutput(): Output & { readonly lines: string[]; of(name: string): string[] } {
+  const lines: string[] = [];
+  return {
+    lines,
+    write: (text: string) => {
+      lines.push(...text.replace(/\n$/, '').split('\n'));
+    },
+    of: (name: string) => lines.filter((line) => line.startsWith(`[${name}] `)).map((line) => line.slice(name.length + 3)),
   };
 }
 

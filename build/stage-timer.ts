@@ -1,8 +1,8 @@
 /**
- * Measures the stages of one run (fingerprint, builder-image, compile, package, verify) so the
+ * Measures the stages of one run (fingerprint, lock, remote, builder-image, compile, ...) so the
  * summary line and the metadata show where the time went.
  */
-export type StageName = 'fingerprint' | 'lock' | 'builder-image' | 'compile' | 'package' | 'verify';
+export type StageName = 'fingerprint' | 'lock' | 'remote' | 'builder-image' | 'features' | 'compile' | 'package' | 'verify' | 'publish';
 
 export class StageTimer {
   private readonly started = performance.now();

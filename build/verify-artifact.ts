@@ -1,3 +1,4 @@
+import { unzipSync } from 'fflate';
 import { compareVersions, ElfFormatError, type ElfSummary, readElf } from './elf.js';
 import { SweepError } from './errors.js';
 import { type Architecture, type LambdaRuntime, RUNTIME_GLIBC } from './options.js';
@@ -73,27 +74,53 @@ export function verifyArtifact(
   };
 }
 
-function verifyZipLayout(zip: Uint8Array): void {
+/**
+ * The zip's layout problem, or undefined when it is what Lambda runs: exactly one entry,
+ * `bootstrap`, at the root, executable. Reads only the central directory, so it is cheap enough
+ * for every cache hit.
+ */
+export function checkZipLayout(zip: Uint8Array): string | undefined {
   let entries: ZipEntry[];
   try {
     entries = listZipEntries(zip);
   } catch (error) {
-    throw verifyError(`the zip cannot be read: ${(error as Error).message}`, 'run again with FORCE_REBUILD=1', error);
+    return `the zip cannot be read: ${(error as Error).message}`;
   }
   const names = entries.map((e) => e.name);
   if (entries.length !== 1 || names[0] !== ZIP_ENTRY_NAME) {
-    throw verifyError(
-      `the zip must hold exactly one entry, ${ZIP_ENTRY_NAME}, at its root; it holds ${names.join(', ') || 'nothing'}`,
-      'this is a packaging bug: report it with the zip attached',
-    );
+    return `the zip must hold exactly one entry, ${ZIP_ENTRY_NAME}, at its root; it holds ${names.map((n) => JSON.stringify(n)).join(', ') || 'nothing'}`;
   }
-  const mode = entries[0]!.unixMode;
+  const entry = entries[0]!;
+  const mode = entry.unixMode;
   if (mode === undefined || (mode & 0o111) !== 0o111) {
-    throw verifyError(
-      `${ZIP_ENTRY_NAME} in the zip is not executable (mode ${mode === undefined ? 'unknown' : `0${(mode & 0o7777).toString(8)}`}, want 0${(ZIP_ENTRY_MODE & 0o7777).toString(8)})`,
-      'this is a packaging bug: report it with the zip attached',
-    );
+    return `${ZIP_ENTRY_NAME} in the zip is not executable (mode ${mode === undefined ? 'unknown' : `0${(mode & 0o7777).toString(8)}`}, want 0${(ZIP_ENTRY_MODE & 0o7777).toString(8)})`;
   }
+  if (entry.size > MAX_UNZIPPED_BYTES) return `${ZIP_ENTRY_NAME} is ${entry.size} bytes unzipped, over Lambda's limit of ${MAX_UNZIPPED_BYTES}`;
+  return undefined;
+}
+
+/** Lambda's limit on a function's unzipped code (250 MB). */
+export const MAX_UNZIPPED_BYTES = 250 * 1024 * 1024;
+
+function verifyZipLayout(zip: Uint8Array): void {
+  const problem = checkZipLayout(zip);
+  if (problem !== undefined) throw verifyError(problem, 'this is a packaging bug: report it with the zip attached');
+}
+
+/**
+ * The same checks for a zip made elsewhere (the shared cache): layout first (so nothing
+ * over-large is inflated), then the binary inside it. Throws a verify SweepError.
+ */
+export function verifyZip(zip: Uint8Array, expected: { readonly architecture: Architecture; readonly runtime: LambdaRuntime }): BinaryFacts {
+  verifyZipLayout(zip);
+  let binary: Uint8Array | undefined;
+  try {
+    binary = unzipSync(zip, { filter: (file) => file.name === ZIP_ENTRY_NAME })[ZIP_ENTRY_NAME];
+  } catch (error) {
+    throw verifyError(`the zip cannot be inflated: ${(error as Error).message}`, 'the file is damaged; it will be rebuilt', error);
+  }
+  if (!binary) throw verifyError(`the zip has no ${ZIP_ENTRY_NAME} entry`, 'the file is damaged; it will be rebuilt');
+  return verifyArtifact(zip, binary, expected);
 }
 
 function verifyError(problem: string, fix: string, cause?: unknown): SweepError {

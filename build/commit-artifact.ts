@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomic } from './atomic-write.js';
+import { isAlive } from './processes.js';
+import type { CacheCheck } from './check-cache.js';
+import { type ArtifactMetadata, METADATA_SCHEMA_VERSION, writeMetadata } from './metadata.js';
+import type { BinaryFacts } from './verify-artifact.js';
+
+/**
+ * Puts a verified zip in dist/ and writes the metadata that vouches for it: the zip first, then
+ * the metadata, each to a temporary file renamed into place. At every moment the metadata on disk
+ * describes a complete, verified zip, or the check sees a mismatch and builds again; a process
+ * killed at any moment leaves the previous zip and metadata as they were.
+ *
+ * Built here or downloaded from the shared cache, every zip is committed by this one function.
+ */
+export interface CommitRequest {
+  readonly check: CacheCheck;
+  readonly zip: Uint8Array;
+  readonly facts: BinaryFacts;
+  readonly builderImage: ArtifactMetadata['builderImage'];
+  readonly origin: ArtifactMetadata['origin'];
+  /** For a download: the fingerprint of the build that first produced these bytes, elsewhere. */
+  readonly originFingerprint?: string;
+  readonly timingsMs: Readonly<Record<string, number>>;
+}
+
+export function commitArtifact(request: CommitRequest): ArtifactMetadata {
+  const { check, zip, facts } = request;
+  const { paths } = check;
+  removeAbandonedTemporaries(paths.zip, paths.metadata);
+  const digest = createHash('sha256').update(zip).digest();
+  const sha256 = digest.toString('hex');
+  const previous = check.metadata.status === 'ok' ? check.metadata.metadata : undefined;
+  const sameBytes = previous?.zip.sha256 === sha256;
+
+  writeFileAtomic(paths.zip, zip);
+  const metadata: ArtifactMetadata = {
+    schemaVersion: METADATA_SCHEMA_VERSION,
+    artifact: check.name,
+    fingerprint: check.fingerprint.value,
+    settings: check.fingerprint.settings,
+    inputs: Object.fromEntries(check.fingerprint.inputs),
+    builderImage: request.builderImage,
+    zip: {
+      file: path.basename(paths.zip),
+      size: zip.byteLength,
+      sha256,
+      sha256Base64: digest.toString('base64'),
+      originFingerprint: sameBytes ? previous.zip.originFingerprint : (request.originFingerprint ?? check.fingerprint.value),
+    },
+    binary: {
+      machine: facts.machine,
+      linkage: facts.linkage,
+      glibcRequired: facts.glibcRequired,
+      glibcAvailable: facts.glibcAvailable,
+      size: facts.size,
+    },
+    origin: request.origin,
+    builtAt: new Date().toISOString(),
+    timingsMs: { ...request.timingsMs },
+  };
+  writeMetadata(paths.metadata, metadata);
+  return metadata;
+}
+
+/**
+ * Temporary files of these two targets left by a process that was killed mid-write (the
+ * rename never happened). Only files of processes that are gone are removed.
+ */
+function removeAbandonedTemporaries(...targets: readonly string[]): void {
+  for (const target of targets) {
+    const folder = path.dirname(target);
+    const pattern = new RegExp(`^\\.${escapeRegExp(path.basename(target))}\\.(\\d+)\\.\\d+\\.tmp$`);
+    let entries: string[];
+    try {
+      entries = fs.readdirSync(folder);
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      const pid = pattern.exec(entry)?.[1];
+      if (pid !== undefined && Number(pid) !== process.pid && !isAlive(Number(pid))) fs.rmSync(path.join(folder, entry), { force: true });
+    }
+  }
+}
+
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

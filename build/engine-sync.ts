@@ -1,0 +1,99 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { type CacheCheck, isHit } from './check-cache.js';
+import { type ArtifactResult, checkAll, reportHit } from './engine.js';
+import { conflictingArtifacts, engineProcessFailed, SweepError } from './errors.js';
+import { artifactMetadataSchema } from './metadata.js';
+import { type ResolvedArtifactOptions, resolvedArtifactOptionsSchema } from './options.js';
+import { createReporter } from './reporter.js';
+import type { StageTimer } from './stage-timer.js';
+
+/**
+ * The engine's synchronous entry, for CDKTF constructs (constructors cannot await, and
+ * `TerraformAsset` takes its hash at construction):
+ *
+ * - every artifact is checked here, in-process: a hit costs what the check costs and starts
+ *   nothing;
+ * - the misses go to one child process (engine-process.ts) that runs the same `ensureArtifacts`
+ *   the CLI runs (locks, shared cache, one batched build). It gets the resolved options as one
+ *   JSON document on stdin, validated by the same schema that types them, streams its progress
+ *   straight to this process's stdout (what cdktf shows as it comes), and hands back the results
+ *   on file descriptor 3.
+ *
+ * Given a memo (the constructs keep one per app), an artifact is built at most once per app.
+ */
+const RUN_TS = fileURLToPath(new URL('../bin/run-ts.mjs', import.meta.url));
+const ENGINE_PROCESS = fileURLToPath(new URL('./engine-process.ts', import.meta.url));
+
+/** Results already produced in this app, by zip path. */
+export type ArtifactMemo = Map<string, { readonly fingerprint: string; readonly result: ArtifactResult }>;
+
+export function ensureArtifactsSync(list: readonly ResolvedArtifactOptions[], memo: ArtifactMemo = new Map()): ArtifactResult[] {
+  const timers = new Map<string, StageTimer>();
+  const checks = checkAll(list, timers);
+  const seen = new Map<string, CacheCheck>();
+  const misses: ResolvedArtifactOptions[] = [];
+  for (const check of checks) {
+    const earlier = seen.get(check.paths.zip);
+    const fingerprint = earlier?.fingerprint.value ?? memo.get(check.paths.zip)?.fingerprint;
+    if (fingerprint !== undefined && fingerprint !== check.fingerprint.value) {
+      throw conflictingArtifacts(check.paths.zipForDisplay, (earlier ?? check).options.origin, check.options.origin);
+    }
+    if (fingerprint !== undefined) continue;
+    seen.set(check.paths.zip, check);
+    for (const note of check.notes) createReporter(check.name).line(`note: ${note}`);
+    if (isHit(check)) {
+      const result = reportHit(check, timers.get(check.paths.zip)!, createReporter(check.name));
+      memo.set(check.paths.zip, { fingerprint: check.fingerprint.value, result });
+    } else {
+      misses.push(check.options);
+    }
+  }
+  if (misses.length > 0) {
+    for (const result of runEngineProcess(misses)) memo.set(result.zipPath, { fingerprint: result.metadata.fingerprint, result });
+  }
+  return checks.map((check) => memo.get(check.paths.zip)!.result);
+}
+
+export const engineRequestSchema = z.object({ artifacts: z.array(resolvedArtifactOptionsSchema) });
+
+const artifactResultSchema = z.object({
+  outcome: z.enum(['cache-hit', 'cache-miss']),
+  via: z.enum(['local', 'remote', 'build']),
+  explanation: z.string(),
+  name: z.string(),
+  zipPath: z.string(),
+  metadata: artifactMetadataSchema,
+  timingsMs: z.record(z.string(), z.number()),
+});
+
+export const engineResponseSchema = z.union([
+  z.object({ ok: z.literal(true), results: z.array(artifactResultSchema) }),
+  z.object({
+    ok: z.literal(false),
+    error: z.object({ stage: z.string(), problem: z.string(), fix: z.string(), details: z.string().optional() }),
+  }),
+]);
+export type EngineResponse = z.infer<typeof engineResponseSchema>;
+
+function runEngineProcess(artifacts: readonly ResolvedArtifactOptions[]): ArtifactResult[] {
+  const child = spawnSync(process.execPath, [RUN_TS, ENGINE_PROCESS], {
+    input: JSON.stringify({ artifacts: [...artifacts] } satisfies z.input<typeof engineRequestSchema>),
+    // Progress streams straight through: under cdktf, the app's stdout is shown as it comes.
+    stdio: ['pipe', 'inherit', 'inherit', 'pipe'],
+    maxBuffer: 1024 * 1024 * 1024,
+    env: process.env,
+  });
+  if (child.error) throw engineProcessFailed(`could not start it: ${child.error.message}`, child.error);
+  const text = child.output[3]?.toString('utf8') ?? '';
+  let response: EngineResponse;
+  try {
+    response = engineResponseSchema.parse(JSON.parse(text));
+  } catch (cause) {
+    const how = child.signal ? `killed by ${child.signal}` : `exit code ${child.status}`;
+    throw engineProcessFailed(`it ended (${how}) without a result`, cause);
+  }
+  if (!response.ok) throw new SweepError({ ...response.error, stage: response.error.stage as SweepError['stage'] });
+  return response.results;
+}
