@@ -6,7 +6,8 @@ import { type CachePaths, cachePaths } from './artifact-paths.js';
 import type { BuilderContainer } from './builder-container.js';
 import { runInBuilder } from './builder-container.js';
 import { type BuilderImage, ensureBuilderImage } from './builder-image.js';
-import { featureTreeCommand, parseFeatureTree, planCargoRuns } from './cargo-features.js';
+import { featureTreeCommand, parseFeatureTree } from './cargo-feature-tree.js';
+import { planCargoRuns } from './cargo-runs.js';
 import type { CacheCheck } from './check-cache.js';
 import { commitArtifact } from './commit-artifact.js';
 import { type CompileUnit, compileRun, unitKey } from './compile.js';
@@ -212,7 +213,7 @@ async function planRuns(units: readonly CompileUnit[], checks: readonly CacheChe
     });
   }
   const plan = planCargoRuns(
-    units.map((unit) => ({ ...unit, packageBinaries: checkOf(unit).package.binaries })),
+    units.map((unit) => ({ ...unit, packageBinaries: checkOf(unit).package.binaries, name: checkOf(unit).name })),
     (unit) => parseFeatureTree(trees.get(unitKey(unit)) ?? ''),
   );
   for (const split of plan.splits) container.reporter.line(`batch: ${split}`);

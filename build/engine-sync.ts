@@ -6,6 +6,7 @@ import { type ArtifactResult, checkAll, reportHit } from './engine.js';
 import { conflictingArtifacts, engineProcessFailed, SweepError } from './errors.js';
 import { artifactMetadataSchema } from './metadata.js';
 import { type ResolvedArtifactOptions, resolvedArtifactOptionsSchema } from './options.js';
+import { canonicalJson } from './fingerprint.js';
 import { createReporter } from './reporter.js';
 import type { StageTimer } from './stage-timer.js';
 
@@ -26,34 +27,45 @@ import type { StageTimer } from './stage-timer.js';
 const RUN_TS = fileURLToPath(new URL('../bin/run-ts.mjs', import.meta.url));
 const ENGINE_PROCESS = fileURLToPath(new URL('./engine-process.ts', import.meta.url));
 
-/** Results already produced in this app, by zip path. */
-export type ArtifactMemo = Map<string, { readonly fingerprint: string; readonly result: ArtifactResult }>;
+/**
+ * What this app already ensured: results by options (without where they were written, which does
+ * not change what is built), and the fingerprint each zip path was built for (two different
+ * artifacts must not write one zip).
+ */
+export interface ArtifactMemo {
+  readonly byOptions: Map<string, ArtifactResult>;
+  readonly byZip: Map<string, string>;
+}
 
-export function ensureArtifactsSync(list: readonly ResolvedArtifactOptions[], memo: ArtifactMemo = new Map()): ArtifactResult[] {
+export function ensureArtifactsSync(list: readonly ResolvedArtifactOptions[], memo: ArtifactMemo = { byOptions: new Map(), byZip: new Map() }): ArtifactResult[] {
+  const keyOf = ({ origin: _origin, ...options }: ResolvedArtifactOptions) => canonicalJson(options);
+  const todo = list.filter((options) => !memo.byOptions.has(keyOf(options)));
   const timers = new Map<string, StageTimer>();
-  const checks = checkAll(list, timers);
-  const seen = new Map<string, CacheCheck>();
-  const misses: ResolvedArtifactOptions[] = [];
+  const checks = checkAll(todo, timers);
+  const pending = new Map<string, CacheCheck>();
+  const misses: CacheCheck[] = [];
   for (const check of checks) {
-    const earlier = seen.get(check.paths.zip);
-    const fingerprint = earlier?.fingerprint.value ?? memo.get(check.paths.zip)?.fingerprint;
+    const earlier = pending.get(check.paths.zip);
+    const fingerprint = earlier?.fingerprint.value ?? memo.byZip.get(check.paths.zip);
     if (fingerprint !== undefined && fingerprint !== check.fingerprint.value) {
       throw conflictingArtifacts(check.paths.zipForDisplay, (earlier ?? check).options.origin, check.options.origin);
     }
-    if (fingerprint !== undefined) continue;
-    seen.set(check.paths.zip, check);
+    memo.byZip.set(check.paths.zip, check.fingerprint.value);
+    if (earlier) continue;
+    pending.set(check.paths.zip, check);
     for (const note of check.notes) createReporter(check.name).line(`note: ${note}`);
-    if (isHit(check)) {
-      const result = reportHit(check, timers.get(check.paths.zip)!, createReporter(check.name));
-      memo.set(check.paths.zip, { fingerprint: check.fingerprint.value, result });
-    } else {
-      misses.push(check.options);
-    }
+    if (isHit(check)) memo.byOptions.set(keyOf(check.options), reportHit(check, timers.get(check.paths.zip)!, createReporter(check.name)));
+    else misses.push(check);
   }
   if (misses.length > 0) {
-    for (const result of runEngineProcess(misses)) memo.set(result.zipPath, { fingerprint: result.metadata.fingerprint, result });
+    const results = runEngineProcess(misses.map((check) => check.options));
+    misses.forEach((check, i) => memo.byOptions.set(keyOf(check.options), results[i]!));
   }
-  return checks.map((check) => memo.get(check.paths.zip)!.result);
+  // Options that name the same zip as others share their result.
+  for (const check of checks) {
+    if (!memo.byOptions.has(keyOf(check.options))) memo.byOptions.set(keyOf(check.options), memo.byOptions.get(keyOf(pending.get(check.paths.zip)!.options))!);
+  }
+  return list.map((options) => memo.byOptions.get(keyOf(options))!);
 }
 
 export const engineRequestSchema = z.object({ artifacts: z.array(resolvedArtifactOptionsSchema) });

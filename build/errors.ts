@@ -1,4 +1,4 @@
-import { type OptionsOrigin, optionHint } from './options.js';
+import { CONTEXT_KEY, type OptionsOrigin, optionHint } from './options.js';
 
 /**
  * Every failure the engine reports to a user is a `SweepError`: it names the stage that failed,
@@ -114,7 +114,8 @@ function showValue(value: unknown): string {
 // ---------------------------------------------------------------------------------------------
 
 function describeOrigin(origin: OptionsOrigin): string {
-  return origin.kind === 'props' ? `the ${origin.label}` : `cdktf.json context ${origin.path.join('.')}`;
+  if (origin.kind === 'props') return `the ${origin.label}`;
+  return `cdktf.json context ${CONTEXT_KEY}${origin.function !== undefined ? `.functions.${origin.function}` : ''}`;
 }
 
 export function unsafeArtifactName(name: string, origin: OptionsOrigin): SweepError {
@@ -292,4 +293,16 @@ export function unexpectedFailure(error: unknown): SweepError {
     details: error instanceof Error && error.stack ? lastLines(error.stack, 8) : undefined,
     cause: error,
   });
+}
+
+export function cdktfJsonUnusable(file: string, problem: string, fix: string, cause?: unknown): SweepError {
+  return new SweepError({ stage: 'config', problem: `cannot use ${file}: ${problem}`, fix, cause });
+}
+
+export function cliUsageError(problem: string, fix: string): SweepError {
+  return new SweepError({ stage: 'config', problem, fix });
+}
+
+export function pushRefused(name: string, problem: string, fix: string): SweepError {
+  return new SweepError({ stage: 'remote-cache', problem: `${name} is not pushed: ${problem}`, fix });
 }

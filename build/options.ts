@@ -130,17 +130,27 @@ export type FunctionArtifactOptions = z.input<typeof functionArtifactSchema>;
 /** The defaults, read from the schema (for constructs that show them, e.g. a prebuilt zip's architecture). */
 export const ARTIFACT_DEFAULTS = artifactOptionsSchema.parse({});
 
+/** The key of this project's settings in cdktf.json's `context`. */
+export const CONTEXT_KEY = 'sweep';
+
 /**
- * Where options came from, for fix hints that name a key the user can actually set:
- * cdktf.json context keys (`sweep.functions.api.artifact.package`), a construct's config, or the CLI.
+ * Where options came from, for fix hints that name a key the user can actually set: cdktf.json
+ * (`sweep.artifact`, or a function's `sweep.functions.<name>.artifact`; `cli` when flags could
+ * set it too), or a construct's config.
  */
 const originSchema = z.union([
-  z.object({ kind: z.literal('context'), path: z.array(z.string()), cli: z.boolean().optional() }),
+  z.object({ kind: z.literal('context'), function: z.string().optional(), cli: z.boolean().optional() }),
   z.object({ kind: z.literal('props'), label: z.string() }),
 ]);
 export type OptionsOrigin = z.infer<typeof originSchema>;
 
 const CLI_FLAGS: Partial<Record<keyof ArtifactOptions, string>> = { workspace: '--workspace', package: '--package', binary: '--bin' };
+
+/** The cdktf.json context key of option `key` for options from `origin` (workspace-wide options live in `sweep.artifact`). */
+export function contextKeyOf(origin: { readonly function?: string }, key: keyof ArtifactOptions): string {
+  const perFunction = origin.function !== undefined && key in functionArtifactShape;
+  return [CONTEXT_KEY, ...(perFunction ? ['functions', origin.function!] : []), 'artifact', key].join('.');
+}
 
 /**
  * How to set option `key` where these options came from, e.g. "`package` (cdktf.json context
@@ -149,7 +159,7 @@ const CLI_FLAGS: Partial<Record<keyof ArtifactOptions, string>> = { workspace: '
 export function optionHint(origin: OptionsOrigin, key: keyof ArtifactOptions): string {
   if (origin.kind === 'props') return `\`${key}\` in the ${origin.label}`;
   const flag = origin.cli ? CLI_FLAGS[key] : undefined;
-  return `\`${key}\` (cdktf.json context ${[...origin.path, key].join('.')}${flag ? `, or ${flag}` : ''})`;
+  return `\`${key}\` (cdktf.json context ${contextKeyOf(origin, key)}${flag ? `, or ${flag}` : ''})`;
 }
 
 /** Options with every default filled in and every path absolute; what the engine runs with. */
@@ -232,7 +242,7 @@ export function resolveArtifactOptions(options: ArtifactOptions = {}, context: R
   if (!parsed.success) throw invalidConfig(source, toConfigIssues(parsed.error.issues, '', artifactOptionsSchema, options));
   const o = parsed.data;
   const given = (key: keyof ArtifactOptions) => options[key] !== undefined;
-  const optionSource = (key: keyof ArtifactOptions) => (origin.kind === 'context' ? [...origin.path, key].join('.') : `${key} option`);
+  const optionSource = (key: keyof ArtifactOptions) => (origin.kind === 'context' ? contextKeyOf(origin, key) : `${key} option`);
 
   const issues: ConfigIssue[] = [];
   const force = parseForce(env, issues);

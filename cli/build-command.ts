@@ -1,14 +1,14 @@
-import { buildArtifact } from '../build/build-artifact.js';
+import { ensureArtifacts } from '../build/engine.js';
 import type { CliOptions } from './cli-options.js';
 
 /**
- * `sweep-runtime build [--force-rebuild]`: the path synth takes (the construct runs this very
- * command in a child process on a cache miss).
+ * `sweep-runtime build [--force-rebuild]`: what synth does, for every function (or those named):
+ * hits reused, the shared cache asked, the rest built in as few cargo runs as their features allow.
  *
- * Ctrl-C (SIGINT) or SIGTERM cancels the build: the container is removed, the lock released,
- * and the previous zip and metadata stay as they were.
+ * Ctrl-C (SIGINT) or SIGTERM cancels the build: the container is removed, the locks released,
+ * and the previous zips and metadata stay as they were.
  */
-export async function buildCommand({ artifact }: CliOptions): Promise<number> {
+export async function buildCommand({ targets }: CliOptions): Promise<number> {
   const controller = new AbortController();
   let signalled: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -19,11 +19,14 @@ export async function buildCommand({ artifact }: CliOptions): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    await buildArtifact(artifact, { signal: controller.signal });
+    await ensureArtifacts(
+      targets.map((t) => t.artifact),
+      { signal: controller.signal },
+    );
     return 0;
   } catch (error) {
     if (!signalled) throw error;
-    process.stderr.write(`sweep-runtime: build interrupted by ${signalled}; the previous zip and metadata are unchanged\n`);
+    process.stderr.write(`sweep-runtime: build interrupted by ${signalled}; the previous zips and metadata are unchanged\n`);
     return signalled === 'SIGINT' ? 130 : 143;
   } finally {
     process.off('SIGINT', onSignal);

@@ -2,56 +2,64 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { artifactPaths, displayPath } from '../build/artifact-paths.js';
 import { BuildLock, describeOwner } from '../build/build-lock.js';
-import { BUILDER_REPOSITORY } from '../build/builder-recipe.js';
 import { readCargoWorkspace, selectPackage } from '../build/cargo-workspace.js';
 import { DockerClient } from '../build/docker-client.js';
 import { describeError } from '../build/errors.js';
-import { createReporter, formatBytes } from '../build/reporter.js';
+import { createReporter, formatBytes, type Reporter } from '../build/reporter.js';
 import type { CliFlags, CliOptions } from './cli-options.js';
 
 /**
- * `sweep-runtime clean [--all]`: removes the artifact's zip and metadata (the next run is a
- * cache miss); with --all also the cargo caches, the hash index and the builder images, and says
- * how much space that freed. It takes the build lock first, so it never pulls files from under a
- * running build.
+ * `sweep-runtime clean [--all]`: removes each function's zip, metadata and file-hash index (the
+ * next run is a cache miss); with --all also the cache folder's cargo caches (both trust domains)
+ * and the builder images, and says how much space that freed. It takes the build locks first, so
+ * it never pulls files from under a running build.
  */
-export async function cleanCommand({ artifact }: CliOptions, flags: CliFlags): Promise<number> {
-  const pkg = artifact.name ?? selectPackage(readCargoWorkspace(artifact.workspace), artifact.package, artifact.binary).name;
-  const paths = artifactPaths(artifact, pkg);
-  const reporter = createReporter(pkg);
-  const lock = await BuildLock.acquire(paths.lock, {
-    onWait: (owner) => reporter.line(`waiting for the build by ${describeOwner(owner)} to finish`),
+const CACHE_FOLDERS = ['cargo-target', 'cargo-home', 'cargo-features', 'file-hashes', 'publish'];
+
+export async function cleanCommand({ targets, projectRoot }: CliOptions, flags: CliFlags): Promise<number> {
+  const artifacts = targets.map(({ artifact }) => {
+    const name = artifact.name ?? selectPackage(readCargoWorkspace(artifact.workspace), artifact.package, artifact.binary).name;
+    return { artifact, name, paths: artifactPaths(artifact, name), reporter: createReporter(name) };
   });
+  const summary = createReporter('clean');
+  const locks: BuildLock[] = [];
   let freed = 0;
   let failed = false;
+  const remove = (target: string, reporter: Reporter) => {
+    const size = diskUsage(target);
+    if (size === undefined) return;
+    fs.rmSync(target, { recursive: true, force: true });
+    freed += size;
+    reporter.line(`removed ${displayPath(projectRoot, target)} (${formatBytes(size)})`);
+  };
   try {
-    const targets = [paths.zip, paths.metadata, paths.hashIndex];
-    if (flags.all) targets.push(paths.cargoTarget, paths.cargoHome, path.dirname(paths.hashIndex));
-    for (const target of targets) {
-      const size = diskUsage(target);
-      if (size === undefined) continue;
-      fs.rmSync(target, { recursive: true, force: true });
-      freed += size;
-      reporter.line(`removed ${displayPath(artifact.projectRoot, target)} (${formatBytes(size)})`);
+    for (const { paths, reporter } of [...artifacts].sort((a, b) => (a.paths.lock < b.paths.lock ? -1 : 1))) {
+      locks.push(await BuildLock.acquire(paths.lock, { onWait: (owner) => reporter.line(`waiting for the build by ${describeOwner(owner)} to finish`) }));
     }
+    for (const { paths, reporter } of artifacts) for (const file of [paths.zip, paths.metadata, paths.hashIndex]) remove(file, reporter);
     if (flags.all) {
-      try {
-        freed += await removeBuilderImages(new DockerClient(artifact.dockerCommand), reporter.line);
-      } catch (error) {
-        failed = true;
-        reporter.line(`builder images not removed: ${describeError(error)}`);
+      for (const cacheDir of new Set(artifacts.map((a) => a.artifact.cacheDir))) {
+        for (const folder of CACHE_FOLDERS) remove(path.join(cacheDir, folder), summary);
+      }
+      for (const [command, repository] of new Set(artifacts.map((a) => [a.artifact.dockerCommand, a.artifact.builderRepository] as const))) {
+        try {
+          freed += await removeBuilderImages(new DockerClient(command), repository, summary);
+        } catch (error) {
+          failed = true;
+          summary.line(`builder images not removed: ${describeError(error)}`);
+        }
       }
     }
   } finally {
-    lock.release();
+    for (const lock of locks) lock.release();
   }
-  reporter.line(`freed ${formatBytes(freed)}`);
+  summary.line(`freed ${formatBytes(freed)}`);
   return failed ? 1 : 0;
 }
 
-async function removeBuilderImages(docker: DockerClient, say: (line: string) => void): Promise<number> {
+async function removeBuilderImages(docker: DockerClient, repository: string, reporter: Reporter): Promise<number> {
   await docker.ensureEngine();
-  const tags = (await docker.capture('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}', BUILDER_REPOSITORY]))
+  const tags = (await docker.capture('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}', repository]))
     .split('\n')
     .map((t) => t.trim())
     .filter((t) => t !== '' && !t.endsWith(':<none>'));
@@ -60,9 +68,9 @@ async function removeBuilderImages(docker: DockerClient, say: (line: string) => 
     const size = Number(await docker.capture('docker', ['image', 'inspect', '--format', '{{.Size}}', tag]));
     await docker.capture('docker', ['rmi', tag]);
     freed += Number.isFinite(size) ? size : 0;
-    say(`removed image ${tag} (${formatBytes(size)}, shares layers with its toolchain image)`);
+    reporter.line(`removed image ${tag} (${formatBytes(size)}, shares layers with its toolchain image)`);
   }
-  if (tags.length === 0) say('no builder images to remove');
+  if (tags.length === 0) reporter.line(`no builder images (${repository}:*) to remove`);
   return freed;
 }
 

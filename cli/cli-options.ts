@@ -1,26 +1,34 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SweepError } from '../build/errors.js';
+import { cliUsageError } from '../build/errors.js';
 import { type ArtifactOptions, type ResolvedArtifactOptions, resolveArtifactOptions } from '../build/options.js';
-import { type AppConfig, parseAppConfig, readContextFromCdktfJson } from '../config/app-config.js';
+import { type AppConfig, type FunctionConfig, parseAppConfig, readContextFromCdktfJson, selectFunctions } from '../config/app-config.js';
 
 export interface CliFlags {
   readonly project?: string;
+  readonly function?: string[];
   readonly workspace?: string;
   readonly package?: string;
   readonly bin?: string;
   readonly 'force-rebuild'?: boolean;
   readonly all?: boolean;
+  readonly remote?: boolean;
   readonly event?: string;
   readonly timeout?: string;
   readonly 'in-container'?: boolean;
-  /** Internal: the options the CDKTF construct resolved, passed to its build process. */
-  readonly 'options-json'?: string;
   readonly help?: boolean;
 }
 
-export interface CliOptions {
+/** A function the command acts on: its settings and its resolved artifact options. */
+export interface CliTarget {
+  readonly function: FunctionConfig;
   readonly artifact: ResolvedArtifactOptions;
+}
+
+export interface CliOptions {
+  readonly projectRoot: string;
   readonly app: AppConfig;
+  readonly targets: readonly CliTarget[];
 }
 
 /**
@@ -29,28 +37,36 @@ export interface CliOptions {
  */
 export function resolveCliOptions(flags: CliFlags): CliOptions {
   const projectRoot = path.resolve(flags.project ?? '.');
-  if (flags['options-json'] !== undefined) {
-    let given: ArtifactOptions;
-    try {
-      given = JSON.parse(flags['options-json']) as ArtifactOptions;
-    } catch (cause) {
-      throw new SweepError({
-        stage: 'config',
-        problem: '--options-json is not valid JSON',
-        fix: 'pass the JSON the construct wrote',
-        cause,
-      });
-    }
-    return { artifact: resolveArtifactOptions(given, process.env, '--options-json'), app: parseAppConfig({}) };
+  if (!isFolder(projectRoot)) {
+    throw cliUsageError(`the project folder ${projectRoot} does not exist or is not a folder`, 'pass --project the folder that holds cdktf.json');
   }
   const app = parseAppConfig(readContextFromCdktfJson(projectRoot), path.join(projectRoot, 'cdktf.json'));
-  const fromFlags: ArtifactOptions = {
-    ...app.artifact,
-    projectRoot,
-    ...(flags.workspace !== undefined && { workspace: path.resolve(flags.workspace) }),
-    ...(flags.package !== undefined && { package: flags.package }),
-    ...(flags.bin !== undefined && { binary: flags.bin }),
-    ...(flags['force-rebuild'] && { forceRebuild: true }),
-  };
-  return { artifact: resolveArtifactOptions(fromFlags, process.env, 'command-line options', '--force-rebuild'), app };
+  const functions = selectFunctions(app, flags.function ?? []);
+  if ((flags.package !== undefined || flags.bin !== undefined) && functions.length > 1) {
+    throw cliUsageError(
+      `--package and --bin name one function's binary, and cdktf.json has ${functions.length} (${functions.map((f) => f.key).join(', ')})`,
+      'add --function NAME to say which one',
+    );
+  }
+  const targets = functions.map((fn): CliTarget => {
+    const options: ArtifactOptions = {
+      ...fn.artifact,
+      projectRoot,
+      ...(flags.workspace !== undefined && { workspace: path.resolve(flags.workspace) }),
+      ...(flags.package !== undefined && { package: flags.package }),
+      ...(flags.bin !== undefined && { binary: flags.bin }),
+      ...(flags['force-rebuild'] && { forceRebuild: true }),
+    };
+    const artifact = resolveArtifactOptions(options, { origin: { ...fn.origin, cli: true }, source: 'cdktf.json', forceLabel: '--force-rebuild' });
+    return { function: fn, artifact };
+  });
+  return { projectRoot, app, targets };
+}
+
+function isFolder(folder: string): boolean {
+  try {
+    return fs.statSync(folder).isDirectory();
+  } catch {
+    return false;
+  }
 }

@@ -1,8 +1,14 @@
-import { checkCache } from '../build/check-cache.js';
+import { checkAll } from '../build/engine.js';
 import type { CliOptions } from './cli-options.js';
 
-/** `sweep-runtime fingerprint`: the fingerprint alone on stdout, e.g. to key a CI cache. */
-export async function fingerprintCommand({ artifact }: CliOptions): Promise<number> {
-  process.stdout.write(`${checkCache(artifact).fingerprint.value}\n`);
+/**
+ * `sweep-runtime fingerprint`: the fingerprint of each function's build inputs, e.g. to key a CI
+ * cache. One function: the fingerprint alone, for `$(...)`. Several: `fingerprint  name` per line,
+ * like sha256sum.
+ */
+export async function fingerprintCommand({ targets }: CliOptions): Promise<number> {
+  const checks = checkAll(targets.map((t) => t.artifact));
+  const lines = checks.map((check) => (checks.length === 1 ? check.fingerprint.value : `${check.fingerprint.value}  ${check.name}`));
+  process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }

@@ -1,54 +1,68 @@
 import * as fs from 'node:fs';
-import { buildArtifact } from '../build/build-artifact.js';
+import { ensureArtifacts } from '../build/engine.js';
 import { SweepError } from '../build/errors.js';
-import { createReporter } from '../build/reporter.js';
+import { createReporter, type Reporter } from '../build/reporter.js';
 import { formatDuration } from '../build/stage-timer.js';
-import { invokeLocally } from '../invoke/local-invoke.js';
+import { invokeLocally, type LocalInvokeOutcome } from '../invoke/local-invoke.js';
 import type { CliFlags, CliOptions } from './cli-options.js';
 
 /**
- * `sweep-runtime invoke [--event FILE|-] [--timeout SECONDS] [--in-container]`: builds the zip if it is out of
- * date (a cache hit costs nothing), runs it once against a local Runtime API, prints the
- * function's response on stdout, and exits non-zero on a function error, an init error, a crash
- * or a timeout. Progress and the function's logs go to stderr, so stdout is only the response.
+ * `sweep-runtime invoke [--event FILE|-] [--timeout SECONDS] [--in-container]`: builds the zips
+ * that are out of date (a cache hit costs nothing), runs each function once against a local
+ * Runtime API with the same event, prints each response on stdout (one line per function), and
+ * exits non-zero when any ends in a function error, an init error, a crash or a timeout. Progress
+ * and the functions' logs go to stderr, so stdout is only the responses.
  */
-export async function invokeCommand({ artifact, app }: CliOptions, flags: CliFlags): Promise<number> {
+export async function invokeCommand({ targets, app }: CliOptions, flags: CliFlags): Promise<number> {
   const event = readEvent(flags.event);
-  const timeoutMs = parseTimeout(flags.timeout, app.timeoutSeconds);
-  const built = await buildArtifact(artifact, { output: process.stderr });
-  const reporter = createReporter(built.name, process.stderr);
-  const { outcome, ranOn } = await invokeLocally({
-    zipPath: built.zipPath,
-    record: built.record,
-    event,
-    timeoutMs,
-    functionName: app.functionName,
-    memorySize: app.memorySize,
-    region: app.region,
-    environment: app.environment,
-    inContainer: flags['in-container'] ?? false,
-    dockerCommand: artifact.dockerCommand,
-    onLog: reporter.stream('function'),
-  });
+  const built = await ensureArtifacts(
+    targets.map((t) => t.artifact),
+    { output: process.stderr },
+  );
+  let failed = 0;
+  for (const [i, target] of targets.entries()) {
+    const result = built[i]!;
+    const fn = target.function;
+    const reporter = createReporter(result.name, process.stderr);
+    const { outcome, ranOn } = await invokeLocally({
+      zipPath: result.zipPath,
+      metadata: result.metadata,
+      event,
+      timeoutMs: parseTimeout(flags.timeout, fn.timeoutSeconds),
+      functionName: fn.functionName,
+      memorySize: fn.memorySize,
+      region: app.region,
+      environment: fn.environment,
+      inContainer: flags['in-container'] ?? false,
+      dockerCommand: target.artifact.dockerCommand,
+      onLog: reporter.stream('function'),
+    });
+    if (!reportOutcome(outcome, ranOn, reporter)) failed++;
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+/** Prints one invocation's outcome; true when the function answered. */
+function reportOutcome(outcome: LocalInvokeOutcome, ranOn: string, reporter: Reporter): boolean {
   switch (outcome.kind) {
     case 'response':
       reporter.line(`invoke: response in ${formatDuration(outcome.durationMs)} (request ${outcome.requestId}, ran on ${ranOn})`);
       process.stdout.write(`${outcome.body}\n`);
-      return 0;
+      return true;
     case 'function-error':
       reporter.line(`invoke: function error ${outcome.errorType}: ${outcome.errorMessage} (request ${outcome.requestId}, ran on ${ranOn})`);
       process.stdout.write(`${outcome.body}\n`);
-      return 1;
+      return false;
     case 'init-error':
       reporter.line(`invoke: init error ${outcome.errorType}: ${outcome.errorMessage} (ran on ${ranOn})`);
       process.stdout.write(`${outcome.body}\n`);
-      return 1;
+      return false;
     case 'timeout':
       reporter.line(`invoke: timed out after ${formatDuration(outcome.timeoutMs)} (request ${outcome.requestId}, ran on ${ranOn})`);
-      return 1;
+      return false;
     case 'exited':
       reporter.line(`invoke: bootstrap exited (${outcome.signal ?? `code ${outcome.exitCode}`}) before answering (ran on ${ranOn})`);
-      return 1;
+      return false;
   }
 }
 

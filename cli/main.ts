@@ -1,47 +1,50 @@
 import { parseArgs } from 'node:util';
-import { describeError, isSweepError } from '../build/errors.js';
-import { buildCommand } from './build-command.js';
-import { cleanCommand } from './clean-command.js';
-import { type CliFlags, resolveCliOptions } from './cli-options.js';
-import { fingerprintCommand } from './fingerprint-command.js';
-import { invokeCommand } from './invoke-command.js';
-import { statusCommand } from './status-command.js';
+import { describeError, isSweepError, unexpectedFailure } from '../build/errors.js';
+import { type CliFlags, type CliOptions, resolveCliOptions } from './cli-options.js';
 
 /**
- * `sweep-runtime <command>`: the engine from the command line, with the same configuration the
- * CDKTF app reads (cdktf.json context `sweep`, then the SWEEP_* / FORCE_REBUILD environment).
+ * `sweep-runtime <command>`: the engine from the command line, with the configuration the CDKTF
+ * app reads (cdktf.json context `sweep`, then the SWEEP_* / FORCE_REBUILD environment). Each
+ * command acts on every function of cdktf.json, or on those named with --function.
  */
 export const USAGE = `Usage: sweep-runtime <command> [options]
 
 Commands:
-  status                 say cache-hit or cache-miss and why, without building or calling Docker
-  build                  build the zip if its inputs changed (what synth does); --force-rebuild to always
-  fingerprint            print the fingerprint of the build inputs alone (for keying CI caches)
-  clean [--all]          remove the zip and metadata; --all also the cargo caches and builder images
-  invoke                 run the built zip's bootstrap against a local Lambda Runtime API
+  status [--remote]      say cache-hit or cache-miss and why, per function, without building or calling Docker;
+                         --remote also asks the shared cache whether it holds the current build (one HEAD)
+  build                  build the zips whose inputs changed (what synth does); --force-rebuild to always
+  fingerprint            print the fingerprint of the build inputs (alone for one function, "fingerprint  name" per line for several)
+  clean [--all]          remove the zips and metadata; --all also the cargo caches and builder images
+  invoke                 run a built zip's bootstrap against a local Lambda Runtime API
+  push                   upload the current verified zips to the shared cache (built by a publishing build)
 
 Options (all commands):
-  --project DIR          folder of cdktf.json, whose context "sweep" configures the artifact (default: .)
+  --project DIR          folder of cdktf.json, whose context "sweep" configures the functions (default: .)
+  --function NAME        act on this function only (repeat for several; default: every function)
   --workspace DIR        the Cargo workspace (default: context sweep.artifact.workspace, else rust)
-  --package NAME         the package with the Lambda binary (default: the one that has --bin)
-  --bin NAME             the binary (default: bootstrap)
+  --package NAME         the package with the Lambda binary (one function only)
+  --bin NAME             the binary (one function only)
   -h, --help             this text
 
 build:   --force-rebuild   rebuild even on a cache hit (same as FORCE_REBUILD=1)
 invoke:  --event FILE|-    the event JSON (default: {}); - reads standard input
-         --timeout SECONDS how long the function may run (default: the function's timeoutSeconds)
+         --timeout SECONDS how long the function may run, more than 0 and at most 900 (default: the function's timeoutSeconds)
          --in-container    run bootstrap in the builder container even if this machine could run it
 
-Environment: FORCE_REBUILD, SWEEP_FORCE_REBUILD, SWEEP_DOCKER_PULL_POLICY, SWEEP_TOOLCHAIN_IMAGE,
-SWEEP_DOCKER, SWEEP_CACHE_DIR (see README).`;
+Environment: FORCE_REBUILD, SWEEP_FORCE_REBUILD, SWEEP_DOCKER_PULL_POLICY, SWEEP_TOOLCHAIN_IMAGE, SWEEP_DOCKER,
+SWEEP_CACHE_DIR, SWEEP_REMOTE_CACHE, SWEEP_REMOTE_CACHE_MODE, SWEEP_BUILDER_REPOSITORY (see README).`;
 
-const COMMANDS = {
-  status: statusCommand,
-  build: buildCommand,
-  fingerprint: fingerprintCommand,
-  clean: cleanCommand,
-  invoke: invokeCommand,
-} as const;
+type Command = (options: CliOptions, flags: CliFlags) => Promise<number>;
+
+/** Each command's module loads only when it runs: `status` must not pay for Docker or the AWS SDK. */
+const COMMANDS = new Map<string, () => Promise<Command>>([
+  ['status', async () => (await import('./status-command.js')).statusCommand],
+  ['build', async () => (await import('./build-command.js')).buildCommand],
+  ['fingerprint', async () => (await import('./fingerprint-command.js')).fingerprintCommand],
+  ['clean', async () => (await import('./clean-command.js')).cleanCommand],
+  ['invoke', async () => (await import('./invoke-command.js')).invokeCommand],
+  ['push', async () => (await import('./push-command.js')).pushCommand],
+]);
 
 export async function main(argv: readonly string[]): Promise<number> {
   // `sweep-runtime status | head -1` closes the pipe early: that is the reader's choice, not an error.
@@ -58,15 +61,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       strict: true,
       options: {
         project: { type: 'string' },
+        function: { type: 'string', multiple: true },
         workspace: { type: 'string' },
         package: { type: 'string' },
         bin: { type: 'string' },
         'force-rebuild': { type: 'boolean' },
         all: { type: 'boolean' },
+        remote: { type: 'boolean' },
         event: { type: 'string' },
         timeout: { type: 'string' },
         'in-container': { type: 'boolean' },
-        'options-json': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -81,16 +85,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     (command === undefined && !flags.help ? process.stderr : process.stdout).write(`${USAGE}\n`);
     return command === undefined && !flags.help ? 2 : 0;
   }
-  const run = COMMANDS[command as keyof typeof COMMANDS];
-  if (!run) {
-    process.stderr.write(`sweep-runtime: unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(', ')})\n`);
+  const load = COMMANDS.get(command);
+  if (!load) {
+    process.stderr.write(`sweep-runtime: unknown command ${JSON.stringify(command)} (commands: ${[...COMMANDS.keys()].join(', ')})\n`);
     return 2;
   }
   try {
+    const run = await load();
     return await run(resolveCliOptions(flags), flags);
   } catch (error) {
-    process.stderr.write(`${describeError(error)}\n`);
-    if (!isSweepError(error) && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    process.stderr.write(`${describeError(isSweepError(error) ? error : unexpectedFailure(error))}\n`);
     return 1;
   }
 }

@@ -1,25 +1,48 @@
-import { checkCache } from '../build/check-cache.js';
+import { checkAll } from '../build/engine.js';
 import { createReporter } from '../build/reporter.js';
 import { formatDuration } from '../build/stage-timer.js';
-import type { CliOptions } from './cli-options.js';
+import type { CliFlags, CliOptions } from './cli-options.js';
 
-/** `sweep-runtime status`: the cache decision and its reasons; no build, no Docker. Exit 0 either way. */
-export async function statusCommand({ artifact }: CliOptions): Promise<number> {
-  const check = checkCache(artifact);
-  const reporter = createReporter(check.name);
-  reporter.line(check.explanation);
-  reporter.line(
-    `fingerprint ${check.fingerprint.value} (${check.fingerprint.inputs.size} inputs, ${formatDuration(check.stepsMs.manifests + check.stepsMs.inputs + check.stepsMs.fingerprint)})`,
-  );
-  if (check.metadata.status === 'ok') {
-    const { record } = check.metadata;
+/**
+ * `sweep-runtime status [--remote]`: per function, the cache decision and its reasons, the
+ * fingerprint and what the metadata says; no build, no Docker. `--remote` also asks the shared
+ * cache whether it holds each current fingerprint (one HEAD each). Exit 0 either way.
+ */
+export async function statusCommand({ targets }: CliOptions, flags: CliFlags): Promise<number> {
+  const checks = checkAll(targets.map((t) => t.artifact));
+  for (const check of checks) {
+    const reporter = createReporter(check.name);
+    reporter.line(check.explanation);
+    for (const note of check.notes) reporter.line(`note: ${note}`);
+    const { stepsMs } = check;
     reporter.line(
-      `recorded: ${check.paths.zipForDisplay} ${record.zip.size} bytes, sha256 ${record.zip.sha256Base64}, built ${record.builtAt} with ${record.builderImage.tag}`,
+      `fingerprint ${check.fingerprint.value} (${check.fingerprint.inputs.size} inputs, ${formatDuration(stepsMs.manifests + stepsMs.inputs + stepsMs.fingerprint)})`,
     );
-    const glibc = record.binary.glibcRequired ? `needs glibc ${record.binary.glibcRequired}` : 'needs no glibc';
-    reporter.line(
-      `binary: ${record.binary.machine} ELF, ${record.binary.linkage}, ${glibc} (${record.settings.runtime} has ${record.binary.glibcAvailable})`,
-    );
+    if (check.metadata.status === 'ok') {
+      const { metadata } = check.metadata;
+      const from = metadata.origin.kind === 'remote' ? `downloaded from ${metadata.origin.remote}` : `built with ${metadata.builderImage.tag}`;
+      reporter.line(`metadata: ${check.paths.zipForDisplay} ${metadata.zip.size} bytes, sha256 ${metadata.zip.sha256Base64}, ${from} at ${metadata.builtAt}`);
+      const glibc = metadata.binary.glibcRequired ? `needs glibc ${metadata.binary.glibcRequired}` : 'needs no glibc';
+      reporter.line(
+        `binary: ${metadata.binary.machine} ELF, ${metadata.binary.linkage}, ${glibc} (${metadata.settings.runtime} has ${metadata.binary.glibcAvailable})`,
+      );
+    }
   }
+  if (flags.remote) await reportRemote(checks);
   return 0;
+}
+
+async function reportRemote(checks: ReturnType<typeof checkAll>): Promise<void> {
+  const { RemoteCache } = await import('../build/remote-cache.js');
+  for (const check of checks) {
+    const reporter = createReporter(check.name);
+    const remote = await RemoteCache.open({ ...check.options, remoteCache: check.options.remoteCache && { ...check.options.remoteCache, mode: 'read' } }, reporter);
+    if (!remote) {
+      if (!check.options.remoteCache) reporter.line('remote: no shared cache configured (sweep.artifact.remoteCache or SWEEP_REMOTE_CACHE)');
+      continue;
+    }
+    const has = await remote.has(check.fingerprint.value, reporter);
+    if (has !== undefined) reporter.line(`remote: ${remote.url} ${has ? 'holds' : 'does not hold'} fingerprint ${check.fingerprint.value.slice(0, 12)}`);
+    remote.close();
+  }
 }

@@ -137,7 +137,7 @@ export interface FunctionConfig {
   /** The top level's artifact options, overridden by the function's own. */
   readonly artifact: ArtifactOptions;
   /** Where its artifact options live in cdktf.json, for fix hints. */
-  readonly origin: OptionsOrigin;
+  readonly origin: Extract<OptionsOrigin, { kind: 'context' }>;
 }
 
 export interface AppConfig {
@@ -165,9 +165,11 @@ export function parseAppConfig(raw: unknown, source = 'cdktf.json'): AppConfig {
 type ParsedConfig = z.infer<typeof appConfigSchema>;
 type FunctionSettings = Pick<ParsedConfig, keyof typeof functionSettingsShape>;
 
+/** Without `sweep.functions`: one function, named by its artifact's name, else its package, else its function name. */
 function singleFunction(config: ParsedConfig, shared: ArtifactOptions): FunctionConfig {
   const functionName = config.functionName ?? FUNCTION_DEFAULTS.functionName;
-  return { key: functionName, functionName, ...settings(config, {}), artifact: shared, origin: { kind: 'context' } };
+  const key = shared.name ?? shared.package ?? functionName;
+  return { key, functionName, ...settings(config, {}), artifact: { ...shared, name: key }, origin: { kind: 'context' } };
 }
 
 function mapFunctions(config: ParsedConfig, shared: ArtifactOptions, source: string): FunctionConfig[] {

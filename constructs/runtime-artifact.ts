@@ -1,29 +1,29 @@
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct, type IConstruct } from 'constructs';
-import { type ArtifactMemo, ensureArtifactSync } from '../build/ensure-artifact.js';
-import { type Architecture, type ArtifactOptions, type LambdaRuntime, resolveArtifactOptions } from '../build/options.js';
+import type { ArtifactResult } from '../build/engine.js';
+import { type ArtifactMemo, ensureArtifactsSync } from '../build/engine-sync.js';
+import { type Architecture, type ArtifactOptions, type LambdaRuntime, type ResolvedArtifactOptions, resolveArtifactOptions } from '../build/options.js';
 import type { LambdaArtifact } from './lambda-artifact.js';
 
 /**
- * Props of {@link RuntimeArtifact}: the artifact options (see build/options.ts for each one and
- * its default). The environment overrides them where the design names a variable:
- * FORCE_REBUILD / SWEEP_FORCE_REBUILD, SWEEP_DOCKER_PULL_POLICY, SWEEP_TOOLCHAIN_IMAGE,
- * SWEEP_DOCKER, SWEEP_CACHE_DIR.
+ * Props of {@link RuntimeArtifact}: the artifact options (build/options.ts documents each one and
+ * its default). The environment overrides them where a variable exists: FORCE_REBUILD /
+ * SWEEP_FORCE_REBUILD, SWEEP_DOCKER_PULL_POLICY, SWEEP_TOOLCHAIN_IMAGE, SWEEP_DOCKER,
+ * SWEEP_CACHE_DIR, SWEEP_REMOTE_CACHE, SWEEP_REMOTE_CACHE_MODE.
  */
 export type RuntimeArtifactConfig = ArtifactOptions;
 
 /**
- * The Rust Lambda zip, built at synth time by the cache-aware engine and handed to Terraform as
- * a file asset.
+ * One Rust Lambda zip, built at synth time by the cache-aware engine and handed to Terraform as a
+ * file asset. For several functions of one workspace use {@link RuntimeArtifacts}, which builds
+ * them in one engine run (and as few cargo runs as their features allow).
  *
- * The asset hash is the zip's SHA-256 from the build record (the fast path never re-reads the
- * zip), so the asset's path in cdktf.out, and so the plan, changes exactly when the zip's bytes
- * change: unchanged inputs, or a rebuild that produced the same bytes, plan no change.
+ * The asset hash is the zip's SHA-256, so the asset's path in cdktf.out, and so the plan, changes
+ * exactly when the zip's bytes change: unchanged inputs, or a rebuild that produced the same
+ * bytes, plan no change.
  *
  * Constructors are synchronous, as CDK's own bundling is: a cache hit is answered in-process; a
- * miss runs `sweep-runtime build` in a child process and streams its output.
+ * miss runs the engine in a child process whose progress streams to stdout.
  */
 export class RuntimeArtifact extends Construct implements LambdaArtifact {
   readonly asset: TerraformAsset;
@@ -33,8 +33,10 @@ export class RuntimeArtifact extends Construct implements LambdaArtifact {
   readonly deployedFingerprint: string;
   readonly architecture: Architecture;
   readonly runtime: LambdaRuntime;
-  /** `cache-hit` when the zip was reused, `cache-miss` when this synth built it. */
+  /** `cache-hit` when the zip was reused (from dist/ or the shared cache), `cache-miss` when this synth built it. */
   readonly outcome: 'cache-hit' | 'cache-miss';
+  /** Where the zip came from in this synth: `local` (dist/), `remote` (the shared cache) or `build`. */
+  readonly via: ArtifactResult['via'];
   /** The `cache-hit` / `cache-miss: <reasons>` line. */
   readonly explanation: string;
   /** The zip in the dist folder (the asset copies it into cdktf.out). */
@@ -42,56 +44,78 @@ export class RuntimeArtifact extends Construct implements LambdaArtifact {
 
   constructor(scope: Construct, id: string, config: RuntimeArtifactConfig = {}) {
     super(scope, id);
-    const options = resolveArtifactOptions(config, process.env, `RuntimeArtifact "${this.node.path}" config`);
-    const result = ensureArtifactSync(options, { memo: memoOf(this.node.root) });
-    this.fingerprint = result.record.fingerprint;
-    this.deployedFingerprint = result.record.zip.originFingerprint;
-    this.codeSha256 = result.record.zip.sha256Base64;
+    const options = resolveArtifactOptions(config, { origin: { kind: 'props', label: `RuntimeArtifact "${this.node.path}" config` } });
+    const [result] = ensureArtifactsSync([options], memoOf(this.node.root));
+    this.fingerprint = result!.metadata.fingerprint;
+    this.deployedFingerprint = result!.metadata.zip.originFingerprint;
+    this.codeSha256 = result!.metadata.zip.sha256Base64;
     this.architecture = options.architecture;
     this.runtime = options.runtime;
-    this.outcome = result.outcome;
-    this.explanation = result.explanation;
-    this.zipPath = result.zipPath;
-    this.asset = new TerraformAsset(this, 'zip', { path: result.zipPath, type: AssetType.FILE, assetHash: result.record.zip.sha256 });
+    this.outcome = result!.outcome;
+    this.via = result!.via;
+    this.explanation = result!.explanation;
+    this.zipPath = result!.zipPath;
+    this.asset = new TerraformAsset(this, 'zip', { path: result!.zipPath, type: AssetType.FILE, assetHash: result!.metadata.zip.sha256 });
   }
 }
 
-/** One memo per app: the same artifact used twice in an app is built once. */
-const memos = new WeakMap<IConstruct, ArtifactMemo>();
-function memoOf(app: IConstruct): ArtifactMemo {
-  const memo = memos.get(app) ?? new Map();
-  memos.set(app, memo);
-  return memo;
-}
-
-/** Props of {@link PrebuiltArtifact}. */
-export interface PrebuiltArtifactConfig {
-  /** The Lambda zip to deploy as is. */
-  readonly zipPath: string;
-  /** @default 'x86_64' */
-  readonly architecture?: Architecture;
-  /** @default 'provided.al2023' */
-  readonly runtime?: LambdaRuntime;
+/** Props of {@link RuntimeArtifacts}. */
+export interface RuntimeArtifactsConfig {
+  /**
+   * Options every artifact shares: the workspace-wide ones (workspace, distDir, cacheDir,
+   * remoteCache, pullPolicy, forceRebuild, projectRoot) and defaults for the rest.
+   * @default - the defaults of each option
+   */
+  readonly shared?: ArtifactOptions;
+  /**
+   * Each function's own options (package, binary, name, architecture, runtime, profile,
+   * features, toolchainImage), by function name. The name is the artifact's default `name`.
+   */
+  readonly functions: Readonly<Record<string, ArtifactOptions>>;
+  /** How the options are named in errors and hints. @default - this construct's config */
+  readonly origins?: Readonly<Record<string, ResolvedArtifactOptions['origin']>>;
 }
 
 /**
- * A zip made elsewhere (another CI job, a test fixture), deployed without the engine: no cache
- * check, no Docker. Its deployed fingerprint is the zip's own SHA-256.
+ * The artifacts of several functions of one workspace, made in one engine run: each function is
+ * checked on its own (a changed crate misses only for the functions built from it), the misses
+ * are built together in as few cargo runs as their resolved features allow, and each function gets
+ * its own {@link RuntimeArtifact} (`get(name)`).
  */
-export class PrebuiltArtifact extends Construct implements LambdaArtifact {
-  readonly asset: TerraformAsset;
-  readonly codeSha256: string;
-  readonly deployedFingerprint: string;
-  readonly architecture: Architecture;
-  readonly runtime: LambdaRuntime;
+export class RuntimeArtifacts extends Construct {
+  private readonly artifacts = new Map<string, RuntimeArtifact>();
 
-  constructor(scope: Construct, id: string, config: PrebuiltArtifactConfig) {
+  constructor(scope: Construct, id: string, config: RuntimeArtifactsConfig) {
     super(scope, id);
-    const sha256 = createHash('sha256').update(fs.readFileSync(config.zipPath)).digest();
-    this.codeSha256 = sha256.toString('base64');
-    this.deployedFingerprint = sha256.toString('hex');
-    this.architecture = config.architecture ?? 'x86_64';
-    this.runtime = config.runtime ?? 'provided.al2023';
-    this.asset = new TerraformAsset(this, 'zip', { path: config.zipPath, type: AssetType.FILE, assetHash: this.deployedFingerprint });
+    const entries = Object.entries(config.functions).map(([name, own]) => {
+      const options: ArtifactOptions = { ...config.shared, ...own, name: own.name ?? name };
+      const origin = config.origins?.[name] ?? { kind: 'props' as const, label: `RuntimeArtifacts "${this.node.path}" config of ${name}` };
+      return { name, options, resolved: resolveArtifactOptions(options, { origin }) };
+    });
+    // One engine run for all of them; each RuntimeArtifact below then finds its result in the memo.
+    ensureArtifactsSync(
+      entries.map((e) => e.resolved),
+      memoOf(this.node.root),
+    );
+    for (const { name, options } of entries) this.artifacts.set(name, new RuntimeArtifact(this, name, options));
   }
+
+  /** The artifact of function `name`. */
+  get(name: string): RuntimeArtifact {
+    const artifact = this.artifacts.get(name);
+    if (!artifact) throw new Error(`RuntimeArtifacts "${this.node.path}" has no function "${name}" (it has ${[...this.artifacts.keys()].join(', ')})`);
+    return artifact;
+  }
+
+  get names(): string[] {
+    return [...this.artifacts.keys()];
+  }
+}
+
+/** One memo per app: an artifact used twice in an app is built once. */
+const memos = new WeakMap<IConstruct, ArtifactMemo>();
+function memoOf(app: IConstruct): ArtifactMemo {
+  const memo = memos.get(app) ?? { byOptions: new Map(), byZip: new Map() };
+  memos.set(app, memo);
+  return memo;
 }

@@ -4,6 +4,8 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js';
 import { Construct } from 'constructs';
+import { LAMBDA_ENTRY_POINT } from '../build/options.js';
+import { FUNCTION_DEFAULTS } from '../config/app-config.js';
 import type { LambdaArtifact } from './lambda-artifact.js';
 
 /** Props of {@link RustLambdaFunction}. */
@@ -43,7 +45,7 @@ export class RustLambdaFunction extends Construct {
 
     this.logGroup = new CloudwatchLogGroup(this, 'logs', {
       name: `/aws/lambda/${functionName}`,
-      retentionInDays: config.logRetentionDays ?? 14,
+      retentionInDays: config.logRetentionDays ?? FUNCTION_DEFAULTS.logRetentionDays,
     });
 
     const assumeRole = new DataAwsIamPolicyDocument(this, 'assume-role', {
@@ -63,12 +65,12 @@ export class RustLambdaFunction extends Construct {
       functionName,
       role: this.role.arn,
       runtime: artifact.runtime,
-      handler: 'bootstrap',
+      handler: LAMBDA_ENTRY_POINT,
       architectures: [artifact.architecture],
       filename: artifact.asset.path,
       sourceCodeHash: artifact.codeSha256,
-      memorySize: config.memorySize ?? 256,
-      timeout: config.timeoutSeconds ?? 30,
+      memorySize: config.memorySize ?? FUNCTION_DEFAULTS.memorySize,
+      timeout: config.timeoutSeconds ?? FUNCTION_DEFAULTS.timeoutSeconds,
       // An empty `environment` block plans a change on every run: leave it out when empty.
       ...(Object.keys(environment).length > 0 && { environment: { variables: { ...environment } } }),
       ...(config.reservedConcurrency != null && { reservedConcurrentExecutions: config.reservedConcurrency }),

@@ -2,9 +2,9 @@ import * as path from 'node:path';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { LocalBackend, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import type { AppConfig } from '../config/app-config.js';
+import type { AppConfig, FunctionConfig } from '../config/app-config.js';
 import type { LambdaArtifact } from './lambda-artifact.js';
-import { RuntimeArtifact } from './runtime-artifact.js';
+import { RuntimeArtifacts } from './runtime-artifact.js';
 import { RustLambdaFunction } from './rust-lambda-function.js';
 
 /** Props of {@link SweepStack}. */
@@ -13,17 +13,20 @@ export interface SweepStackConfig {
   /** Folder that relative paths (workspace, dist, state file) are resolved against. @default process.cwd() */
   readonly projectRoot?: string;
   /**
-   * Supplies the code instead of building it with RuntimeArtifact (tests, the benchmark's
-   * baseline, a zip built by another CI job).
-   * @default - a RuntimeArtifact built from `app.artifact`
+   * Supplies each function's code instead of building it (tests, the benchmark's baseline, zips
+   * built by another CI job).
+   * @default - the artifacts of one RuntimeArtifacts for every function
    */
-  readonly artifact?: (scope: Construct) => LambdaArtifact;
+  readonly artifactFor?: (scope: Construct, fn: FunctionConfig) => LambdaArtifact;
 }
 
-/** The deployed stack: the AWS provider, the state backend, the artifact, the function, its outputs. */
+/**
+ * The deployed stack: the AWS provider, the state backend, and per function of cdktf.json its
+ * artifact, its function (with role and log group) and an output named after it.
+ */
 export class SweepStack extends TerraformStack {
-  readonly artifact: LambdaArtifact;
-  readonly lambda: RustLambdaFunction;
+  /** Per function key. */
+  readonly functions: ReadonlyMap<string, { readonly artifact: LambdaArtifact; readonly lambda: RustLambdaFunction }>;
 
   constructor(scope: Construct, id: string, config: SweepStackConfig) {
     super(scope, id);
@@ -33,23 +36,39 @@ export class SweepStack extends TerraformStack {
     new AwsProvider(this, 'aws', { region: app.region });
     configureBackend(this, app, projectRoot);
 
-    this.artifact = config.artifact?.(this) ?? new RuntimeArtifact(this, 'runtime', { ...app.artifact, projectRoot });
-    this.lambda = new RustLambdaFunction(this, 'lambda', {
-      artifact: this.artifact,
-      functionName: app.functionName,
-      memorySize: app.memorySize,
-      timeoutSeconds: app.timeoutSeconds,
-      environment: app.environment,
-      reservedConcurrency: app.reservedConcurrency,
-      logRetentionDays: app.logRetentionDays,
-    });
-
-    new TerraformOutput(this, 'function_name', { value: this.lambda.function.functionName });
-    new TerraformOutput(this, 'function_arn', { value: this.lambda.function.arn });
-    // The fingerprint of the build that produced the deployed bytes (not of the current inputs):
-    // a byte-identical rebuild must plan no change, outputs included.
-    new TerraformOutput(this, 'artifact_fingerprint', { value: this.artifact.deployedFingerprint });
-    new TerraformOutput(this, 'code_sha256', { value: this.artifact.codeSha256 });
+    const built = config.artifactFor
+      ? undefined
+      : new RuntimeArtifacts(this, 'runtime', {
+          shared: { projectRoot },
+          functions: Object.fromEntries(app.functions.map((fn) => [fn.key, fn.artifact])),
+          origins: Object.fromEntries(app.functions.map((fn) => [fn.key, fn.origin])),
+        });
+    const functions = new Map<string, { artifact: LambdaArtifact; lambda: RustLambdaFunction }>();
+    for (const fn of app.functions) {
+      const artifact = config.artifactFor?.(this, fn) ?? built!.get(fn.key);
+      const lambda = new RustLambdaFunction(this, fn.key, {
+        artifact,
+        functionName: fn.functionName,
+        memorySize: fn.memorySize,
+        timeoutSeconds: fn.timeoutSeconds,
+        environment: fn.environment,
+        reservedConcurrency: fn.reservedConcurrency,
+        logRetentionDays: fn.logRetentionDays,
+      });
+      functions.set(fn.key, { artifact, lambda });
+      new TerraformOutput(this, fn.key, {
+        description: `Lambda function ${fn.functionName}`,
+        value: {
+          function_name: lambda.function.functionName,
+          function_arn: lambda.function.arn,
+          // The fingerprint of the build that produced the deployed bytes (not of the current
+          // inputs): a byte-identical rebuild must plan no change, outputs included.
+          artifact_fingerprint: artifact.deployedFingerprint,
+          code_sha256: artifact.codeSha256,
+        },
+      });
+    }
+    this.functions = functions;
   }
 }
 

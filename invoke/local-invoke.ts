@@ -5,7 +5,7 @@ import { execa, type ResultPromise } from 'execa';
 import { unzipSync } from 'fflate';
 import { compareVersions } from '../build/elf.js';
 import { SweepError } from '../build/errors.js';
-import type { ArtifactRecord } from '../build/metadata.js';
+import type { ArtifactMetadata } from '../build/metadata.js';
 import { ZIP_ENTRY_NAME } from '../build/package-zip.js';
 import { type InvocationOutcome, RuntimeApiServer } from './runtime-api-server.js';
 
@@ -19,7 +19,7 @@ import { type InvocationOutcome, RuntimeApiServer } from './runtime-api-server.j
  */
 export interface LocalInvokeRequest {
   readonly zipPath: string;
-  readonly record: ArtifactRecord;
+  readonly metadata: ArtifactMetadata;
   readonly event: string;
   readonly timeoutMs: number;
   readonly functionName: string;
@@ -70,7 +70,7 @@ export async function invokeLocally(request: LocalInvokeRequest): Promise<LocalI
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(request.memorySize),
       AWS_REGION: request.region,
       AWS_DEFAULT_REGION: request.region,
-      AWS_EXECUTION_ENV: `AWS_Lambda_${request.record.settings.runtime.replace('.', '')}`,
+      AWS_EXECUTION_ENV: `AWS_Lambda_${request.metadata.settings.runtime.replace('.', '')}`,
       _HANDLER: ZIP_ENTRY_NAME,
       LAMBDA_TASK_ROOT: where === 'host' ? taskRoot : '/var/task',
     };
@@ -114,7 +114,7 @@ const HOST_MACHINE: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64' }
 
 /** `host`, or the builder image to run in; an error when neither can run the binary. */
 function chooseWhereToRun(request: LocalInvokeRequest): string {
-  const { binary, builderImage } = request.record;
+  const { binary, builderImage } = request.metadata;
   const hostMachine = HOST_MACHINE[process.arch] ?? process.arch;
   if (binary.machine !== hostMachine) {
     // With a qemu emulator registered (binfmt_misc, fix-binary flag), the kernel runs foreign

@@ -1,0 +1,39 @@
+import * as fs from 'node:fs';
+import { isHit } from '../build/check-cache.js';
+import { checkAll } from '../build/engine.js';
+import { pushRefused } from '../build/errors.js';
+import { RemoteCache } from '../build/remote-cache.js';
+import { createReporter } from '../build/reporter.js';
+import type { CliOptions } from './cli-options.js';
+
+/**
+ * `sweep-runtime push`: uploads each function's current verified zip and its metadata to the
+ * shared cache, for a CI job that built earlier and publishes later. Only a zip built by a
+ * publishing build (remote cache mode read-write, which uses cargo caches of its own) is pushed:
+ * a zip built with the everyday caches may come from a target folder that untrusted code wrote.
+ */
+export async function pushCommand({ targets }: CliOptions): Promise<number> {
+  let failed = 0;
+  for (const check of checkAll(targets.map((t) => t.artifact))) {
+    const reporter = createReporter(check.name);
+    const settings = check.options.remoteCache;
+    if (!settings || settings.mode === 'off') throw pushRefused(check.name, 'no shared cache is configured (or its mode is off)', 'set sweep.artifact.remoteCache or SWEEP_REMOTE_CACHE=s3://bucket/prefix');
+    if (!isHit(check)) throw pushRefused(check.name, `its zip is not current (${check.explanation})`, 'build it first: `npx sweep-runtime build` with SWEEP_REMOTE_CACHE_MODE=read-write');
+    const { metadata } = check.metadata;
+    if (metadata.origin.kind === 'remote') {
+      reporter.line(`remote: already present (downloaded from ${metadata.origin.remote})`);
+      continue;
+    }
+    if (metadata.origin.cacheDomain !== 'publish') {
+      throw pushRefused(check.name, 'its zip was built with the everyday cargo caches, which untrusted builds may have written', 'rebuild it with SWEEP_REMOTE_CACHE_MODE=read-write (a publishing build, which uploads it itself)');
+    }
+    const remote = await RemoteCache.open({ ...check.options, remoteCache: { ...settings, mode: 'read-write' } }, reporter);
+    if (!remote) {
+      failed++;
+      continue;
+    }
+    await remote.publish(check, fs.readFileSync(check.paths.zip), metadata, reporter);
+    remote.close();
+  }
+  return failed > 0 ? 1 : 0;
+}
