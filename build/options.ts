@@ -318,7 +318,9 @@ export function toConfigIssues(issues: readonly z.core.$ZodIssue[], prefix: stri
     }
     // The closest described key: `features.0` is described by `features`.
     let expected: string | undefined;
-    for (let n = issue.path.length; n >= 0 && expected === undefined; n--) {
+    // A bad key of a record is described by the record (which says what its keys may be).
+    const start = issue.code === 'invalid_key' ? issue.path.length - 1 : issue.path.length;
+    for (let n = start; n >= 0 && expected === undefined; n--) {
       expected = expectedAt(schema, issue.path.slice(0, n), value);
     }
     return [{ key: keyOf(issue.path), got: valueAt(value, issue.path), expected: expected ?? issue.message }];
@@ -363,9 +365,12 @@ function objectShapeOf(schema: z.ZodType, value: unknown): Record<string, unknow
   for (let s: z.ZodType | undefined = schema; s; s = unwrap(s)) {
     if (s instanceof z.ZodObject) return s.shape;
     if (s instanceof z.ZodUnion) {
-      const options = s.options as z.ZodType[];
-      const matching = options.find((option) => option.safeParse(value).success) ?? options.find((option) => option instanceof z.ZodObject);
-      return matching && objectShapeOf(matching, value);
+      // The member whose literal fields (a discriminator like `type: "s3"`) match the value.
+      const members = (s.options as z.ZodType[]).filter((option) => option instanceof z.ZodObject) as z.ZodObject[];
+      const matches = (member: z.ZodObject) =>
+        Object.entries(member.shape).every(([key, field]) => !(field instanceof z.ZodLiteral) || field.values.has(valueAt(value, [key]) as never));
+      const member = members.find(matches) ?? members[0];
+      return member?.shape;
     }
   }
   return undefined;

@@ -9,7 +9,6 @@ import {
   functionArtifactSchema,
   type OptionsOrigin,
   toConfigIssues,
-  workspaceArtifactShape,
 } from '../build/options.js';
 
 /**
@@ -79,12 +78,13 @@ const functionEntrySchema = z
   .strict()
   .meta({ expected: 'an object of function settings (functionName, memorySize, ..., artifact)' });
 
+const backendType = { expected: '"local" or "s3"' };
 const localBackend = z
-  .object({ type: z.literal('local'), path: z.string().min(1).optional().meta({ expected: 'a state file path' }) })
+  .object({ type: z.literal('local').meta(backendType), path: z.string().min(1).optional().meta({ expected: 'a state file path' }) })
   .strict();
 const s3Backend = z
   .object({
-    type: z.literal('s3'),
+    type: z.literal('s3').meta(backendType),
     bucket: z.string().min(3).meta({ expected: 'an S3 bucket name' }),
     key: z.string().min(1).meta({ expected: 'the state object key, e.g. "aws-serverless-sweep/terraform.tfstate"' }),
     region: z.string().min(1).meta({ expected: "the bucket's region" }),
@@ -158,7 +158,8 @@ export function parseAppConfig(raw: unknown, source = 'cdktf.json'): AppConfig {
   // The artifact options stay as written: defaults are filled once, by resolveArtifactOptions,
   // which also needs to know which options were given (to say where a setting came from).
   const shared: ArtifactOptions = (value as { artifact?: ArtifactOptions }).artifact ?? {};
-  const functions = config.functions ? mapFunctions(config, shared, source) : [singleFunction(config, shared)];
+  const ownArtifacts = (value as { functions?: Record<string, { artifact?: ArtifactOptions }> }).functions ?? {};
+  const functions = config.functions ? mapFunctions(config, shared, ownArtifacts, source) : [singleFunction(config, shared)];
   return { stackName: config.stackName, region: config.region, backend: config.backend, artifact: shared, functions };
 }
 
@@ -172,7 +173,12 @@ function singleFunction(config: ParsedConfig, shared: ArtifactOptions): Function
   return { key, functionName, ...settings(config, {}), artifact: { ...shared, name: key }, origin: { kind: 'context' } };
 }
 
-function mapFunctions(config: ParsedConfig, shared: ArtifactOptions, source: string): FunctionConfig[] {
+function mapFunctions(
+  config: ParsedConfig,
+  shared: ArtifactOptions,
+  ownArtifacts: Readonly<Record<string, { artifact?: ArtifactOptions }>>,
+  source: string,
+): FunctionConfig[] {
   const issues: ConfigIssue[] = [];
   const at = (...keys: string[]) => `context.${CONTEXT_KEY}.${keys.join('.')}`;
   const entries = Object.entries(config.functions ?? {});
@@ -184,12 +190,8 @@ function mapFunctions(config: ParsedConfig, shared: ArtifactOptions, source: str
     issues.push({ key: at('artifact', 'name'), got: shared.name, expected: `no shared artifact name with sweep.functions: set it per function (${at('functions', '<name>', 'artifact', 'name')})` });
   }
   const functions = entries.map(([key, entry]): FunctionConfig => {
-    for (const workspaceKey of Object.keys(workspaceArtifactShape)) {
-      if ((entry.artifact as Record<string, unknown> | undefined)?.[workspaceKey] !== undefined) {
-        issues.push({ key: at('functions', key, 'artifact', workspaceKey), got: (entry.artifact as Record<string, unknown>)[workspaceKey], expected: `nothing here: ${workspaceKey} is set once, in ${at('artifact', workspaceKey)}` });
-      }
-    }
-    const artifact: ArtifactOptions = { ...shared, ...entry.artifact, name: entry.artifact?.name ?? key };
+    const own = ownArtifacts[key]?.artifact ?? {};
+    const artifact: ArtifactOptions = { ...shared, ...own, name: own.name ?? key };
     return { key, functionName: entry.functionName ?? key, ...settings(config, entry), artifact, origin: { kind: 'context', function: key } };
   });
   for (const [what, valueOf] of [

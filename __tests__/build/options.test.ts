@@ -1,12 +1,13 @@
 import * as path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { type ArtifactOptions, type Environment, isBuildEnvName, resolveArtifactOptions } from '../../build/options.js';
+import { type ArtifactOptions, artifactOptionsSchema, type Environment, isBuildEnvName, optionHint, resolveArtifactOptions } from '../../build/options.js';
+import { parseAppConfig } from '../../config/app-config.js';
 import { sweepError } from '../helpers/errors.js';
 
 // Every test passes its own environment object: the host's variables (a developer's RUSTFLAGS,
 // a CI's FORCE_REBUILD) must not leak into what is asserted.
 const PROJECT = path.resolve('/projects/sweep');
-const resolve = (options: ArtifactOptions = {}, env: Environment = {}) => resolveArtifactOptions({ projectRoot: PROJECT, ...options }, env);
+const resolve = (options: ArtifactOptions = {}, env: Environment = {}) => resolveArtifactOptions({ projectRoot: PROJECT, ...options }, { env });
 
 /** The SweepError `run` throws; fails the test when it throws nothing or something else. */
 
@@ -32,17 +33,20 @@ describe('resolveArtifactOptions: defaults', () => {
       toolchainImage: 'rust:1-bullseye',
       pullPolicy: 'if-missing',
       forceRebuild: false,
-      forceSource: undefined,
       distDir: path.join(PROJECT, 'dist'),
       cacheDir: path.join(PROJECT, '.cache'),
+      remoteCache: undefined,
       dockerCommand: 'docker',
+      builderRepository: 'sweep-builder',
       buildEnv: {},
+      sources: { forceRebuild: undefined, pullPolicy: 'the default', toolchainImage: 'the default', remoteCache: undefined, remoteCacheMode: 'the default' },
+      origin: { kind: 'props', label: 'artifact options' },
     });
   });
 
   it('resolves the project root against the current directory when it is not given', () => {
     // GIVEN no projectRoot at all
-    const resolved = resolveArtifactOptions({}, {});
+    const resolved = resolveArtifactOptions({}, { env: {} });
     // THEN the current directory is the root, and every path is absolute
     expect(resolved.projectRoot).toBe(process.cwd());
     expect(resolved.workspace).toBe(path.join(process.cwd(), 'rust'));
@@ -98,7 +102,7 @@ describe('resolveArtifactOptions: force rebuild from the environment', () => {
     const resolved = resolve({}, env);
     // THEN the rebuild is forced and the cache-miss line can say why
     expect(resolved.forceRebuild).toBe(true);
-    expect(resolved.forceSource).toBe(source);
+    expect(resolved.sources.forceRebuild).toBe(source);
   });
 
   it.each([
@@ -110,17 +114,17 @@ describe('resolveArtifactOptions: force rebuild from the environment', () => {
   ])('%j does not force a rebuild', (env) => {
     const resolved = resolve({}, env);
     expect(resolved.forceRebuild).toBe(false);
-    expect(resolved.forceSource).toBeUndefined();
+    expect(resolved.sources.forceRebuild).toBeUndefined();
   });
 
   it('forces when one variable is true and the other false, whichever order they come in', () => {
     expect(resolve({}, { FORCE_REBUILD: '0', SWEEP_FORCE_REBUILD: '1' })).toMatchObject({
       forceRebuild: true,
-      forceSource: 'SWEEP_FORCE_REBUILD=1',
+      sources: expect.objectContaining({ forceRebuild: 'SWEEP_FORCE_REBUILD=1' }),
     });
     expect(resolve({}, { FORCE_REBUILD: '1', SWEEP_FORCE_REBUILD: '0' })).toMatchObject({
       forceRebuild: true,
-      forceSource: 'FORCE_REBUILD=1',
+      sources: expect.objectContaining({ forceRebuild: 'FORCE_REBUILD=1' }),
     });
   });
 
@@ -142,15 +146,15 @@ describe('resolveArtifactOptions: force rebuild from the environment', () => {
 
   it("names the forceRebuild option with the caller's label when the option forces the rebuild", () => {
     // GIVEN the option, not the environment, asks for a rebuild
-    const resolved = resolveArtifactOptions({ projectRoot: PROJECT, forceRebuild: true }, {}, 'cdktf.json', '--force');
+    const resolved = resolveArtifactOptions({ projectRoot: PROJECT, forceRebuild: true }, { env: {}, forceLabel: '--force' });
     // THEN the source is the caller's label
-    expect(resolved).toMatchObject({ forceRebuild: true, forceSource: '--force' });
+    expect(resolved).toMatchObject({ forceRebuild: true, sources: expect.objectContaining({ forceRebuild: '--force' }) });
     // AND the default label is "forceRebuild option"
-    expect(resolve({ forceRebuild: true })).toMatchObject({ forceRebuild: true, forceSource: 'forceRebuild option' });
+    expect(resolve({ forceRebuild: true })).toMatchObject({ forceRebuild: true, sources: expect.objectContaining({ forceRebuild: 'forceRebuild option' }) });
   });
 
   it('lets FORCE_REBUILD=1 win over forceRebuild: false in the options', () => {
-    expect(resolve({ forceRebuild: false }, { FORCE_REBUILD: '1' })).toMatchObject({ forceRebuild: true, forceSource: 'FORCE_REBUILD=1' });
+    expect(resolve({ forceRebuild: false }, { FORCE_REBUILD: '1' })).toMatchObject({ forceRebuild: true, sources: expect.objectContaining({ forceRebuild: 'FORCE_REBUILD=1' }) });
   });
 
   it('lets FORCE_REBUILD=0 win over forceRebuild: true in the options', () => {
@@ -165,7 +169,7 @@ describe('resolveArtifactOptions: force rebuild from the environment', () => {
   // options say "not forced" and "forced by the option" at once.
   it('has no force source when the environment turns off a rebuild the options asked for', () => {
     const resolved = resolve({ forceRebuild: true }, { FORCE_REBUILD: '0' });
-    expect(resolved).toMatchObject({ forceRebuild: false, forceSource: undefined });
+    expect(resolved).toMatchObject({ forceRebuild: false, sources: expect.objectContaining({ forceRebuild: undefined }) });
   });
 });
 
@@ -271,10 +275,10 @@ describe('resolveArtifactOptions: invalid options', () => {
 
   it('names an unknown key and lists the known ones, in the source the caller names', () => {
     const error = sweepError(() =>
-      resolveArtifactOptions({ projectRoot: PROJECT, memory: 512 } as ArtifactOptions, {}, 'RuntimeArtifact props'),
+      resolveArtifactOptions({ projectRoot: PROJECT, memory: 512 } as ArtifactOptions, { env: {}, origin: { kind: 'props', label: 'RuntimeArtifact props' } }),
     );
     expect(error.message).toBe(
-      'config: invalid RuntimeArtifact props:\n  memory: got 512; expected no such key (known keys: workspace, package, binary, name, architecture, runtime, profile, features, toolchainImage, pullPolicy, forceRebuild, projectRoot, distDir, cacheDir)',
+      'config: invalid RuntimeArtifact props:\n  memory: got 512; expected no such key (known keys: workspace, pullPolicy, forceRebuild, projectRoot, distDir, cacheDir, remoteCache, package, binary, name, architecture, runtime, profile, features, toolchainImage)',
     );
     expect(error.fix).toBe('correct the value above in RuntimeArtifact props');
   });
@@ -287,7 +291,7 @@ describe('resolveArtifactOptions: invalid options', () => {
   it('reports every bad key at once, with the plural fix', () => {
     const error = sweepError(() => resolve({ runtime: 'nodejs20.x' as never, pullPolicy: 'sometimes' as never }));
     expect(error.message).toBe(
-      'config: invalid artifact options:\n  runtime: got "nodejs20.x"; expected one of "provided.al2023", "provided.al2"\n  pullPolicy: got "sometimes"; expected one of "always", "if-missing", "never"',
+      'config: invalid artifact options:\n  pullPolicy: got "sometimes"; expected one of "always", "if-missing", "never"\n  runtime: got "nodejs20.x"; expected one of "provided.al2023", "provided.al2"',
     );
     expect(error.fix).toBe('correct the values above in artifact options');
   });
@@ -295,5 +299,84 @@ describe('resolveArtifactOptions: invalid options', () => {
   it('refuses a binary name that is not file-name safe', () => {
     const error = sweepError(() => resolve({ binary: '../bootstrap' }));
     expect(error.message).toBe('config: invalid artifact options:\n  binary: got "../bootstrap"; expected a Cargo binary name');
+  });
+});
+
+describe('resolveArtifactOptions: where settings came from', () => {
+  it('names the cdktf.json key of a pull policy and a toolchain image set there, and the variable that overrides them', () => {
+    const origin = { kind: 'context', function: 'api' } as const;
+    const fromContext = resolveArtifactOptions({ projectRoot: PROJECT, pullPolicy: 'never', toolchainImage: 'rust:1.80-bullseye' }, { env: {}, origin });
+    expect(fromContext.sources).toMatchObject({
+      pullPolicy: 'sweep.artifact.pullPolicy "never"',
+      toolchainImage: 'sweep.functions.api.artifact.toolchainImage',
+    });
+    const fromEnv = resolveArtifactOptions({ projectRoot: PROJECT, pullPolicy: 'never' }, { env: { SWEEP_DOCKER_PULL_POLICY: 'always', SWEEP_TOOLCHAIN_IMAGE: 'x/y:z' }, origin });
+    expect(fromEnv.sources).toMatchObject({ pullPolicy: 'SWEEP_DOCKER_PULL_POLICY=always', toolchainImage: 'SWEEP_TOOLCHAIN_IMAGE' });
+  });
+
+  it('reads the remote cache from the options, and lets SWEEP_REMOTE_CACHE and SWEEP_REMOTE_CACHE_MODE override it', () => {
+    const options = { projectRoot: PROJECT, remoteCache: { url: 's3://team-cache/sweep', mode: 'read-write' as const } };
+    expect(resolve(options).remoteCache).toEqual({ url: 's3://team-cache/sweep', bucket: 'team-cache', prefix: 'sweep', mode: 'read-write', region: undefined });
+    expect(resolve(options, { SWEEP_REMOTE_CACHE_MODE: 'off' }).remoteCache?.mode).toBe('off');
+    expect(resolve({}, { SWEEP_REMOTE_CACHE: 's3://other/' }).remoteCache).toEqual({ url: 's3://other', bucket: 'other', prefix: '', mode: 'read', region: undefined });
+    expect(resolve({}).remoteCache).toBeUndefined();
+  });
+
+  it('refuses a bad SWEEP_REMOTE_CACHE, SWEEP_REMOTE_CACHE_MODE and SWEEP_TOOLCHAIN_IMAGE, naming each', () => {
+    const error = sweepError(() => resolve({}, { SWEEP_REMOTE_CACHE: 'https://bucket', SWEEP_REMOTE_CACHE_MODE: 'write', SWEEP_TOOLCHAIN_IMAGE: 'Not An Image' }));
+    expect(error.message).toBe(
+      'config: invalid environment:\n' +
+        '  SWEEP_TOOLCHAIN_IMAGE: got "Not An Image"; expected a Docker image reference such as "rust:1-bullseye"\n' +
+        '  SWEEP_REMOTE_CACHE: got "https://bucket"; expected an S3 location "s3://bucket/prefix"\n' +
+        '  SWEEP_REMOTE_CACHE_MODE: got "write"; expected one of read, read-write, off',
+    );
+  });
+});
+
+describe('optionHint: every key it suggests exists in cdktf.json', () => {
+  const keys = Object.keys(artifactOptionsSchema.shape).filter((key) => key !== 'projectRoot') as (keyof ArtifactOptions)[];
+  const VALID: Record<string, unknown> = {
+    workspace: 'rust',
+    package: 'sweep-lambda',
+    binary: 'bootstrap',
+    name: 'api',
+    architecture: 'arm64',
+    runtime: 'provided.al2',
+    profile: 'dev',
+    features: ['trace'],
+    toolchainImage: 'rust:1-bullseye',
+    pullPolicy: 'never',
+    forceRebuild: true,
+    distDir: 'out',
+    cacheDir: '.c',
+    remoteCache: { url: 's3://bucket/prefix' },
+  };
+  /** Sets `value` at a dotted `sweep.a.b.c` key in a fresh context object. */
+  const contextWith = (key: string, value: unknown) => {
+    const parts = key.split('.').slice(1);
+    const root: Record<string, unknown> = {};
+    let at = root;
+    for (const part of parts.slice(0, -1)) at = (at[part] ??= {}) as Record<string, unknown>;
+    at[parts.at(-1)!] = value;
+    return root;
+  };
+
+  it.each(keys.flatMap((key) => [[key, 'one function'] as const, [key, 'sweep.functions'] as const]))(
+    '%s (%s): the suggested key parses',
+    (key, form) => {
+      const origin = form === 'one function' ? ({ kind: 'context' } as const) : ({ kind: 'context', function: 'api' } as const);
+      const hint = optionHint(origin, key);
+      const suggested = /cdktf\.json context (\S+?)[,)]/.exec(hint)?.[1];
+      expect(suggested).toBeDefined();
+      const context = contextWith(suggested!, VALID[key]);
+      // The functions form also needs the function itself (and no shared name beside it).
+      if (form === 'sweep.functions') (context.functions as Record<string, unknown> | undefined) ?? Object.assign(context, { functions: { api: {} } });
+      expect(() => parseAppConfig(context)).not.toThrow();
+    },
+  );
+
+  it('names the flag too when the options came from the command line, and the prop for a construct', () => {
+    expect(optionHint({ kind: 'context', cli: true }, 'package')).toBe('`package` (cdktf.json context sweep.artifact.package, or --package)');
+    expect(optionHint({ kind: 'props', label: 'RuntimeArtifact "s/r" config' }, 'package')).toBe('`package` in the RuntimeArtifact "s/r" config');
   });
 });

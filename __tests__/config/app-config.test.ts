@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { SweepError } from '../../build/errors.js';
-import { parseAppConfig, readContextFromCdktfJson } from '../../config/app-config.js';
+import { parseAppConfig, readContextFromCdktfJson, selectFunctions } from '../../config/app-config.js';
+import { sweepError } from '../helpers/errors.js';
 
 function configError(raw: unknown, source?: string): SweepError {
   try {
@@ -19,19 +20,26 @@ function configError(raw: unknown, source?: string): SweepError {
 const RETENTION = 'one of 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653';
 const ENVIRONMENT = 'an object of string values whose names are not reserved by Lambda (AWS_REGION, AWS_LAMBDA_*, _HANDLER, ...)';
 
+const SINGLE_DEFAULTS = {
+  key: 'aws-serverless-sweep',
+  functionName: 'aws-serverless-sweep',
+  memorySize: 256,
+  timeoutSeconds: 30,
+  environment: {},
+  reservedConcurrency: null,
+  logRetentionDays: 14,
+  artifact: { name: 'aws-serverless-sweep' },
+  origin: { kind: 'context' },
+};
+
 describe('parseAppConfig: defaults', () => {
-  it.each([[undefined], [null], [{}]])('fills every default for %p', (raw) => {
+  it.each([[undefined], [null], [{}]])('fills every default for %p: one function', (raw) => {
     expect(parseAppConfig(raw)).toEqual({
       stackName: 'aws-serverless-sweep',
       region: 'us-east-1',
-      functionName: 'aws-serverless-sweep',
-      memorySize: 256,
-      timeoutSeconds: 30,
-      environment: {},
-      reservedConcurrency: null,
-      logRetentionDays: 14,
       artifact: {},
       backend: { type: 'local' },
+      functions: [SINGLE_DEFAULTS],
     });
   });
 
@@ -45,15 +53,28 @@ describe('parseAppConfig: defaults', () => {
       logRetentionDays: 0,
       artifact: { architecture: 'arm64', features: ['trace'] },
     });
-    expect(config).toMatchObject({
-      region: 'eu-central-1',
-      memorySize: 1024,
-      timeoutSeconds: 900,
-      environment: { LOG_LEVEL: 'debug' },
-      reservedConcurrency: 0,
-      logRetentionDays: 0,
-      artifact: { architecture: 'arm64', features: ['trace'] },
+    expect(config.region).toBe('eu-central-1');
+    expect(config.artifact).toEqual({ architecture: 'arm64', features: ['trace'] });
+    expect(config.functions).toEqual([
+      {
+        ...SINGLE_DEFAULTS,
+        memorySize: 1024,
+        timeoutSeconds: 900,
+        environment: { LOG_LEVEL: 'debug' },
+        reservedConcurrency: 0,
+        logRetentionDays: 0,
+        artifact: { architecture: 'arm64', features: ['trace'], name: 'aws-serverless-sweep' },
+      },
+    ]);
+  });
+
+  it('names the one function by its artifact name, else its package, else its function name', () => {
+    expect(parseAppConfig({ artifact: { name: 'api', package: 'sweep-lambda' } }).functions[0]!.key).toBe('api');
+    expect(parseAppConfig({ artifact: { package: 'sweep-lambda' } }).functions[0]!).toMatchObject({
+      key: 'sweep-lambda',
+      artifact: { package: 'sweep-lambda', name: 'sweep-lambda' },
     });
+    expect(parseAppConfig({ functionName: 'my-fn' }).functions[0]!.key).toBe('my-fn');
   });
 
   it('accepts an s3 backend', () => {
@@ -117,7 +138,7 @@ describe('parseAppConfig: each bad key names context.sweep.<key>, the value and 
     [
       'unknown key "memory"',
       { memory: 512 },
-      'context.sweep.memory: got 512; expected no such key (known keys: stackName, region, functionName, memorySize, timeoutSeconds, environment, reservedConcurrency, logRetentionDays, artifact, backend)',
+      'context.sweep.memory: got 512; expected no such key (known keys: stackName, region, functionName, memorySize, timeoutSeconds, environment, reservedConcurrency, logRetentionDays, artifact, functions, backend)',
     ],
     [
       'reservedConcurrency -1',
@@ -184,7 +205,7 @@ describe('parseAppConfig: each bad key names context.sweep.<key>, the value and 
   it('does not list artifact.projectRoot as a known key when it refuses it', () => {
     const error = configError({ artifact: { projectRoot: '..' } });
     expect(error.message).toBe(
-      'config: invalid cdktf.json:\n  context.sweep.artifact.projectRoot: got ".."; expected no such key (known keys: workspace, package, binary, name, architecture, runtime, profile, features, toolchainImage, pullPolicy, forceRebuild, distDir, cacheDir)',
+      'config: invalid cdktf.json:\n  context.sweep.artifact.projectRoot: got ".."; expected no such key (known keys: workspace, pullPolicy, forceRebuild, distDir, cacheDir, remoteCache, package, binary, name, architecture, runtime, profile, features, toolchainImage)',
     );
   });
 
@@ -222,14 +243,113 @@ describe('readContextFromCdktfJson', () => {
   it('is an error naming the file when cdktf.json is not JSON', () => {
     const file = path.join(root, 'cdktf.json');
     fs.writeFileSync(file, '{ "context": ');
-    let error: unknown;
-    try {
-      readContextFromCdktfJson(root);
-    } catch (caught) {
-      error = caught;
-    }
-    expect(error).toBeInstanceOf(SweepError);
-    expect((error as SweepError).message.startsWith(`config: ${file} is not valid JSON: `)).toBe(true);
-    expect((error as SweepError).fix).toBe('correct the syntax of cdktf.json');
+    const error = sweepError(() => readContextFromCdktfJson(root));
+    expect(error.message.startsWith(`config: cannot use ${file}: it is not valid JSON: `)).toBe(true);
+    expect(error.fix).toBe('correct the syntax of cdktf.json');
+  });
+
+  it.each([
+    ['null', 'it must be a JSON object, not null'],
+    ['[]', 'it must be a JSON object, not an array'],
+    ['"text"', 'it must be a JSON object, not string'],
+    ['{"context": []}', '"context" must be an object'],
+  ])('is an error naming the file when cdktf.json is %s', (text, problem) => {
+    const file = path.join(root, 'cdktf.json');
+    fs.writeFileSync(file, text);
+    expect(sweepError(() => readContextFromCdktfJson(root)).message).toBe(`config: cannot use ${file}: ${problem}`);
+  });
+
+  it('is an error naming the file when cdktf.json is a folder', () => {
+    fs.mkdirSync(path.join(root, 'cdktf.json'));
+    expect(sweepError(() => readContextFromCdktfJson(root)).message).toBe(`config: cannot use ${path.join(root, 'cdktf.json')}: it is not a regular file`);
+  });
+});
+
+describe('parseAppConfig: sweep.functions', () => {
+  const twoFunctions = {
+    memorySize: 512,
+    environment: { LOG_LEVEL: 'info' },
+    artifact: { workspace: 'rust', profile: 'release' },
+    functions: {
+      api: { environment: { MODE: 'api' }, artifact: { package: 'sweep-lambda', binary: 'bootstrap' } },
+      worker: { functionName: 'sweep-worker', memorySize: 1024, reservedConcurrency: 2, artifact: { package: 'sweep-batch', binary: 'sweep-batch', features: ['x'] } },
+    },
+  };
+
+  it('GIVEN two functions WHEN parsed THEN each has its own settings over the top-level defaults, in order', () => {
+    const { functions } = parseAppConfig(twoFunctions);
+    expect(functions.map((f) => f.key)).toEqual(['api', 'worker']);
+    expect(functions[0]).toEqual({
+      key: 'api',
+      functionName: 'api',
+      memorySize: 512,
+      timeoutSeconds: 30,
+      environment: { LOG_LEVEL: 'info', MODE: 'api' },
+      reservedConcurrency: null,
+      logRetentionDays: 14,
+      artifact: { workspace: 'rust', profile: 'release', package: 'sweep-lambda', binary: 'bootstrap', name: 'api' },
+      origin: { kind: 'context', function: 'api' },
+    });
+    expect(functions[1]).toMatchObject({
+      key: 'worker',
+      functionName: 'sweep-worker',
+      memorySize: 1024,
+      reservedConcurrency: 2,
+      environment: { LOG_LEVEL: 'info' },
+      artifact: { workspace: 'rust', package: 'sweep-batch', binary: 'sweep-batch', features: ['x'], name: 'worker' },
+    });
+  });
+
+  it('a map of one is one function', () => {
+    expect(parseAppConfig({ functions: { only: {} } }).functions.map((f) => f.key)).toEqual(['only']);
+  });
+
+  it.each<[string, unknown, string]>([
+    ['an empty map', { functions: {} }, 'context.sweep.functions: got {}; expected at least one function'],
+    [
+      'a top-level functionName with the map',
+      { functionName: 'x', functions: { a: {} } },
+      'context.sweep.functionName: got "x"; expected no top-level functionName with sweep.functions: set it per function (context.sweep.functions.<name>.functionName)',
+    ],
+    [
+      'a shared artifact name with the map',
+      { artifact: { name: 'x' }, functions: { a: {} } },
+      'context.sweep.artifact.name: got "x"; expected no shared artifact name with sweep.functions: set it per function (context.sweep.functions.<name>.artifact.name)',
+    ],
+    [
+      'a workspace-wide option in a function',
+      { functions: { a: { artifact: { distDir: 'out' } } } },
+      'context.sweep.functions.a.artifact.distDir: got "out"; expected no such key (known keys: package, binary, name, architecture, runtime, profile, features, toolchainImage)',
+    ],
+    [
+      'two functions with the same Lambda name',
+      { functions: { a: { functionName: 'same' }, b: { functionName: 'same' } } },
+      'context.sweep.functions.b: got "same"; expected a function name of its own (function a has it too)',
+    ],
+    [
+      'two functions with the same zip name',
+      { functions: { a: { artifact: { name: 'zip' } }, b: { artifact: { name: 'zip' } } } },
+      'context.sweep.functions.b: got "zip"; expected a artifact name (dist/<name>.zip) of its own (function a has it too)',
+    ],
+    [
+      'a function name that is not a name',
+      { functions: { '1st': {} } },
+      'context.sweep.functions.1st: got {}; expected an object mapping function names (a letter, then letters, digits, _ or -) to their settings',
+    ],
+    [
+      'a bad setting of a function',
+      { functions: { a: { memorySize: 1 } } },
+      'context.sweep.functions.a.memorySize: got 1; expected an integer number of MB from 128 to 10240',
+    ],
+  ])('%s is an error naming the key', (_what, raw, issue) => {
+    expect(configError(raw).message).toBe(`config: invalid cdktf.json:\n  ${issue}`);
+  });
+
+  it('selectFunctions picks by name and names the known ones for an unknown name', () => {
+    const config = parseAppConfig(twoFunctions);
+    expect(selectFunctions(config, []).map((f) => f.key)).toEqual(['api', 'worker']);
+    expect(selectFunctions(config, ['worker']).map((f) => f.key)).toEqual(['worker']);
+    const error = sweepError(() => selectFunctions(config, ['nope']));
+    expect(error.message).toBe('config: invalid --function:\n  --function: got "nope"; expected the name of a function in cdktf.json (api, worker)');
   });
 });
