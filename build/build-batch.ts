@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from './atomic-write.js';
 import { type CachePaths, cachePaths } from './artifact-paths.js';
+import { writeFileAtomic } from './atomic-write.js';
 import type { BuilderContainer } from './builder-container.js';
 import { runInBuilder } from './builder-container.js';
 import { type BuilderImage, ensureBuilderImage } from './builder-image.js';
@@ -12,14 +12,14 @@ import type { CacheCheck } from './check-cache.js';
 import { commitArtifact } from './commit-artifact.js';
 import { type CompileUnit, compileRun, unitKey } from './compile.js';
 import { DockerClient } from './docker-client.js';
-import { isSweepError, SweepError, unexpectedFailure } from './errors.js';
+import type { ArtifactResult } from './engine.js';
+import { isSweepError, type SweepError, unexpectedFailure } from './errors.js';
 import { canonicalJson } from './fingerprint.js';
 import { createLambdaZip } from './package-zip.js';
 import type { RemoteCache } from './remote-cache.js';
 import { formatBytes, type Reporter } from './reporter.js';
 import { formatTimings, type StageTimer } from './stage-timer.js';
 import { describeBinaryFacts, verifyArtifact } from './verify-artifact.js';
-import type { ArtifactResult } from './engine.js';
 
 /**
  * The cold path for every artifact that missed both caches:
@@ -43,7 +43,9 @@ export interface BatchContext {
   readonly signal?: AbortSignal;
 }
 
-export type BuildOutcome = { readonly check: CacheCheck; readonly result: ArtifactResult } | { readonly check: CacheCheck; readonly error: SweepError };
+export type BuildOutcome =
+  | { readonly check: CacheCheck; readonly result: ArtifactResult }
+  | { readonly check: CacheCheck; readonly error: SweepError };
 
 export async function buildMisses(checks: readonly CacheCheck[], context: BatchContext): Promise<BuildOutcome[]> {
   const outcomes: BuildOutcome[] = [];
@@ -109,7 +111,9 @@ async function buildBatch(checks: readonly CacheCheck[], context: BatchContext):
     for (const run of runs) {
       const members = checks.filter((check) => run.some((unit) => unitKey(unit) === unitKey(unitOf(check))));
       try {
-        const binaries = await time('compile', () => compileRun({ ...container, artifactKeys: members.map((c) => c.paths.key) }, run, options));
+        const binaries = await time('compile', () =>
+          compileRun({ ...container, artifactKeys: members.map((c) => c.paths.key) }, run, options),
+        );
         for (const check of members) {
           outcomes.set(check, await finishArtifact(check, binaries.get(unitKey(unitOf(check)))!, image, shared, context));
         }
@@ -166,7 +170,15 @@ async function finishArtifact(
     reporter.line(`done: cache-miss, rebuilt ${check.paths.zipForDisplay}: ${formatTimings(timingsMs)}`);
     return {
       check,
-      result: { outcome: 'cache-miss', via: 'build', explanation: check.explanation, name: check.name, zipPath: check.paths.zip, metadata, timingsMs },
+      result: {
+        outcome: 'cache-miss',
+        via: 'build',
+        explanation: check.explanation,
+        name: check.name,
+        zipPath: check.paths.zip,
+        metadata,
+        timingsMs,
+      },
     };
   } catch (error) {
     return { check, error: asSweepError(error) };
@@ -190,7 +202,12 @@ function uniqueUnits(checks: readonly CacheCheck[]): CompileUnit[] {
  * features depend on manifests, the lock file and the settings, never on sources, so an edit
  * of a source file does not ask cargo again).
  */
-async function planRuns(units: readonly CompileUnit[], checks: readonly CacheCheck[], container: BuilderContainer, cache: CachePaths): Promise<CompileUnit[][]> {
+async function planRuns(
+  units: readonly CompileUnit[],
+  checks: readonly CacheCheck[],
+  container: BuilderContainer,
+  cache: CachePaths,
+): Promise<CompileUnit[][]> {
   const checkOf = (unit: CompileUnit) => checks.find((check) => unitKey(unitOf(check)) === unitKey(unit))!;
   const cacheFile = (unit: CompileUnit) => path.join(cache.features, `${featureKey(checkOf(unit), unit)}.txt`);
   const trees = new Map<string, string>();
@@ -202,7 +219,9 @@ async function planRuns(units: readonly CompileUnit[], checks: readonly CacheChe
   }
   if (unknown.length > 0) {
     const marker = `sweep-feature-tree-${process.pid}`;
-    const script = unknown.map((unit) => `${shellQuote(featureTreeCommand(unit, container.options.targetTriple))} && echo ${marker}`).join(' && ');
+    const script = unknown
+      .map((unit) => `${shellQuote(featureTreeCommand(unit, container.options.targetTriple))} && echo ${marker}`)
+      .join(' && ');
     container.reporter.line(`features: asking cargo which features each of ${unknown.length} functions resolves (cargo tree)`);
     const output = await runInBuilder(container, 'features', ['sh', '-c', script], true);
     const parts = output.split(new RegExp(`^${marker}$\\n?`, 'm'));
@@ -224,7 +243,12 @@ async function planRuns(units: readonly CompileUnit[], checks: readonly CacheChe
 function featureKey(check: CacheCheck, unit: CompileUnit): string {
   const manifests = [...check.fingerprint.inputs].filter(([file]) => /(^|\/)(Cargo\.toml|Cargo\.lock)$|^\.cargo\//.test(file));
   return createHash('sha256')
-    .update(canonicalJson({ settings: { ...check.fingerprint.settings, package: unit.package, binary: unit.binary, features: unit.features }, manifests }))
+    .update(
+      canonicalJson({
+        settings: { ...check.fingerprint.settings, package: unit.package, binary: unit.binary, features: unit.features },
+        manifests,
+      }),
+    )
     .digest('hex')
     .slice(0, 32);
 }

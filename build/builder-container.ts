@@ -118,7 +118,14 @@ async function removeOrphanContainers(container: BuilderContainer): Promise<void
   const seen = new Set<string>();
   for (const key of container.artifactKeys) {
     const listing = await docker
-      .capture('compile', ['ps', '-a', '--filter', `label=${LABEL_ARTIFACT}${key}`, '--format', `{{.ID}}\t{{.Names}}\t{{.Label "${LABEL_OWNER}"}}`])
+      .capture('compile', [
+        'ps',
+        '-a',
+        '--filter',
+        `label=${LABEL_ARTIFACT}${key}`,
+        '--format',
+        `{{.ID}}\t{{.Names}}\t{{.Label "${LABEL_OWNER}"}}`,
+      ])
       .catch(() => '');
     for (const line of listing.split('\n')) {
       const [id, name, owner] = line.split('\t');
@@ -135,7 +142,6 @@ async function removeOrphanContainers(container: BuilderContainer): Promise<void
     }
   }
 }
-
 
 /** `--mount` value for a bind mount; a field with `,` or `"` is quoted CSV-style, as docker parses it. */
 export function bindMount(source: string, target: string, readonly: boolean): string {

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { builderRecipe } from './builder-recipe.js';
-import { DockerCommandError, type DockerClient } from './docker-client.js';
+import { type DockerClient, DockerCommandError } from './docker-client.js';
 import { builderImageBuildFailed, builderImageMissingAfterBuild, toolchainImageAbsent, toolchainPullFailed } from './errors.js';
 import type { ResolvedArtifactOptions } from './options.js';
 import type { Reporter } from './reporter.js';
@@ -28,7 +28,12 @@ type ImageOptions = Pick<
   'toolchainImage' | 'architecture' | 'pullPolicy' | 'builderRepository' | 'projectRoot' | 'sources'
 >;
 
-export async function ensureBuilderImage(docker: DockerClient, options: ImageOptions, reporter: Reporter, signal?: AbortSignal): Promise<BuilderImage> {
+export async function ensureBuilderImage(
+  docker: DockerClient,
+  options: ImageOptions,
+  reporter: Reporter,
+  signal?: AbortSignal,
+): Promise<BuilderImage> {
   const recipe = builderRecipe(options);
   if (options.pullPolicy !== 'always') {
     const existing = await docker.imageId(recipe.tag);
@@ -41,7 +46,9 @@ export async function ensureBuilderImage(docker: DockerClient, options: ImageOpt
   const present = (await docker.imageId(options.toolchainImage)) !== undefined;
   if (!present && options.pullPolicy === 'never') throw toolchainImageAbsent(options.toolchainImage, options.sources.pullPolicy);
   if (options.pullPolicy === 'always' || !present) {
-    reporter.line(`builder-image: pulling ${options.toolchainImage} (pull policy ${options.pullPolicy}, from ${options.sources.pullPolicy})`);
+    reporter.line(
+      `builder-image: pulling ${options.toolchainImage} (pull policy ${options.pullPolicy}, from ${options.sources.pullPolicy})`,
+    );
     try {
       await docker.stream('builder-image', ['pull', options.toolchainImage], reporter.stream('pull'), signal);
     } catch (error) {

@@ -21,7 +21,9 @@ export interface BuilderRecipe {
   readonly tag: string;
 }
 
-export function builderRecipe(options: Pick<ResolvedArtifactOptions, 'toolchainImage' | 'architecture' | 'builderRepository'>): BuilderRecipe {
+export function builderRecipe(
+  options: Pick<ResolvedArtifactOptions, 'toolchainImage' | 'architecture' | 'builderRepository'>,
+): BuilderRecipe {
   const target = TARGETS[options.architecture];
   const buildArgs = {
     BASE_IMAGE: options.toolchainImage,

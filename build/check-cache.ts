@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { type ArtifactPaths, artifactPaths } from './artifact-paths.js';
 import { builderRecipe } from './builder-recipe.js';
-import { type CargoPackage, type CargoWorkspace, crateFolders, readCargoWorkspace, selectPackage, unknownFeatures } from './cargo-workspace.js';
+import {
+  type CargoPackage,
+  type CargoWorkspace,
+  crateFolders,
+  readCargoWorkspace,
+  selectPackage,
+  unknownFeatures,
+} from './cargo-workspace.js';
 import { type Decision, decide, type ZipState } from './decide.js';
 import { unknownFeature } from './errors.js';
 import { explainDecision } from './explain.js';

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
-import { isAlive } from './processes.js';
 import type { CacheCheck } from './check-cache.js';
 import { type ArtifactMetadata, METADATA_SCHEMA_VERSION, writeMetadata } from './metadata.js';
+import { isAlive } from './processes.js';
 import type { BinaryFacts } from './verify-artifact.js';
 
 /**
@@ -85,7 +85,6 @@ function removeAbandonedTemporaries(...targets: readonly string[]): void {
     }
   }
 }
-
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

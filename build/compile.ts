@@ -23,7 +23,11 @@ export function unitKey(unit: CompileUnit): string {
   return `${unit.package}/${unit.binary}[${unit.features.join(',')}]`;
 }
 
-export async function compileRun(container: BuilderContainer, units: readonly CompileUnit[], settings: CompileSettings): Promise<Map<string, Uint8Array>> {
+export async function compileRun(
+  container: BuilderContainer,
+  units: readonly CompileUnit[],
+  settings: CompileSettings,
+): Promise<Map<string, Uint8Array>> {
   const cargo = cargoBuildArgs(units, settings.profile, settings.targetTriple);
   container.reporter.line(`compile: ${cargo.join(' ')}`);
   fs.mkdirSync(container.cache.cargoTarget, { recursive: true });

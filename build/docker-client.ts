@@ -37,7 +37,12 @@ export class DockerClient {
   }
 
   /** Like `stream` for stderr, but returns stdout (for commands whose output is data, like cargo tree). */
-  async captureStreamingStderr(stage: Stage, args: readonly string[], onLine: (line: string) => void, signal?: AbortSignal): Promise<string> {
+  async captureStreamingStderr(
+    stage: Stage,
+    args: readonly string[],
+    onLine: (line: string) => void,
+    signal?: AbortSignal,
+  ): Promise<string> {
     const lines: string[] = [];
     await this.run(stage, args, (line) => lines.push(line), onLine, signal);
     return lines.join('\n');

@@ -4,9 +4,9 @@ import { z } from 'zod';
 import { type CacheCheck, isHit } from './check-cache.js';
 import { type ArtifactResult, checkAll, reportHit } from './engine.js';
 import { conflictingArtifacts, engineProcessFailed, SweepError } from './errors.js';
+import { canonicalJson } from './fingerprint.js';
 import { artifactMetadataSchema } from './metadata.js';
 import { type ResolvedArtifactOptions, resolvedArtifactOptionsSchema } from './options.js';
-import { canonicalJson } from './fingerprint.js';
 import { createReporter } from './reporter.js';
 import type { StageTimer } from './stage-timer.js';
 
@@ -37,7 +37,10 @@ export interface ArtifactMemo {
   readonly byZip: Map<string, string>;
 }
 
-export function ensureArtifactsSync(list: readonly ResolvedArtifactOptions[], memo: ArtifactMemo = { byOptions: new Map(), byZip: new Map() }): ArtifactResult[] {
+export function ensureArtifactsSync(
+  list: readonly ResolvedArtifactOptions[],
+  memo: ArtifactMemo = { byOptions: new Map(), byZip: new Map() },
+): ArtifactResult[] {
   const keyOf = ({ origin: _origin, ...options }: ResolvedArtifactOptions) => canonicalJson(options);
   const todo = list.filter((options) => !memo.byOptions.has(keyOf(options)));
   const timers = new Map<string, StageTimer>();
@@ -63,7 +66,8 @@ export function ensureArtifactsSync(list: readonly ResolvedArtifactOptions[], me
   }
   // Options that name the same zip as others share their result.
   for (const check of checks) {
-    if (!memo.byOptions.has(keyOf(check.options))) memo.byOptions.set(keyOf(check.options), memo.byOptions.get(keyOf(pending.get(check.paths.zip)!.options))!);
+    if (!memo.byOptions.has(keyOf(check.options)))
+      memo.byOptions.set(keyOf(check.options), memo.byOptions.get(keyOf(pending.get(check.paths.zip)!.options))!);
   }
   return list.map((options) => memo.byOptions.get(keyOf(options))!);
 }

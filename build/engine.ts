@@ -87,7 +87,8 @@ function uniqueByZip(checks: readonly CacheCheck[]): CacheCheck[] {
   for (const check of checks) {
     const earlier = byZip.get(check.paths.zip);
     if (!earlier) byZip.set(check.paths.zip, check);
-    else if (earlier.fingerprint.value !== check.fingerprint.value) throw conflictingArtifacts(check.paths.zipForDisplay, earlier.options.origin, check.options.origin);
+    else if (earlier.fingerprint.value !== check.fingerprint.value)
+      throw conflictingArtifacts(check.paths.zipForDisplay, earlier.options.origin, check.options.origin);
   }
   return [...byZip.values()];
 }
@@ -96,9 +97,19 @@ export function reportHit(check: CacheHit, timer: StageTimer, reporter: Reporter
   const { metadata } = check.metadata;
   const timingsMs = timer.results();
   const source = metadata.origin.kind === 'remote' ? `, downloaded from ${metadata.origin.remote}` : '';
-  reporter.line(`cache-hit: inputs unchanged since ${metadata.builtAt}${source} (fingerprint ${metadata.fingerprint.slice(0, 12)}), ${check.paths.zipForDisplay} reused`);
+  reporter.line(
+    `cache-hit: inputs unchanged since ${metadata.builtAt}${source} (fingerprint ${metadata.fingerprint.slice(0, 12)}), ${check.paths.zipForDisplay} reused`,
+  );
   reporter.line(`done: cache-hit: ${formatTimings(timingsMs)}`);
-  return { outcome: 'cache-hit', via: 'local', explanation: check.explanation, name: check.name, zipPath: check.paths.zip, metadata, timingsMs };
+  return {
+    outcome: 'cache-hit',
+    via: 'local',
+    explanation: check.explanation,
+    name: check.name,
+    zipPath: check.paths.zip,
+    metadata,
+    timingsMs,
+  };
 }
 
 interface MissContext {
@@ -145,7 +156,12 @@ async function ensureMisses(misses: readonly CacheCheck[], context: MissContext)
     if (pending.length === 0) return;
 
     const { buildMisses } = await import('./build-batch.js');
-    const outcomes = await buildMisses(pending, { reporterFor, timerOf, remote: (check) => remotes.get(check.paths.zip), signal: context.signal });
+    const outcomes = await buildMisses(pending, {
+      reporterFor,
+      timerOf,
+      remote: (check) => remotes.get(check.paths.zip),
+      signal: context.signal,
+    });
     for (const outcome of outcomes) {
       if ('result' in outcome) results.set(outcome.check.paths.zip, outcome.result);
       else context.failures.set(outcome.check.name, outcome.error);

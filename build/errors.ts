@@ -127,7 +127,8 @@ export function unsafeArtifactName(name: string, origin: OptionsOrigin): SweepEr
 }
 
 export function conflictingArtifacts(zip: string, first: OptionsOrigin, second: OptionsOrigin): SweepError {
-  const where = describeOrigin(first) === describeOrigin(second) ? describeOrigin(first) : `${describeOrigin(first)} and ${describeOrigin(second)}`;
+  const where =
+    describeOrigin(first) === describeOrigin(second) ? describeOrigin(first) : `${describeOrigin(first)} and ${describeOrigin(second)}`;
   return new SweepError({
     stage: 'config',
     problem: `two artifacts in this app write ${zip} with different settings (${where})`,
@@ -139,7 +140,12 @@ export function conflictingArtifacts(zip: string, first: OptionsOrigin, second: 
 // workspace: what the Cargo manifests say
 // ---------------------------------------------------------------------------------------------
 
-export function unknownFeature(packageName: string, declared: readonly string[], unknown: readonly string[], origin: OptionsOrigin): SweepError {
+export function unknownFeature(
+  packageName: string,
+  declared: readonly string[],
+  unknown: readonly string[],
+  origin: OptionsOrigin,
+): SweepError {
   return new SweepError({
     stage: 'workspace',
     problem: `package "${packageName}" has no feature ${unknown.map((f) => `"${f}"`).join(', ')} (its features: ${declared.join(', ') || 'none'})`,
@@ -191,20 +197,33 @@ export function toolchainImageAbsent(image: string, policySource: string): Sweep
   });
 }
 
-export function toolchainPullFailed(image: string, policy: string, policySource: string, error: { output: string; cancelled: boolean }): SweepError {
+export function toolchainPullFailed(
+  image: string,
+  policy: string,
+  policySource: string,
+  error: { output: string; cancelled: boolean },
+): SweepError {
   return new SweepError({
     stage: 'builder-image',
-    problem: error.cancelled ? `pulling ${image} was cancelled` : `could not pull the toolchain image ${image} (pull policy ${policy}, from ${policySource})`,
+    problem: error.cancelled
+      ? `pulling ${image} was cancelled`
+      : `could not pull the toolchain image ${image} (pull policy ${policy}, from ${policySource})`,
     fix: `check that ${image} exists and its registry is reachable; without a registry run \`npm run toolchain:local\` and use the pull policy if-missing (SWEEP_DOCKER_PULL_POLICY=if-missing)`,
     details: lastLines(error.output, 15),
     cause: error,
   });
 }
 
-export function builderImageBuildFailed(tag: string, recipe: string, error: { output: string; cancelled: boolean; exitCode: number | undefined }): SweepError {
+export function builderImageBuildFailed(
+  tag: string,
+  recipe: string,
+  error: { output: string; cancelled: boolean; exitCode: number | undefined },
+): SweepError {
   return new SweepError({
     stage: 'builder-image',
-    problem: error.cancelled ? `building the builder image ${tag} was cancelled` : `docker build of the builder image ${tag} failed (exit code ${error.exitCode ?? 'unknown'})`,
+    problem: error.cancelled
+      ? `building the builder image ${tag} was cancelled`
+      : `docker build of the builder image ${tag} failed (exit code ${error.exitCode ?? 'unknown'})`,
     fix: `read the output below; the recipe is ${recipe}`,
     details: lastLines(error.output, 25),
     cause: error,
@@ -224,13 +243,20 @@ export function builderImageMissingAfterBuild(tag: string): SweepError {
 // ---------------------------------------------------------------------------------------------
 
 export function compileInterrupted(cause: unknown): SweepError {
-  return new SweepError({ stage: 'compile', problem: 'the build was interrupted', fix: 'run again; the previous zip and metadata are unchanged', cause });
+  return new SweepError({
+    stage: 'compile',
+    problem: 'the build was interrupted',
+    fix: 'run again; the previous zip and metadata are unchanged',
+    cause,
+  });
 }
 
 export function cargoBuildFailed(exitCode: number | undefined, output: string, cause: unknown): SweepError {
   const lockStale = /lock file .* needs to be updated but --locked was passed|cannot update the lock file/i.test(output);
   const lockVersion = /lock file version .* (was found|requires)|failed to parse lock file/i.test(output);
-  const offline = /failed to (download|get|fetch|load source)|Couldn't resolve host|network failure|failed to query replaced source/i.test(output);
+  const offline = /failed to (download|get|fetch|load source)|Couldn't resolve host|network failure|failed to query replaced source/i.test(
+    output,
+  );
   const fix = lockStale
     ? "Cargo.lock is out of date: run `cargo update -w` (with the toolchain image's cargo) and commit Cargo.lock"
     : lockVersion
@@ -264,7 +290,13 @@ export function artifactsFailed(failures: ReadonlyMap<string, SweepError>): Swee
   const entries = [...failures];
   if (entries.length === 1) {
     const [name, error] = entries[0]!;
-    return new SweepError({ stage: error.stage, problem: `${name}: ${error.problem}`, fix: error.fix, details: error.details, cause: error });
+    return new SweepError({
+      stage: error.stage,
+      problem: `${name}: ${error.problem}`,
+      fix: error.fix,
+      details: error.details,
+      cause: error,
+    });
   }
   return new SweepError({
     stage: entries[0]![1].stage,

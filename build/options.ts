@@ -65,7 +65,10 @@ export const remoteCacheSchema = z
       .string()
       .refine((url) => safeParse(() => parseRemoteCacheUrl(url)))
       .meta({ expected: 'an S3 location "s3://bucket" or "s3://bucket/prefix"' }),
-    mode: z.enum(REMOTE_CACHE_MODES).default('read').meta({ expected: expectOneOf(REMOTE_CACHE_MODES) }),
+    mode: z
+      .enum(REMOTE_CACHE_MODES)
+      .default('read')
+      .meta({ expected: expectOneOf(REMOTE_CACHE_MODES) }),
     region: z
       .string()
       .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/)
@@ -86,9 +89,15 @@ export const functionArtifactShape = {
   /** The file names in `distDir` (`<name>.zip`, `<name>.json`) and the prefix of log lines. @default - the function's name, else the package name */
   name: safeName.optional().meta({ expected: 'a file-name-safe artifact name (letters, digits, _ . -)' }),
   /** The Lambda architecture; selects the Rust target triple. @default 'x86_64' */
-  architecture: z.enum(ARCHITECTURES).default('x86_64').meta({ expected: expectOneOf(ARCHITECTURES) }),
+  architecture: z
+    .enum(ARCHITECTURES)
+    .default('x86_64')
+    .meta({ expected: expectOneOf(ARCHITECTURES) }),
   /** The Lambda runtime; its glibc bounds what the binary may need. @default 'provided.al2023' */
-  runtime: z.enum(RUNTIMES).default('provided.al2023').meta({ expected: expectOneOf(RUNTIMES) }),
+  runtime: z
+    .enum(RUNTIMES)
+    .default('provided.al2023')
+    .meta({ expected: expectOneOf(RUNTIMES) }),
   /** The Cargo profile (`release`, `dev`, or a custom profile). @default 'release' */
   profile: z
     .string()
@@ -98,7 +107,11 @@ export const functionArtifactShape = {
   /** Cargo features to enable on the package. @default - none */
   features: z.array(z.string().regex(FEATURE)).default([]).meta({ expected: 'a list of Cargo feature names' }),
   /** The Rust toolchain image the builder image extends. Overridden by SWEEP_TOOLCHAIN_IMAGE. @default 'rust:1-bullseye' */
-  toolchainImage: z.string().regex(IMAGE_REFERENCE).default('rust:1-bullseye').meta({ expected: 'a Docker image reference such as "rust:1-bullseye"' }),
+  toolchainImage: z
+    .string()
+    .regex(IMAGE_REFERENCE)
+    .default('rust:1-bullseye')
+    .meta({ expected: 'a Docker image reference such as "rust:1-bullseye"' }),
 };
 
 /** What only makes sense once per workspace (cdktf.json `sweep.artifact`, or a construct's config). */
@@ -106,7 +119,10 @@ export const workspaceArtifactShape = {
   /** The Cargo workspace (or single package) folder. @default 'rust', relative to `projectRoot` */
   workspace: folder.default('rust').meta({ expected: 'a folder path' }),
   /** When to pull the toolchain image. Overridden by SWEEP_DOCKER_PULL_POLICY. @default 'if-missing' */
-  pullPolicy: z.enum(PULL_POLICIES).default('if-missing').meta({ expected: expectOneOf(PULL_POLICIES) }),
+  pullPolicy: z
+    .enum(PULL_POLICIES)
+    .default('if-missing')
+    .meta({ expected: expectOneOf(PULL_POLICIES) }),
   /** Rebuild even when the cache says the zip is current. Overridden by FORCE_REBUILD / SWEEP_FORCE_REBUILD. @default false */
   forceRebuild: z.boolean().default(false).meta({ expected: 'true or false' }),
   /** The folder every relative path is resolved against. @default - the current directory (where cdktf.json is) */
@@ -247,10 +263,22 @@ export function resolveArtifactOptions(options: ArtifactOptions = {}, context: R
   const issues: ConfigIssue[] = [];
   const force = parseForce(env, issues);
   const pullPolicy = parseEnvChoice(env, ENV.pullPolicy, PULL_POLICIES, issues);
-  const toolchainImage = parseEnvMatching(env, ENV.toolchainImage, IMAGE_REFERENCE, 'a Docker image reference such as "rust:1-bullseye"', issues);
+  const toolchainImage = parseEnvMatching(
+    env,
+    ENV.toolchainImage,
+    IMAGE_REFERENCE,
+    'a Docker image reference such as "rust:1-bullseye"',
+    issues,
+  );
   const remoteUrl = parseEnvMatching(env, ENV.remoteCache, /^s3:\/\//, 'an S3 location "s3://bucket/prefix"', issues);
   const remoteMode = parseEnvChoice(env, ENV.remoteCacheMode, REMOTE_CACHE_MODES, issues);
-  const builderRepository = parseEnvMatching(env, ENV.builderRepository, /^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/, 'a lower-case image repository name', issues);
+  const builderRepository = parseEnvMatching(
+    env,
+    ENV.builderRepository,
+    /^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/,
+    'a lower-case image repository name',
+    issues,
+  );
   let remoteLocation: ReturnType<typeof parseRemoteCacheUrl> | undefined;
   if (remoteUrl !== undefined) {
     try {
@@ -291,10 +319,18 @@ export function resolveArtifactOptions(options: ArtifactOptions = {}, context: R
     buildEnv: pickBuildEnv(env),
     sources: {
       forceRebuild: !forceRebuild ? undefined : force ? force.source : (context.forceLabel ?? 'forceRebuild option'),
-      pullPolicy: pullPolicy ? `${ENV.pullPolicy}=${pullPolicy}` : given('pullPolicy') ? `${optionSource('pullPolicy')} "${o.pullPolicy}"` : 'the default',
+      pullPolicy: pullPolicy
+        ? `${ENV.pullPolicy}=${pullPolicy}`
+        : given('pullPolicy')
+          ? `${optionSource('pullPolicy')} "${o.pullPolicy}"`
+          : 'the default',
       toolchainImage: toolchainImage ? ENV.toolchainImage : given('toolchainImage') ? optionSource('toolchainImage') : 'the default',
       remoteCache: location && (remoteLocation ? ENV.remoteCache : optionSource('remoteCache')),
-      remoteCacheMode: remoteMode ? ENV.remoteCacheMode : options.remoteCache?.mode !== undefined ? `${optionSource('remoteCache')}.mode` : 'the default',
+      remoteCacheMode: remoteMode
+        ? ENV.remoteCacheMode
+        : options.remoteCache?.mode !== undefined
+          ? `${optionSource('remoteCache')}.mode`
+          : 'the default',
     },
     origin,
   };
@@ -368,7 +404,9 @@ function objectShapeOf(schema: z.ZodType, value: unknown): Record<string, unknow
       // The member whose literal fields (a discriminator like `type: "s3"`) match the value.
       const members = (s.options as z.ZodType[]).filter((option) => option instanceof z.ZodObject) as z.ZodObject[];
       const matches = (member: z.ZodObject) =>
-        Object.entries(member.shape).every(([key, field]) => !(field instanceof z.ZodLiteral) || field.values.has(valueAt(value, [key]) as never));
+        Object.entries(member.shape).every(
+          ([key, field]) => !(field instanceof z.ZodLiteral) || field.values.has(valueAt(value, [key]) as never),
+        );
       const member = members.find(matches) ?? members[0];
       return member?.shape;
     }
@@ -385,7 +423,8 @@ function containerElement(schema: z.ZodType): z.ZodType | undefined {
 }
 
 function unwrap(schema: z.ZodType): z.ZodType | undefined {
-  if (schema instanceof z.ZodOptional || schema instanceof z.ZodNullable || schema instanceof z.ZodDefault) return schema.unwrap() as z.ZodType;
+  if (schema instanceof z.ZodOptional || schema instanceof z.ZodNullable || schema instanceof z.ZodDefault)
+    return schema.unwrap() as z.ZodType;
   return undefined;
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CacheCheck } from './check-cache.js';
 import { SweepError } from './errors.js';
-import { type ArtifactMetadata, parseMetadata, serializeMetadata, METADATA_SCHEMA_VERSION } from './metadata.js';
+import { type ArtifactMetadata, METADATA_SCHEMA_VERSION, parseMetadata, serializeMetadata } from './metadata.js';
 import type { ResolvedArtifactOptions } from './options.js';
 import { RemoteCacheError, S3ArtifactStore } from './remote-store.js';
 import { formatBytes, type Reporter } from './reporter.js';
@@ -86,9 +86,11 @@ export class RemoteCache {
       if (metadata.zip.size > MAX_UNZIPPED_BYTES) return discard(`its metadata claims a zip of ${metadata.zip.size} bytes`);
       const zip = await this.store.get(this.key(fingerprint, 'zip'), { maxBytes: metadata.zip.size });
       if (zip === undefined) return discard('the zip is missing or larger than its metadata says');
-      if (zip.byteLength !== metadata.zip.size) return discard(`the zip is ${zip.byteLength} bytes, its metadata says ${metadata.zip.size}`);
+      if (zip.byteLength !== metadata.zip.size)
+        return discard(`the zip is ${zip.byteLength} bytes, its metadata says ${metadata.zip.size}`);
       const sha256 = createHash('sha256').update(zip).digest('hex');
-      if (sha256 !== metadata.zip.sha256) return discard(`the zip's sha256 ${sha256.slice(0, 12)} is not the metadata's ${metadata.zip.sha256.slice(0, 12)}`);
+      if (sha256 !== metadata.zip.sha256)
+        return discard(`the zip's sha256 ${sha256.slice(0, 12)} is not the metadata's ${metadata.zip.sha256.slice(0, 12)}`);
       let facts: BinaryFacts;
       try {
         facts = verifyZip(zip, check.options);

@@ -95,7 +95,8 @@ export function checkZipLayout(zip: Uint8Array): string | undefined {
   if (mode === undefined || (mode & 0o111) !== 0o111) {
     return `${ZIP_ENTRY_NAME} in the zip is not executable (mode ${mode === undefined ? 'unknown' : `0${(mode & 0o7777).toString(8)}`}, want 0${(ZIP_ENTRY_MODE & 0o7777).toString(8)})`;
   }
-  if (entry.size > MAX_UNZIPPED_BYTES) return `${ZIP_ENTRY_NAME} is ${entry.size} bytes unzipped, over Lambda's limit of ${MAX_UNZIPPED_BYTES}`;
+  if (entry.size > MAX_UNZIPPED_BYTES)
+    return `${ZIP_ENTRY_NAME} is ${entry.size} bytes unzipped, over Lambda's limit of ${MAX_UNZIPPED_BYTES}`;
   return undefined;
 }
 
@@ -111,7 +112,10 @@ function verifyZipLayout(zip: Uint8Array): void {
  * The same checks for a zip made elsewhere (the shared cache): layout first (so nothing
  * over-large is inflated), then the binary inside it. Throws a verify SweepError.
  */
-export function verifyZip(zip: Uint8Array, expected: { readonly architecture: Architecture; readonly runtime: LambdaRuntime }): BinaryFacts {
+export function verifyZip(
+  zip: Uint8Array,
+  expected: { readonly architecture: Architecture; readonly runtime: LambdaRuntime },
+): BinaryFacts {
   verifyZipLayout(zip);
   let binary: Uint8Array | undefined;
   try {

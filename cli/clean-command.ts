@@ -34,14 +34,20 @@ export async function cleanCommand({ targets, projectRoot }: CliOptions, flags: 
   };
   try {
     for (const { paths, reporter } of [...artifacts].sort((a, b) => (a.paths.lock < b.paths.lock ? -1 : 1))) {
-      locks.push(await BuildLock.acquire(paths.lock, { onWait: (owner) => reporter.line(`waiting for the build by ${describeOwner(owner)} to finish`) }));
+      locks.push(
+        await BuildLock.acquire(paths.lock, {
+          onWait: (owner) => reporter.line(`waiting for the build by ${describeOwner(owner)} to finish`),
+        }),
+      );
     }
     for (const { paths, reporter } of artifacts) for (const file of [paths.zip, paths.metadata, paths.hashIndex]) remove(file, reporter);
     if (flags.all) {
       for (const cacheDir of new Set(artifacts.map((a) => a.artifact.cacheDir))) {
         for (const folder of CACHE_FOLDERS) remove(path.join(cacheDir, folder), summary);
       }
-      for (const [command, repository] of new Set(artifacts.map((a) => [a.artifact.dockerCommand, a.artifact.builderRepository] as const))) {
+      for (const [command, repository] of new Set(
+        artifacts.map((a) => [a.artifact.dockerCommand, a.artifact.builderRepository] as const),
+      )) {
         try {
           freed += await removeBuilderImages(new DockerClient(command), repository, summary);
         } catch (error) {

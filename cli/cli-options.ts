@@ -38,7 +38,10 @@ export interface CliOptions {
 export function resolveCliOptions(flags: CliFlags): CliOptions {
   const projectRoot = path.resolve(flags.project ?? '.');
   if (!isFolder(projectRoot)) {
-    throw cliUsageError(`the project folder ${projectRoot} does not exist or is not a folder`, 'pass --project the folder that holds cdktf.json');
+    throw cliUsageError(
+      `the project folder ${projectRoot} does not exist or is not a folder`,
+      'pass --project the folder that holds cdktf.json',
+    );
   }
   const app = parseAppConfig(readContextFromCdktfJson(projectRoot), path.join(projectRoot, 'cdktf.json'));
   const functions = selectFunctions(app, flags.function ?? []);
@@ -57,7 +60,11 @@ export function resolveCliOptions(flags: CliFlags): CliOptions {
       ...(flags.bin !== undefined && { binary: flags.bin }),
       ...(flags['force-rebuild'] && { forceRebuild: true }),
     };
-    const artifact = resolveArtifactOptions(options, { origin: { ...fn.origin, cli: true }, source: 'cdktf.json', forceLabel: '--force-rebuild' });
+    const artifact = resolveArtifactOptions(options, {
+      origin: { ...fn.origin, cli: true },
+      source: 'cdktf.json',
+      forceLabel: '--force-rebuild',
+    });
     return { function: fn, artifact };
   });
   return { projectRoot, app, targets };

@@ -17,15 +17,29 @@ export async function pushCommand({ targets }: CliOptions): Promise<number> {
   for (const check of checkAll(targets.map((t) => t.artifact))) {
     const reporter = createReporter(check.name);
     const settings = check.options.remoteCache;
-    if (!settings || settings.mode === 'off') throw pushRefused(check.name, 'no shared cache is configured (or its mode is off)', 'set sweep.artifact.remoteCache or SWEEP_REMOTE_CACHE=s3://bucket/prefix');
-    if (!isHit(check)) throw pushRefused(check.name, `its zip is not current (${check.explanation})`, 'build it first: `npx sweep-runtime build` with SWEEP_REMOTE_CACHE_MODE=read-write');
+    if (!settings || settings.mode === 'off')
+      throw pushRefused(
+        check.name,
+        'no shared cache is configured (or its mode is off)',
+        'set sweep.artifact.remoteCache or SWEEP_REMOTE_CACHE=s3://bucket/prefix',
+      );
+    if (!isHit(check))
+      throw pushRefused(
+        check.name,
+        `its zip is not current (${check.explanation})`,
+        'build it first: `npx sweep-runtime build` with SWEEP_REMOTE_CACHE_MODE=read-write',
+      );
     const { metadata } = check.metadata;
     if (metadata.origin.kind === 'remote') {
       reporter.line(`remote: already present (downloaded from ${metadata.origin.remote})`);
       continue;
     }
     if (metadata.origin.cacheDomain !== 'publish') {
-      throw pushRefused(check.name, 'its zip was built with the everyday cargo caches, which untrusted builds may have written', 'rebuild it with SWEEP_REMOTE_CACHE_MODE=read-write (a publishing build, which uploads it itself)');
+      throw pushRefused(
+        check.name,
+        'its zip was built with the everyday cargo caches, which untrusted builds may have written',
+        'rebuild it with SWEEP_REMOTE_CACHE_MODE=read-write (a publishing build, which uploads it itself)',
+      );
     }
     const remote = await RemoteCache.open({ ...check.options, remoteCache: { ...settings, mode: 'read-write' } }, reporter);
     if (!remote) {

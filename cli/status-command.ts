@@ -20,8 +20,11 @@ export async function statusCommand({ targets }: CliOptions, flags: CliFlags): P
     );
     if (check.metadata.status === 'ok') {
       const { metadata } = check.metadata;
-      const from = metadata.origin.kind === 'remote' ? `downloaded from ${metadata.origin.remote}` : `built with ${metadata.builderImage.tag}`;
-      reporter.line(`metadata: ${check.paths.zipForDisplay} ${metadata.zip.size} bytes, sha256 ${metadata.zip.sha256Base64}, ${from} at ${metadata.builtAt}`);
+      const from =
+        metadata.origin.kind === 'remote' ? `downloaded from ${metadata.origin.remote}` : `built with ${metadata.builderImage.tag}`;
+      reporter.line(
+        `metadata: ${check.paths.zipForDisplay} ${metadata.zip.size} bytes, sha256 ${metadata.zip.sha256Base64}, ${from} at ${metadata.builtAt}`,
+      );
       const glibc = metadata.binary.glibcRequired ? `needs glibc ${metadata.binary.glibcRequired}` : 'needs no glibc';
       reporter.line(
         `binary: ${metadata.binary.machine} ELF, ${metadata.binary.linkage}, ${glibc} (${metadata.settings.runtime} has ${metadata.binary.glibcAvailable})`,
@@ -36,13 +39,18 @@ async function reportRemote(checks: ReturnType<typeof checkAll>): Promise<void> 
   const { RemoteCache } = await import('../build/remote-cache.js');
   for (const check of checks) {
     const reporter = createReporter(check.name);
-    const remote = await RemoteCache.open({ ...check.options, remoteCache: check.options.remoteCache && { ...check.options.remoteCache, mode: 'read' } }, reporter);
+    const remote = await RemoteCache.open(
+      { ...check.options, remoteCache: check.options.remoteCache && { ...check.options.remoteCache, mode: 'read' } },
+      reporter,
+    );
     if (!remote) {
-      if (!check.options.remoteCache) reporter.line('remote: no shared cache configured (sweep.artifact.remoteCache or SWEEP_REMOTE_CACHE)');
+      if (!check.options.remoteCache)
+        reporter.line('remote: no shared cache configured (sweep.artifact.remoteCache or SWEEP_REMOTE_CACHE)');
       continue;
     }
     const has = await remote.has(check.fingerprint.value, reporter);
-    if (has !== undefined) reporter.line(`remote: ${remote.url} ${has ? 'holds' : 'does not hold'} fingerprint ${check.fingerprint.value.slice(0, 12)}`);
+    if (has !== undefined)
+      reporter.line(`remote: ${remote.url} ${has ? 'holds' : 'does not hold'} fingerprint ${check.fingerprint.value.slice(0, 12)}`);
     remote.close();
   }
 }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { cdktfJsonUnusable, type ConfigIssue, invalidConfig } from '../build/errors.js';
+import { type ConfigIssue, cdktfJsonUnusable, invalidConfig } from '../build/errors.js';
 import {
   type ArtifactOptions,
   artifactOptionsSchema,
@@ -23,7 +23,9 @@ import {
 export { CONTEXT_KEY };
 
 /** Log retention values CloudWatch accepts (0 = never expire). */
-const LOG_RETENTION_DAYS = [0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+const LOG_RETENTION_DAYS = [
+  0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
 
 /** Variables Lambda sets itself and refuses in a function's configuration. */
 const RESERVED_ENV =
@@ -117,7 +119,9 @@ export const appConfigSchema = z
     backend: z
       .discriminatedUnion('type', [localBackend, s3Backend])
       .default({ type: 'local' })
-      .meta({ expected: '{"type": "local", "path"?} or {"type": "s3", "bucket", "key", "region", "useLockfile"?, "dynamodbTable"?, "encrypt"?}' }),
+      .meta({
+        expected: '{"type": "local", "path"?} or {"type": "s3", "bucket", "key", "region", "useLockfile"?, "dynamodbTable"?, "encrypt"?}',
+      }),
   })
   .strict()
   .meta({ expected: 'an object of settings (see README: Configuration)' });
@@ -184,15 +188,29 @@ function mapFunctions(
   const entries = Object.entries(config.functions ?? {});
   if (entries.length === 0) issues.push({ key: at('functions'), got: {}, expected: 'at least one function' });
   if (config.functionName !== undefined) {
-    issues.push({ key: at('functionName'), got: config.functionName, expected: `no top-level functionName with sweep.functions: set it per function (${at('functions', '<name>', 'functionName')})` });
+    issues.push({
+      key: at('functionName'),
+      got: config.functionName,
+      expected: `no top-level functionName with sweep.functions: set it per function (${at('functions', '<name>', 'functionName')})`,
+    });
   }
   if (shared.name !== undefined) {
-    issues.push({ key: at('artifact', 'name'), got: shared.name, expected: `no shared artifact name with sweep.functions: set it per function (${at('functions', '<name>', 'artifact', 'name')})` });
+    issues.push({
+      key: at('artifact', 'name'),
+      got: shared.name,
+      expected: `no shared artifact name with sweep.functions: set it per function (${at('functions', '<name>', 'artifact', 'name')})`,
+    });
   }
   const functions = entries.map(([key, entry]): FunctionConfig => {
     const own = ownArtifacts[key]?.artifact ?? {};
     const artifact: ArtifactOptions = { ...shared, ...own, name: own.name ?? key };
-    return { key, functionName: entry.functionName ?? key, ...settings(config, entry), artifact, origin: { kind: 'context', function: key } };
+    return {
+      key,
+      functionName: entry.functionName ?? key,
+      ...settings(config, entry),
+      artifact,
+      origin: { kind: 'context', function: key },
+    };
   });
   for (const [what, valueOf] of [
     ['function name', (f: FunctionConfig) => f.functionName],
@@ -201,7 +219,8 @@ function mapFunctions(
     const seen = new Map<string, string>();
     for (const f of functions) {
       const earlier = seen.get(valueOf(f));
-      if (earlier !== undefined) issues.push({ key: at('functions', f.key), got: valueOf(f), expected: `a ${what} of its own (function ${earlier} has it too)` });
+      if (earlier !== undefined)
+        issues.push({ key: at('functions', f.key), got: valueOf(f), expected: `a ${what} of its own (function ${earlier} has it too)` });
       seen.set(valueOf(f), f.key);
     }
   }
@@ -215,7 +234,8 @@ function settings(top: FunctionSettings, own: FunctionSettings) {
     memorySize: own.memorySize ?? top.memorySize ?? FUNCTION_DEFAULTS.memorySize,
     timeoutSeconds: own.timeoutSeconds ?? top.timeoutSeconds ?? FUNCTION_DEFAULTS.timeoutSeconds,
     environment: { ...FUNCTION_DEFAULTS.environment, ...top.environment, ...own.environment },
-    reservedConcurrency: own.reservedConcurrency !== undefined ? own.reservedConcurrency : (top.reservedConcurrency ?? FUNCTION_DEFAULTS.reservedConcurrency),
+    reservedConcurrency:
+      own.reservedConcurrency !== undefined ? own.reservedConcurrency : (top.reservedConcurrency ?? FUNCTION_DEFAULTS.reservedConcurrency),
     logRetentionDays: own.logRetentionDays ?? top.logRetentionDays ?? FUNCTION_DEFAULTS.logRetentionDays,
   };
 }
@@ -257,7 +277,11 @@ export function readContextFromCdktfJson(projectRoot: string): unknown {
     throw cdktfJsonUnusable(file, `it is not valid JSON: ${(cause as Error).message}`, 'correct the syntax of cdktf.json', cause);
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw cdktfJsonUnusable(file, `it must be a JSON object, not ${json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json}`, 'see the cdktf.json of this repository');
+    throw cdktfJsonUnusable(
+      file,
+      `it must be a JSON object, not ${json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json}`,
+      'see the cdktf.json of this repository',
+    );
   }
   const context = (json as { context?: unknown }).context;
   if (context === undefined) return undefined;

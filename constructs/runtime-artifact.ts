@@ -2,7 +2,13 @@ import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct, type IConstruct } from 'constructs';
 import type { ArtifactResult } from '../build/engine.js';
 import { type ArtifactMemo, ensureArtifactsSync } from '../build/engine-sync.js';
-import { type Architecture, type ArtifactOptions, type LambdaRuntime, type ResolvedArtifactOptions, resolveArtifactOptions } from '../build/options.js';
+import {
+  type Architecture,
+  type ArtifactOptions,
+  type LambdaRuntime,
+  type ResolvedArtifactOptions,
+  resolveArtifactOptions,
+} from '../build/options.js';
 import type { LambdaArtifact } from './lambda-artifact.js';
 
 /**
@@ -103,7 +109,8 @@ export class RuntimeArtifacts extends Construct {
   /** The artifact of function `name`. */
   get(name: string): RuntimeArtifact {
     const artifact = this.artifacts.get(name);
-    if (!artifact) throw new Error(`RuntimeArtifacts "${this.node.path}" has no function "${name}" (it has ${[...this.artifacts.keys()].join(', ')})`);
+    if (!artifact)
+      throw new Error(`RuntimeArtifacts "${this.node.path}" has no function "${name}" (it has ${[...this.artifacts.keys()].join(', ')})`);
     return artifact;
   }
 

@@ -56,7 +56,7 @@ export class SweepStack extends TerraformStack {
         logRetentionDays: fn.logRetentionDays,
       });
       functions.set(fn.key, { artifact, lambda });
-      new TerraformOutput(this, fn.key, {
+      const output = new TerraformOutput(this, `${fn.key}-output`, {
         description: `Lambda function ${fn.functionName}`,
         value: {
           function_name: lambda.function.functionName,
@@ -67,6 +67,8 @@ export class SweepStack extends TerraformStack {
           code_sha256: artifact.codeSha256,
         },
       });
+      // `npx cdktf output` shows it under the function's own name.
+      output.overrideLogicalId(fn.key);
     }
     this.functions = functions;
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { type DecisionInput, decide, type ZipState } from '../../build/decide.js';
 import { explainDecision, explainReason } from '../../build/explain.js';
 import { type BuildSettings, computeFingerprint, type Fingerprint } from '../../build/fingerprint.js';
-import type { ArtifactRecord, MetadataReadResult } from '../../build/metadata.js';
+import type { ArtifactMetadata, MetadataReadResult } from '../../build/metadata.js';
 
 // decide.ts is a pure function and explain.ts its words: every reason is checked by the whole
 // `cache-hit` / `cache-miss: ...` line a user sees.
@@ -32,9 +32,9 @@ const fingerprint = (settings: BuildSettings = SETTINGS, inputs: Record<string, 
   computeFingerprint(settings, new Map(Object.entries(inputs)));
 
 /** A record as the last build would have written it for `built`. */
-function recordOf(built: Fingerprint): ArtifactRecord {
+function recordOf(built: Fingerprint): ArtifactMetadata {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     artifact: 'sweep',
     fingerprint: built.value,
     settings: { ...built.settings, features: [...built.settings.features], env: { ...built.settings.env } },
@@ -45,16 +45,16 @@ function recordOf(built: Fingerprint): ArtifactRecord {
       size: 1234,
       sha256: hash('e'),
       sha256Base64: `${'A'.repeat(43)}=`,
-      mtimeMs: 1_700_000_000_000,
       originFingerprint: built.value,
     },
     binary: { machine: 'x86_64', linkage: 'dynamic', glibcRequired: '2.28', glibcAvailable: '2.34', size: 4096 },
+    origin: { kind: 'build', cacheDomain: 'local' },
     builtAt: '2026-01-01T00:00:00.000Z',
     timingsMs: { total: 1000 },
   };
 }
 
-const ok = (built: Fingerprint = fingerprint()): MetadataReadResult => ({ status: 'ok', record: recordOf(built) });
+const ok = (built: Fingerprint = fingerprint()): MetadataReadResult => ({ status: 'ok', metadata: recordOf(built) });
 
 interface Case {
   readonly current?: Fingerprint;
@@ -77,7 +77,7 @@ function line(c: Case, maxNames?: number): string {
 describe('decide + explain: hit', () => {
   it('is a hit when the fingerprint, the record and the zip all match and nothing forces', () => {
     // GIVEN a record written for exactly the current fingerprint, and the zip it describes
-    const decision = decide({ current: fingerprint(), metadata: ok(), zip: 'matches', forcedBy: undefined });
+    const decision = decide({ current: fingerprint(), metadata: ok(), zip: { state: 'matches' }, forcedBy: undefined });
     // THEN it is a hit, and the line says so
     expect(decision).toEqual({ outcome: 'cache-hit' });
     expect(explainDecision(decision, { zipPath: 'dist/sweep.zip' })).toBe('cache-hit');
@@ -90,7 +90,7 @@ describe('decide + explain: each miss reason', () => {
   });
 
   it('no record: the zip state is irrelevant', () => {
-    expect(line({ metadata: { status: 'missing' }, zip: 'missing' })).toBe('cache-miss: no metadata (first build)');
+    expect(line({ metadata: { status: 'missing' }, zip: { state: 'missing' } })).toBe('cache-miss: no metadata (first build)');
   });
 
   it('forced, everything else matching', () => {
@@ -98,11 +98,11 @@ describe('decide + explain: each miss reason', () => {
   });
 
   it('the zip is missing', () => {
-    expect(line({ zip: 'missing' })).toBe('cache-miss: dist/sweep.zip missing');
+    expect(line({ zip: { state: 'missing' } })).toBe('cache-miss: dist/sweep.zip missing');
   });
 
   it('the zip does not match the record', () => {
-    expect(line({ zip: 'differs' })).toBe('cache-miss: zip does not match its metadata');
+    expect(line({ zip: { state: 'differs' } })).toBe('cache-miss: zip does not match its metadata');
   });
 
   it('an invalid record, with its detail', () => {
@@ -170,7 +170,7 @@ describe('decide + explain: each miss reason', () => {
     // GIVEN a record written by other framing: same settings and inputs, another value
     const metadata = ok();
     if (metadata.status !== 'ok') throw new Error('unreachable');
-    const other: MetadataReadResult = { status: 'ok', record: { ...metadata.record, fingerprint: hash('0') } };
+    const other: MetadataReadResult = { status: 'ok', metadata: { ...metadata.metadata, fingerprint: hash('0') } };
     expect(line({ metadata: other })).toBe('cache-miss: fingerprint differs from the metadata (written by another engine version)');
   });
 });
@@ -198,7 +198,7 @@ describe('decide + explain: the words for each setting', () => {
 
   it('lists several changed settings, and returns them as structured reasons', () => {
     const current = fingerprint({ ...SETTINGS, profile: 'dev', runtime: 'provided.al2' });
-    const decision = decide({ current, metadata: ok(), zip: 'matches', forcedBy: undefined });
+    const decision = decide({ current, metadata: ok(), zip: { state: 'matches' }, forcedBy: undefined });
     expect(decision).toEqual({
       outcome: 'cache-miss',
       reasons: [
@@ -232,14 +232,14 @@ describe('decide + explain: reasons together', () => {
 
   it('force, a missing zip and a changed file', () => {
     const current = fingerprint(SETTINGS, { ...INPUTS, 'crates/sweep-lambda/src/main.rs': hash('9') });
-    expect(line({ current, zip: 'missing', forcedBy: 'FORCE_REBUILD=1' })).toBe(
+    expect(line({ current, zip: { state: 'missing' }, forcedBy: 'FORCE_REBUILD=1' })).toBe(
       'cache-miss: forced (FORCE_REBUILD=1); dist/sweep.zip missing; changed crates/sweep-lambda/src/main.rs',
     );
   });
 
   it('a zip that differs and a changed file', () => {
     const current = fingerprint(SETTINGS, { ...INPUTS, 'Cargo.lock': hash('9') });
-    expect(line({ current, zip: 'differs' })).toBe('cache-miss: zip does not match its metadata; changed Cargo.lock');
+    expect(line({ current, zip: { state: 'differs' } })).toBe('cache-miss: zip does not match its metadata; changed Cargo.lock');
   });
 
   it('changed files and a changed setting: both are named', () => {

@@ -1,14 +1,15 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { type ArtifactRecord, METADATA_SCHEMA_VERSION, readMetadata, writeMetadata } from '../../build/metadata.js';
+import { type ArtifactMetadata, METADATA_SCHEMA_VERSION, readMetadata, writeMetadata } from '../../build/metadata.js';
 
 const hash = (c: string) => c.repeat(64);
 
-function validRecord(): ArtifactRecord {
+function validRecord(): ArtifactMetadata {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     artifact: 'sweep-lambda',
     fingerprint: hash('a'),
     settings: {
@@ -30,10 +31,10 @@ function validRecord(): ArtifactRecord {
       size: 123456,
       sha256: hash('d'),
       sha256Base64: `${'3'.repeat(43)}=`,
-      mtimeMs: 1764081721123.457,
       originFingerprint: hash('9'),
     },
     binary: { machine: 'x86_64', linkage: 'dynamic', glibcRequired: '2.28', glibcAvailable: '2.34', size: 400000 },
+    origin: { kind: 'build', cacheDomain: 'local' },
     builtAt: '2026-11-25T14:42:01.000Z',
     timingsMs: { fingerprint: 12.5, compile: 40210, total: 41000 },
   };
@@ -61,7 +62,7 @@ describe('metadata: round trip', () => {
     // WHEN written and read
     writeMetadata(file, record);
     // THEN the same record comes back
-    expect(readMetadata(file)).toEqual({ status: 'ok', record });
+    expect(readMetadata(file)).toEqual({ status: 'ok', metadata: record });
   });
 
   it('writes pretty JSON ending in a newline and leaves no temporary file', () => {
@@ -74,11 +75,11 @@ describe('metadata: round trip', () => {
   it('accepts a static binary with no glibc requirement', () => {
     const record = { ...validRecord(), binary: { ...validRecord().binary, linkage: 'static' as const, glibcRequired: null } };
     writeMetadata(file, record);
-    expect(readMetadata(file)).toEqual({ status: 'ok', record });
+    expect(readMetadata(file)).toEqual({ status: 'ok', metadata: record });
   });
 
-  it('is schema version 1', () => {
-    expect(METADATA_SCHEMA_VERSION).toBe(1);
+  it('is schema version 2', () => {
+    expect(METADATA_SCHEMA_VERSION).toBe(2);
   });
 });
 
@@ -98,19 +99,25 @@ describe('metadata: reading a bad record', () => {
     expect(readMetadata(file)).toEqual({ status: 'unreadable', detail: `not JSON (${parserMessage})` });
   });
 
-  it("a folder in place of the file is unreadable, with the system's words", () => {
+  it('a FIFO in place of the file is unreadable and never opened (opening it would block forever)', () => {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    execFileSync('mkfifo', [file]);
+    expect(readMetadata(file)).toEqual({ status: 'unreadable', detail: 'not a regular file' });
+  });
+
+  it('a folder in place of the file is unreadable', () => {
     fs.mkdirSync(file, { recursive: true });
-    expect(readMetadata(file)).toEqual({ status: 'unreadable', detail: 'EISDIR: illegal operation on a directory, read' });
+    expect(readMetadata(file)).toEqual({ status: 'unreadable', detail: 'not a regular file' });
   });
 
   it('another schema version is invalid, naming the version', () => {
-    writeJson({ ...validRecord(), schemaVersion: 2 });
-    expect(readMetadata(file)).toEqual({ status: 'invalid', detail: 'schema version 2, this engine reads 1' });
+    writeJson({ ...validRecord(), schemaVersion: 1 });
+    expect(readMetadata(file)).toEqual({ status: 'invalid', detail: 'schema version 1, this engine reads 2' });
   });
 
   it('a schema version given as a string is invalid, shown quoted', () => {
-    writeJson({ ...validRecord(), schemaVersion: '1' });
-    expect(readMetadata(file)).toEqual({ status: 'invalid', detail: 'schema version "1", this engine reads 1' });
+    writeJson({ ...validRecord(), schemaVersion: '2' });
+    expect(readMetadata(file)).toEqual({ status: 'invalid', detail: 'schema version "2", this engine reads 2' });
   });
 
   it('JSON null is invalid, not a crash', () => {
@@ -159,7 +166,7 @@ describe('metadata: writing', () => {
   });
 
   it('refuses a record with another schema version and creates nothing', () => {
-    expect(() => writeMetadata(file, { ...validRecord(), schemaVersion: 2 } as unknown as ArtifactRecord)).toThrow();
+    expect(() => writeMetadata(file, { ...validRecord(), schemaVersion: 1 } as unknown as ArtifactMetadata)).toThrow();
     expect(fs.existsSync(file)).toBe(false);
   });
 
@@ -167,6 +174,6 @@ describe('metadata: writing', () => {
     writeMetadata(file, validRecord());
     const next = { ...validRecord(), fingerprint: hash('f') };
     writeMetadata(file, next);
-    expect(readMetadata(file)).toEqual({ status: 'ok', record: next });
+    expect(readMetadata(file)).toEqual({ status: 'ok', metadata: next });
   });
 });

@@ -1,13 +1,21 @@
 import * as path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { type ArtifactOptions, artifactOptionsSchema, type Environment, isBuildEnvName, optionHint, resolveArtifactOptions } from '../../build/options.js';
+import {
+  type ArtifactOptions,
+  artifactOptionsSchema,
+  type Environment,
+  isBuildEnvName,
+  optionHint,
+  resolveArtifactOptions,
+} from '../../build/options.js';
 import { parseAppConfig } from '../../config/app-config.js';
 import { sweepError } from '../helpers/errors.js';
 
 // Every test passes its own environment object: the host's variables (a developer's RUSTFLAGS,
 // a CI's FORCE_REBUILD) must not leak into what is asserted.
 const PROJECT = path.resolve('/projects/sweep');
-const resolve = (options: ArtifactOptions = {}, env: Environment = {}) => resolveArtifactOptions({ projectRoot: PROJECT, ...options }, { env });
+const resolve = (options: ArtifactOptions = {}, env: Environment = {}) =>
+  resolveArtifactOptions({ projectRoot: PROJECT, ...options }, { env });
 
 /** The SweepError `run` throws; fails the test when it throws nothing or something else. */
 
@@ -39,7 +47,13 @@ describe('resolveArtifactOptions: defaults', () => {
       dockerCommand: 'docker',
       builderRepository: 'sweep-builder',
       buildEnv: {},
-      sources: { forceRebuild: undefined, pullPolicy: 'the default', toolchainImage: 'the default', remoteCache: undefined, remoteCacheMode: 'the default' },
+      sources: {
+        forceRebuild: undefined,
+        pullPolicy: 'the default',
+        toolchainImage: 'the default',
+        remoteCache: undefined,
+        remoteCacheMode: 'the default',
+      },
       origin: { kind: 'props', label: 'artifact options' },
     });
   });
@@ -150,11 +164,17 @@ describe('resolveArtifactOptions: force rebuild from the environment', () => {
     // THEN the source is the caller's label
     expect(resolved).toMatchObject({ forceRebuild: true, sources: expect.objectContaining({ forceRebuild: '--force' }) });
     // AND the default label is "forceRebuild option"
-    expect(resolve({ forceRebuild: true })).toMatchObject({ forceRebuild: true, sources: expect.objectContaining({ forceRebuild: 'forceRebuild option' }) });
+    expect(resolve({ forceRebuild: true })).toMatchObject({
+      forceRebuild: true,
+      sources: expect.objectContaining({ forceRebuild: 'forceRebuild option' }),
+    });
   });
 
   it('lets FORCE_REBUILD=1 win over forceRebuild: false in the options', () => {
-    expect(resolve({ forceRebuild: false }, { FORCE_REBUILD: '1' })).toMatchObject({ forceRebuild: true, sources: expect.objectContaining({ forceRebuild: 'FORCE_REBUILD=1' }) });
+    expect(resolve({ forceRebuild: false }, { FORCE_REBUILD: '1' })).toMatchObject({
+      forceRebuild: true,
+      sources: expect.objectContaining({ forceRebuild: 'FORCE_REBUILD=1' }),
+    });
   });
 
   it('lets FORCE_REBUILD=0 win over forceRebuild: true in the options', () => {
@@ -275,7 +295,10 @@ describe('resolveArtifactOptions: invalid options', () => {
 
   it('names an unknown key and lists the known ones, in the source the caller names', () => {
     const error = sweepError(() =>
-      resolveArtifactOptions({ projectRoot: PROJECT, memory: 512 } as ArtifactOptions, { env: {}, origin: { kind: 'props', label: 'RuntimeArtifact props' } }),
+      resolveArtifactOptions({ projectRoot: PROJECT, memory: 512 } as ArtifactOptions, {
+        env: {},
+        origin: { kind: 'props', label: 'RuntimeArtifact props' },
+      }),
     );
     expect(error.message).toBe(
       'config: invalid RuntimeArtifact props:\n  memory: got 512; expected no such key (known keys: workspace, pullPolicy, forceRebuild, projectRoot, distDir, cacheDir, remoteCache, package, binary, name, architecture, runtime, profile, features, toolchainImage)',
@@ -305,25 +328,45 @@ describe('resolveArtifactOptions: invalid options', () => {
 describe('resolveArtifactOptions: where settings came from', () => {
   it('names the cdktf.json key of a pull policy and a toolchain image set there, and the variable that overrides them', () => {
     const origin = { kind: 'context', function: 'api' } as const;
-    const fromContext = resolveArtifactOptions({ projectRoot: PROJECT, pullPolicy: 'never', toolchainImage: 'rust:1.80-bullseye' }, { env: {}, origin });
+    const fromContext = resolveArtifactOptions(
+      { projectRoot: PROJECT, pullPolicy: 'never', toolchainImage: 'rust:1.80-bullseye' },
+      { env: {}, origin },
+    );
     expect(fromContext.sources).toMatchObject({
       pullPolicy: 'sweep.artifact.pullPolicy "never"',
       toolchainImage: 'sweep.functions.api.artifact.toolchainImage',
     });
-    const fromEnv = resolveArtifactOptions({ projectRoot: PROJECT, pullPolicy: 'never' }, { env: { SWEEP_DOCKER_PULL_POLICY: 'always', SWEEP_TOOLCHAIN_IMAGE: 'x/y:z' }, origin });
+    const fromEnv = resolveArtifactOptions(
+      { projectRoot: PROJECT, pullPolicy: 'never' },
+      { env: { SWEEP_DOCKER_PULL_POLICY: 'always', SWEEP_TOOLCHAIN_IMAGE: 'x/y:z' }, origin },
+    );
     expect(fromEnv.sources).toMatchObject({ pullPolicy: 'SWEEP_DOCKER_PULL_POLICY=always', toolchainImage: 'SWEEP_TOOLCHAIN_IMAGE' });
   });
 
   it('reads the remote cache from the options, and lets SWEEP_REMOTE_CACHE and SWEEP_REMOTE_CACHE_MODE override it', () => {
     const options = { projectRoot: PROJECT, remoteCache: { url: 's3://team-cache/sweep', mode: 'read-write' as const } };
-    expect(resolve(options).remoteCache).toEqual({ url: 's3://team-cache/sweep', bucket: 'team-cache', prefix: 'sweep', mode: 'read-write', region: undefined });
+    expect(resolve(options).remoteCache).toEqual({
+      url: 's3://team-cache/sweep',
+      bucket: 'team-cache',
+      prefix: 'sweep',
+      mode: 'read-write',
+      region: undefined,
+    });
     expect(resolve(options, { SWEEP_REMOTE_CACHE_MODE: 'off' }).remoteCache?.mode).toBe('off');
-    expect(resolve({}, { SWEEP_REMOTE_CACHE: 's3://other/' }).remoteCache).toEqual({ url: 's3://other', bucket: 'other', prefix: '', mode: 'read', region: undefined });
+    expect(resolve({}, { SWEEP_REMOTE_CACHE: 's3://other/' }).remoteCache).toEqual({
+      url: 's3://other',
+      bucket: 'other',
+      prefix: '',
+      mode: 'read',
+      region: undefined,
+    });
     expect(resolve({}).remoteCache).toBeUndefined();
   });
 
   it('refuses a bad SWEEP_REMOTE_CACHE, SWEEP_REMOTE_CACHE_MODE and SWEEP_TOOLCHAIN_IMAGE, naming each', () => {
-    const error = sweepError(() => resolve({}, { SWEEP_REMOTE_CACHE: 'https://bucket', SWEEP_REMOTE_CACHE_MODE: 'write', SWEEP_TOOLCHAIN_IMAGE: 'Not An Image' }));
+    const error = sweepError(() =>
+      resolve({}, { SWEEP_REMOTE_CACHE: 'https://bucket', SWEEP_REMOTE_CACHE_MODE: 'write', SWEEP_TOOLCHAIN_IMAGE: 'Not An Image' }),
+    );
     expect(error.message).toBe(
       'config: invalid environment:\n' +
         '  SWEEP_TOOLCHAIN_IMAGE: got "Not An Image"; expected a Docker image reference such as "rust:1-bullseye"\n' +
@@ -370,13 +413,18 @@ describe('optionHint: every key it suggests exists in cdktf.json', () => {
       expect(suggested).toBeDefined();
       const context = contextWith(suggested!, VALID[key]);
       // The functions form also needs the function itself (and no shared name beside it).
-      if (form === 'sweep.functions') (context.functions as Record<string, unknown> | undefined) ?? Object.assign(context, { functions: { api: {} } });
+      if (form === 'sweep.functions')
+        (context.functions as Record<string, unknown> | undefined) ?? Object.assign(context, { functions: { api: {} } });
       expect(() => parseAppConfig(context)).not.toThrow();
     },
   );
 
   it('names the flag too when the options came from the command line, and the prop for a construct', () => {
-    expect(optionHint({ kind: 'context', cli: true }, 'package')).toBe('`package` (cdktf.json context sweep.artifact.package, or --package)');
-    expect(optionHint({ kind: 'props', label: 'RuntimeArtifact "s/r" config' }, 'package')).toBe('`package` in the RuntimeArtifact "s/r" config');
+    expect(optionHint({ kind: 'context', cli: true }, 'package')).toBe(
+      '`package` (cdktf.json context sweep.artifact.package, or --package)',
+    );
+    expect(optionHint({ kind: 'props', label: 'RuntimeArtifact "s/r" config' }, 'package')).toBe(
+      '`package` in the RuntimeArtifact "s/r" config',
+    );
   });
 });

@@ -261,7 +261,9 @@ describe('readContextFromCdktfJson', () => {
 
   it('is an error naming the file when cdktf.json is a folder', () => {
     fs.mkdirSync(path.join(root, 'cdktf.json'));
-    expect(sweepError(() => readContextFromCdktfJson(root)).message).toBe(`config: cannot use ${path.join(root, 'cdktf.json')}: it is not a regular file`);
+    expect(sweepError(() => readContextFromCdktfJson(root)).message).toBe(
+      `config: cannot use ${path.join(root, 'cdktf.json')}: it is not a regular file`,
+    );
   });
 });
 
@@ -272,7 +274,12 @@ describe('parseAppConfig: sweep.functions', () => {
     artifact: { workspace: 'rust', profile: 'release' },
     functions: {
       api: { environment: { MODE: 'api' }, artifact: { package: 'sweep-lambda', binary: 'bootstrap' } },
-      worker: { functionName: 'sweep-worker', memorySize: 1024, reservedConcurrency: 2, artifact: { package: 'sweep-batch', binary: 'sweep-batch', features: ['x'] } },
+      worker: {
+        functionName: 'sweep-worker',
+        memorySize: 1024,
+        reservedConcurrency: 2,
+        artifact: { package: 'sweep-batch', binary: 'sweep-batch', features: ['x'] },
+      },
     },
   };
 
@@ -350,6 +357,8 @@ describe('parseAppConfig: sweep.functions', () => {
     expect(selectFunctions(config, []).map((f) => f.key)).toEqual(['api', 'worker']);
     expect(selectFunctions(config, ['worker']).map((f) => f.key)).toEqual(['worker']);
     const error = sweepError(() => selectFunctions(config, ['nope']));
-    expect(error.message).toBe('config: invalid --function:\n  --function: got "nope"; expected the name of a function in cdktf.json (api, worker)');
+    expect(error.message).toBe(
+      'config: invalid --function:\n  --function: got "nope"; expected the name of a function in cdktf.json (api, worker)',
+    );
   });
 });

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { App, Testing } from 'cdktf';
 import { createLambdaZip } from '../../build/package-zip.js';
 import { type AppConfig, parseAppConfig } from '../../config/app-config.js';
-import { PrebuiltArtifact } from '../../constructs/runtime-artifact.js';
+import { PrebuiltArtifact } from '../../constructs/prebuilt-artifact.js';
 import { SweepStack } from '../../constructs/sweep-stack.js';
 import '../helpers/cdktf-matchers.js';
 import { REPO_ROOT } from '../helpers/project.js';
@@ -37,10 +37,19 @@ function synth(
   const stack = new SweepStack(app, 'test', {
     app: parseAppConfig(config),
     projectRoot: dir,
-    artifact: (scope) => new PrebuiltArtifact(scope, 'runtime', { zipPath, architecture }),
+    artifactFor: (scope, fn) => new PrebuiltArtifact(scope, `${fn.key}-code`, { zipPath, architecture }),
   });
   return { json: Testing.synth(stack), stack };
 }
+
+/** The one function's artifact and construct, for a config without sweep.functions. */
+const only = (stack: SweepStack) => [...stack.functions.values()][0]!;
+/** Terraform's name for the resource of `type` (there must be exactly one). */
+const nameOf = (json: string, type: string) => {
+  const names = Object.keys(JSON.parse(json).resource[type] ?? JSON.parse(json).data[type]);
+  expect(names).toHaveLength(1);
+  return names[0]!;
+};
 
 describe('SweepStack', () => {
   it('deploys the zip as a provided.al2023 function with handler bootstrap, the artifact hash and the configured settings', () => {
@@ -55,15 +64,15 @@ describe('SweepStack', () => {
       runtime: 'provided.al2023',
       handler: 'bootstrap',
       architectures: ['x86_64'],
-      filename: stack.artifact.asset.path,
-      source_code_hash: stack.artifact.codeSha256,
+      filename: only(stack).artifact.asset.path,
+      source_code_hash: only(stack).artifact.codeSha256,
       memory_size: 512,
       timeout: 20,
       environment: { variables: { SWEEP_MAX_POINTS: '1000' } },
-      logging_config: { log_format: 'Text', log_group: '${aws_cloudwatch_log_group.lambda_logs_E023CC7C.name}' },
+      logging_config: { log_format: 'Text', log_group: `\${aws_cloudwatch_log_group.${nameOf(json, 'aws_cloudwatch_log_group')}.name}` },
     });
-    expect(stack.artifact.asset.path).toMatch(
-      new RegExp(`^assets/runtime_zip_[0-9A-F]{8}/${stack.artifact.deployedFingerprint}/bootstrap\\.zip$`),
+    expect(only(stack).artifact.asset.path).toMatch(
+      new RegExp(`^assets/sweeper-code_zip_[0-9A-F]{8}/${only(stack).artifact.deployedFingerprint}/bootstrap\\.zip$`),
     );
   });
 
@@ -85,31 +94,65 @@ describe('SweepStack', () => {
     expect(json).toHaveDataSourceWithProperties(DataAwsIamPolicyDocument, {
       statement: [{ actions: ['sts:AssumeRole'], principals: [{ type: 'Service', identifiers: ['lambda.amazonaws.com'] }] }],
     });
+    const logGroup = nameOf(json, 'aws_cloudwatch_log_group');
+    const documents = Object.keys(JSON.parse(json).data.aws_iam_policy_document);
+    const assumeRole = documents.find((name) => name.includes('assume-role'))!;
+    const writeLogs = documents.find((name) => name.includes('write-logs'))!;
     expect(json).toHaveDataSourceWithProperties(DataAwsIamPolicyDocument, {
       statement: [
-        { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: ['${aws_cloudwatch_log_group.lambda_logs_E023CC7C.arn}:*'] },
+        { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`\${aws_cloudwatch_log_group.${logGroup}.arn}:*`] },
       ],
     });
-    expect(json).toHaveResourceWithProperties(IamRole, {
-      assume_role_policy: '${data.aws_iam_policy_document.lambda_assume-role_81403445.json}',
-    });
-    expect(json).toHaveResourceWithProperties(IamRolePolicy, { policy: '${data.aws_iam_policy_document.lambda_write-logs_976C5259.json}' });
+    expect(json).toHaveResourceWithProperties(IamRole, { assume_role_policy: `\${data.aws_iam_policy_document.${assumeRole}.json}` });
+    expect(json).toHaveResourceWithProperties(IamRolePolicy, { policy: `\${data.aws_iam_policy_document.${writeLogs}.json}` });
     const fn = Object.values(JSON.parse(json).resource.aws_lambda_function)[0] as { depends_on: string[]; role: string };
-    expect(fn.role).toBe('${aws_iam_role.lambda_role_2A8DC3FB.arn}');
-    expect(fn.depends_on).toEqual([
-      'aws_cloudwatch_log_group.lambda_logs_E023CC7C',
-      'aws_iam_role_policy.lambda_write-logs-policy_764E4595',
-    ]);
+    expect(fn.role).toBe(`\${aws_iam_role.${nameOf(json, 'aws_iam_role')}.arn}`);
+    expect(fn.depends_on).toEqual([`aws_cloudwatch_log_group.${logGroup}`, `aws_iam_role_policy.${nameOf(json, 'aws_iam_role_policy')}`]);
     // No managed policy: AWSLambdaBasicExecutionRole would allow every log group of the account.
     expect(JSON.stringify(JSON.parse(json).resource)).not.toContain('AWSLambdaBasicExecutionRole');
   });
 
-  it('configures the region and outputs the function name, ARN and deployed fingerprint', () => {
+  it('configures the region and outputs, per function, its name, ARN, deployed fingerprint and code hash', () => {
     const { json, stack } = synth({ region: 'eu-west-1' });
     expect(json).toHaveProviderWithProperties(AwsProvider, { region: 'eu-west-1' });
     const outputs = JSON.parse(json).output;
-    expect(Object.keys(outputs).sort()).toEqual(['artifact_fingerprint', 'code_sha256', 'function_arn', 'function_name']);
-    expect(outputs.artifact_fingerprint.value).toBe(stack.artifact.deployedFingerprint);
+    expect(Object.keys(outputs)).toEqual(['aws-serverless-sweep']);
+    expect(Object.keys(outputs['aws-serverless-sweep'].value).sort()).toEqual([
+      'artifact_fingerprint',
+      'code_sha256',
+      'function_arn',
+      'function_name',
+    ]);
+    expect(outputs['aws-serverless-sweep'].value.artifact_fingerprint).toBe(only(stack).artifact.deployedFingerprint);
+  });
+
+  it('GIVEN sweep.functions WHEN synthesized THEN one function, role, log group and output per function, each with its settings', () => {
+    const { json } = synth({
+      memorySize: 512,
+      functions: {
+        api: { functionName: 'sweep-api', environment: { MODE: 'api' } },
+        worker: { memorySize: 2048, timeoutSeconds: 300, reservedConcurrency: 1 },
+      },
+    });
+    const resources = JSON.parse(json).resource;
+    for (const type of ['aws_lambda_function', 'aws_iam_role', 'aws_iam_role_policy', 'aws_cloudwatch_log_group']) {
+      expect(Object.keys(resources[type])).toHaveLength(2);
+    }
+    expect(json).toHaveResourceWithProperties(LambdaFunction, {
+      function_name: 'sweep-api',
+      memory_size: 512,
+      timeout: 30,
+      environment: { variables: { MODE: 'api' } },
+    });
+    expect(json).toHaveResourceWithProperties(LambdaFunction, {
+      function_name: 'worker',
+      memory_size: 2048,
+      timeout: 300,
+      reserved_concurrent_executions: 1,
+    });
+    expect(json).toHaveResourceWithProperties(IamRole, { name: 'sweep-api-execution' });
+    expect(json).toHaveResourceWithProperties(CloudwatchLogGroup, { name: '/aws/lambda/worker' });
+    expect(Object.keys(JSON.parse(json).output).sort()).toEqual(['api', 'worker']);
   });
 
   it('keeps state locally by default, in the project folder', () => {
@@ -139,10 +182,10 @@ describe('SweepStack', () => {
       const stack = new SweepStack(app, 'test', {
         app: parseAppConfig({}),
         projectRoot: dir,
-        artifact: (scope) => new PrebuiltArtifact(scope, 'runtime', { zipPath }),
+        artifactFor: (scope) => new PrebuiltArtifact(scope, 'runtime', { zipPath }),
       });
       app.synth();
-      return { json: fs.readFileSync(path.join(outdir, 'stacks', 'test', 'cdk.tf.json')), asset: stack.artifact.asset.path, outdir };
+      return { json: fs.readFileSync(path.join(outdir, 'stacks', 'test', 'cdk.tf.json')), asset: only(stack).artifact.asset.path, outdir };
     };
     const first = fullSynth();
     const second = fullSynth();
