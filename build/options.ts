@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { z } from 'zod';
 import { type ConfigIssue, invalidConfig } from './errors.js';
-import { parseRemoteCacheUrl } from './remote-location.js';
+import { parseRemoteCacheUrl, type RemoteCacheLocation } from './remote-store.js';
 
 /**
  * The options of a runtime artifact. `artifactOptionsSchema` is the one source of every option:
@@ -279,20 +279,14 @@ export function resolveArtifactOptions(options: ArtifactOptions = {}, context: R
     'a lower-case image repository name',
     issues,
   );
-  let remoteLocation: ReturnType<typeof parseRemoteCacheUrl> | undefined;
-  if (remoteUrl !== undefined) {
-    try {
-      remoteLocation = parseRemoteCacheUrl(remoteUrl);
-    } catch (error) {
-      issues.push({ key: ENV.remoteCache, got: remoteUrl, expected: (error as Error).message });
-    }
-  }
   if (issues.length > 0) throw invalidConfig('environment', issues, 'fix or unset the variables above');
+  const remoteLocation: RemoteCacheLocation | undefined =
+    remoteUrl === undefined ? undefined : parseRemoteCacheUrl(remoteUrl, ENV.remoteCache);
 
   const projectRoot = path.resolve(o.projectRoot ?? process.cwd());
   const inProject = (p: string) => path.resolve(projectRoot, p);
 
-  const configuredRemote = o.remoteCache ? parseRemoteCacheUrl(o.remoteCache.url) : undefined;
+  const configuredRemote = o.remoteCache ? parseRemoteCacheUrl(o.remoteCache.url, optionSource('remoteCache')) : undefined;
   const location = remoteLocation ?? configuredRemote;
   const mode = remoteMode ?? o.remoteCache?.mode ?? 'read';
   const forceRebuild = force ? force.value : o.forceRebuild;

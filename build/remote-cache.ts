@@ -69,16 +69,16 @@ export class RemoteCache {
     if (this.unavailable) return undefined;
     const started = performance.now();
     const fingerprint = check.fingerprint.value;
-    const attempt = await this.guard(reporter, async () => {
+    const discard = (what: string) => {
+      reporter.line(`warning: remote: discarded ${this.location(fingerprint, 'zip')}: ${what}; building locally`);
+      return undefined;
+    };
+    const attempt = await this.guard(reporter, discard, async () => {
       const metadataBytes = await this.store.get(this.key(fingerprint, 'json'), { maxBytes: 16 * 1024 * 1024 });
       if (metadataBytes === undefined) {
         reporter.line(`remote: ${this.url} has no build of fingerprint ${fingerprint.slice(0, 12)}`);
         return undefined;
       }
-      const discard = (what: string) => {
-        reporter.line(`warning: remote: discarded ${this.location(fingerprint, 'zip')}: ${what}; building locally`);
-        return undefined;
-      };
       const parsed = parseMetadata(new TextDecoder().decode(metadataBytes));
       if (parsed.status !== 'ok') return discard(`its metadata is ${parsed.status}${'detail' in parsed ? ` (${parsed.detail})` : ''}`);
       const metadata = parsed.metadata;
@@ -105,7 +105,7 @@ export class RemoteCache {
 
   /** Whether the shared cache holds this fingerprint (one HEAD); undefined when it cannot be reached. */
   async has(fingerprint: string, reporter: Reporter): Promise<boolean | undefined> {
-    return this.guard(reporter, async () => (await this.store.head(this.key(fingerprint, 'json'))) !== undefined);
+    return this.guard(reporter, undefined, async () => (await this.store.head(this.key(fingerprint, 'json'))) !== undefined);
   }
 
   /**
@@ -117,7 +117,7 @@ export class RemoteCache {
     if (this.unavailable) return;
     const started = performance.now();
     const fingerprint = metadata.fingerprint;
-    await this.guard(reporter, async () => {
+    await this.guard(reporter, undefined, async () => {
       const zipResult = await this.store.putIfAbsent(this.key(fingerprint, 'zip'), zip, { sha256: metadata.zip.sha256 });
       if (zipResult === 'exists') {
         const there = await this.store.head(this.key(fingerprint, 'zip'));
@@ -139,12 +139,21 @@ export class RemoteCache {
     });
   }
 
-  /** Runs one remote operation; a failure to reach the store is a warning and turns the remote off for this run. */
-  private async guard<T>(reporter: Reporter, operation: () => Promise<T>): Promise<T | undefined> {
+  /**
+   * Runs one remote operation. Bytes that do not match what the store recorded for them
+   * (`corrupted`) are a bad object: `onCorrupted` decides. Anything else means the store cannot
+   * be used: a warning, and the remote is off for the rest of this run.
+   */
+  private async guard<T>(
+    reporter: Reporter,
+    onCorrupted: ((what: string) => T) | undefined,
+    operation: () => Promise<T>,
+  ): Promise<T | undefined> {
     try {
       return await operation();
     } catch (error) {
       if (!(error instanceof RemoteCacheError)) throw error;
+      if (error.kind === 'corrupted' && onCorrupted) return onCorrupted(error.problem);
       this.unavailable = true;
       reporter.line(unavailableWarning(this.url, error));
       return undefined;
