@@ -2,8 +2,9 @@
 //! (`provided.al2023`), for schedules: many sweeps per invocation, one summary each.
 //!
 //! The event is `{"jobs": [<sweep event>, ...]}`, or an EventBridge event whose `detail` is that
-//! (see `event`); the response has one summary or error per job (see `batch`). The start-up and
-//! the invocation loop are `sweep-lambda`'s, through [`sweep_lambda_runtime`].
+//! (see `event`); the response has one summary or error per job (see `batch`). It starts up as
+//! `sweep-lambda` does (settings checked first, a bad one reported to `/runtime/init/error`) and
+//! serves invocations with [`sweep_lambda_runtime::serve`] until the Runtime API fails.
 //!
 //! Environment:
 //! - `AWS_LAMBDA_RUNTIME_API` (set by Lambda): host:port of the Runtime API.

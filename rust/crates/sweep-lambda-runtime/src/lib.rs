@@ -3,7 +3,7 @@
 //!
 //! It knows the protocol, not what a function does: a function's binary reads its settings,
 //! builds a [`RuntimeApi`] for the address in `AWS_LAMBDA_RUNTIME_API`, reports a bad setting
-//! with [`RuntimeApi::report_init_error`], and then hands its handler to [`serve`].
+//! with [`RuntimeApi::report_init_error`], and then hands its handler to [`serve()`].
 //!
 //! ```no_run
 //! use std::process::ExitCode;

@@ -29,7 +29,7 @@ pub fn invocation(id: &str, event: &str) -> String {
     )
 }
 
-/// "127.0.0.1:<port>" where nothing listens: bound to get a free port, then closed.
+/// `127.0.0.1:<port>` where nothing listens: bound to get a free port, then closed.
 pub fn unused_authority() -> String {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -114,7 +114,7 @@ impl FakeRuntimeApi {
         }
     }
 
-    /// "127.0.0.1:<port>", the value for `AWS_LAMBDA_RUNTIME_API`.
+    /// `127.0.0.1:<port>`, the value for `AWS_LAMBDA_RUNTIME_API`.
     pub fn authority(&self) -> &str {
         &self.authority
     }
