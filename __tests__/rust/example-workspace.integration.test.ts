@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
 import { unzipSync } from 'fflate';
 import { buildArtifact } from '../../build/build-artifact.js';
@@ -12,13 +12,15 @@ import { DOCKER, describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.j
 import { EXAMPLE_WORKSPACE, makeTestProject, type TestProject } from '../helpers/project.js';
 
 /**
- * The example workspace itself: its crates' own tests pass in the toolchain container, and the
- * `bootstrap` built by the engine is a working Lambda custom runtime.
+ * The example workspace itself: every crate's own tests pass in the toolchain container, and
+ * both functions built by the engine (sweep-lambda's `bootstrap`, sweep-batch's `sweep-batch`,
+ * zipped as `bootstrap`) are working Lambda custom runtimes.
  */
 describeWithDocker('the example Rust workspace', () => {
-  it("passes its crates' own cargo tests in the toolchain container", async () => {
+  it("passes every crate's own cargo tests in the toolchain container", async () => {
     const target = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-cargo-test-'));
     try {
+      // One stream (2>&1 in the container), so that each "Running" line precedes its results.
       const run = await execa(
         DOCKER,
         [
@@ -33,52 +35,98 @@ describeWithDocker('the example Rust workspace', () => {
           '-w',
           '/work',
           TOOLCHAIN_IMAGE,
-          'cargo',
-          'test',
-          '--locked',
-          '--offline',
-          '--workspace',
+          'sh',
+          '-c',
+          'cargo test --locked --offline --workspace 2>&1',
         ],
-        { reject: false, all: true },
+        { reject: false },
       );
       expect(run.exitCode).toBe(0);
-      const results = String(run.all).match(/^test result: .*$/gm) ?? [];
-      // sweep-core's unit tests and doc tests, sweep-lambda's unit tests and its binary tests.
-      expect(results.length).toBeGreaterThanOrEqual(4);
-      for (const line of results) expect(line).toMatch(/^test result: ok\. \d+ passed; 0 failed/);
-      const passed = results.reduce((sum, line) => sum + Number(/(\d+) passed/.exec(line)![1]), 0);
-      expect(passed).toBeGreaterThanOrEqual(60);
+      const suites = testSuites(run.stdout);
+      // Each crate's unit tests, each function's binary test, and the doc tests; every suite
+      // must have run tests, so a crate whose tests were dropped fails here.
+      const expected = [
+        'sweep_core src/lib.rs',
+        'doc-tests sweep-core',
+        'sweep_lambda_runtime src/lib.rs',
+        'doc-tests sweep-lambda-runtime',
+        'sweep_lambda_testkit src/lib.rs',
+        'bootstrap src/main.rs',
+        'bootstrap tests/bootstrap.rs',
+        'sweep_batch src/main.rs',
+        'batch tests/batch.rs',
+      ];
+      expect([...suites.keys()]).toEqual(expect.arrayContaining(expected));
+      for (const [suite, result] of suites) expect(`${suite}: ${result.line}`).toMatch(/: test result: ok\. \d+ passed; 0 failed/);
+      for (const suite of expected) expect(`${suite}: ${suites.get(suite)!.passed} passed`).not.toMatch(/: 0 passed$/);
+      const passed = [...suites.values()].reduce((sum, result) => sum + result.passed, 0);
+      expect(passed).toBeGreaterThanOrEqual(90);
     } finally {
       fs.rmSync(target, { recursive: true, force: true });
     }
   });
 
-  defineBootstrapTests();
+  describe('built by the engine', defineFunctionTests);
 });
 
-function defineBootstrapTests(): void {
+/** cargo test's `test result:` line of each suite, keyed "<crate or test> <source>" or "doc-tests <package>". */
+function testSuites(output: string): Map<string, { line: string; passed: number }> {
+  const suites = new Map<string, { line: string; passed: number }>();
+  let suite: string | undefined;
+  for (const line of output.split('\n')) {
+    const running = /^\s+Running (?:unittests )?(\S+) \(.*\/deps\/(\w+)-[0-9a-f]+\)$/.exec(line);
+    const doc = /^\s+Doc-tests (\S+)$/.exec(line);
+    if (running) suite = `${running[2]} ${running[1]}`;
+    else if (doc) suite = `doc-tests ${doc[1]}`;
+    else if (suite !== undefined && line.startsWith('test result: ')) {
+      suites.set(suite, { line, passed: Number(/(\d+) passed/.exec(line)?.[1]) });
+      suite = undefined;
+    }
+  }
+  return suites;
+}
+
+function defineFunctionTests(): void {
   let project: TestProject;
-  let bootstrap: string;
+  /** The `bootstrap` entry of each function's zip, written out as an executable. */
+  const executables: Record<'sweep-lambda' | 'sweep-batch', string> = { 'sweep-lambda': '', 'sweep-batch': '' };
   let server: RuntimeApiServer | undefined;
+
   beforeAll(async () => {
     project = makeTestProject();
-    const result = await buildArtifact(resolveArtifactOptions({ projectRoot: project.root, toolchainImage: TOOLCHAIN_IMAGE }, {}), {
-      reporter: createRecordingReporter(),
-    });
-    bootstrap = path.join(project.root, 'bootstrap');
-    fs.writeFileSync(bootstrap, unzipSync(fs.readFileSync(result.zipPath)).bootstrap!, { mode: 0o755 });
+    const builds = [
+      { name: 'sweep-lambda', options: {} },
+      { name: 'sweep-batch', options: { package: 'sweep-batch', binary: 'sweep-batch' } },
+    ] as const;
+    for (const { name, options } of builds) {
+      const result = await buildArtifact(
+        resolveArtifactOptions({ projectRoot: project.root, toolchainImage: TOOLCHAIN_IMAGE, ...options }, {}),
+        { reporter: createRecordingReporter() },
+      );
+      expect(path.basename(result.zipPath)).toBe(`${name}.zip`);
+      executables[name] = path.join(project.root, `${name}.bootstrap`);
+      fs.writeFileSync(executables[name], unzipSync(fs.readFileSync(result.zipPath)).bootstrap!, { mode: 0o755 });
+    }
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await server?.close();
-    project.remove();
+    server = undefined;
   });
+  afterAll(() => project.remove());
 
-  const runBootstrap = (endpoint: string) =>
-    execa(bootstrap, [], { env: { AWS_LAMBDA_RUNTIME_API: endpoint }, extendEnv: false, reject: false, all: true });
+  const start = (name: keyof typeof executables, endpoint: string, settings: Record<string, string> = {}) =>
+    execa(executables[name], [], { env: { AWS_LAMBDA_RUNTIME_API: endpoint, ...settings }, extendEnv: false, reject: false, all: true });
 
-  it('bootstrap answers a real invocation over the Runtime API with the handler result', async () => {
+  /** Closing the server answers the pending `next` with 500: the runtime must then exit 1. */
+  const stop = async (runtime: ReturnType<typeof start>) => {
+    await server!.close();
+    server = undefined;
+    expect((await runtime).exitCode).toBe(1);
+  };
+
+  it('sweep-lambda answers a real invocation over the Runtime API with the handler result', async () => {
     server = await RuntimeApiServer.start();
-    const runtime = runBootstrap(server.endpoint);
+    const runtime = start('sweep-lambda', server.endpoint);
     const outcome = await server.invoke('{"start": 0, "stop": 10, "step": 2.5, "function": "square"}', {
       timeoutMs: 10_000,
       requestId: 'req-1',
@@ -108,20 +156,92 @@ function defineBootstrapTests(): void {
         'POST /2018-06-01/runtime/invocation/req-2/error',
       ]),
     );
-    await server.close(); // answers the pending `next` with 500: the runtime exits
-    server = undefined;
-    expect((await runtime).exitCode).toBe(1);
+    await stop(runtime);
   });
 
-  it('bootstrap reports a bad configuration to the init error endpoint and exits', async () => {
+  it('sweep-lambda reports a bad configuration to the init error endpoint and exits', async () => {
     server = await RuntimeApiServer.start();
-    const runtime = execa(bootstrap, [], {
-      env: { AWS_LAMBDA_RUNTIME_API: server.endpoint, SWEEP_MAX_POINTS: 'many' },
-      extendEnv: false,
-      reject: false,
-    });
+    const runtime = start('sweep-lambda', server.endpoint, { SWEEP_MAX_POINTS: 'many' });
     const outcome = await server.invoke('{}', { timeoutMs: 10_000 });
     expect(outcome).toMatchObject({ kind: 'init-error', errorType: 'Runtime.ConfigInvalid' });
     expect((await runtime).exitCode).toBe(1);
+  });
+
+  it('sweep-batch answers a batch, and an EventBridge event carrying one, with a summary per job', async () => {
+    server = await RuntimeApiServer.start();
+    const runtime = start('sweep-batch', server.endpoint);
+    const batch = await server.invoke(
+      JSON.stringify({
+        jobs: [
+          { function: 'square', start: 0, stop: 10, step: 2.5 },
+          { function: 'sqrt', values: [4, -1] },
+        ],
+      }),
+      { timeoutMs: 10_000, requestId: 'req-1' },
+    );
+    // The failed job is reported in its place; the invocation itself succeeds.
+    expect(batch).toMatchObject({
+      kind: 'response',
+      requestId: 'req-1',
+      body: '{"count":2,"succeeded":1,"failed":1,"results":[{"function":"square","count":5,"min":0,"max":100,"mean":37.5},{"errorMessage":"sqrt(-1) is undefined","errorType":"DomainError"}]}',
+    });
+
+    const scheduled = await server.invoke(
+      JSON.stringify({
+        version: '0',
+        id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
+        'detail-type': 'Scheduled Event',
+        source: 'aws.events',
+        account: '123456789012',
+        time: '2026-11-26T06:00:00Z',
+        region: 'us-east-1',
+        resources: ['arn:aws:events:us-east-1:123456789012:rule/nightly-sweeps'],
+        detail: { jobs: [{ function: 'cube', values: [-1, 2] }] },
+      }),
+      { timeoutMs: 10_000, requestId: 'req-2' },
+    );
+    expect(scheduled).toMatchObject({
+      kind: 'response',
+      body: '{"count":1,"succeeded":1,"failed":0,"results":[{"function":"cube","count":2,"min":-1,"max":8,"mean":3.5}]}',
+    });
+
+    // A scheduled rule without an input sends an empty detail: not a batch, so the invocation fails.
+    const empty = await server.invoke('{"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}', {
+      timeoutMs: 10_000,
+      requestId: 'req-3',
+    });
+    expect(empty).toMatchObject({
+      kind: 'function-error',
+      requestId: 'req-3',
+      errorType: 'InvalidEvent',
+      errorMessage: 'missing field "detail.jobs" (an array of sweep events)',
+    });
+    await stop(runtime);
+  });
+
+  it('sweep-batch applies SWEEP_MAX_JOBS, and reports a bad value to the init error endpoint', async () => {
+    server = await RuntimeApiServer.start();
+    const limited = start('sweep-batch', server.endpoint, { SWEEP_MAX_JOBS: '1' });
+    const tooMany = await server.invoke('{"jobs": [{"function": "sin", "values": [0]}, {"function": "cos", "values": [0]}]}', {
+      timeoutMs: 10_000,
+    });
+    expect(tooMany).toMatchObject({
+      kind: 'function-error',
+      errorType: 'InvalidEvent',
+      errorMessage: 'too many jobs: "jobs" has 2 entries, the limit is 1',
+    });
+    await stop(limited);
+
+    server = await RuntimeApiServer.start();
+    const misconfigured = start('sweep-batch', server.endpoint, { SWEEP_MAX_JOBS: '5000' });
+    const outcome = await server.invoke('{}', { timeoutMs: 10_000 });
+    expect(outcome).toMatchObject({
+      kind: 'init-error',
+      errorType: 'Runtime.ConfigInvalid',
+      errorMessage: 'SWEEP_MAX_JOBS must be a whole number from 1 to 1000, got "5000"',
+    });
+    const exited = await misconfigured;
+    expect(exited.exitCode).toBe(1);
+    expect(exited.all).toContain('sweep-batch: initialization failed: SWEEP_MAX_JOBS');
   });
 }

@@ -26,14 +26,29 @@ pub fn handle(event_json: &str) -> Result<String, HandlerError> {
 /// Handles one event: parse, validate against `limits`, evaluate, and write the result as
 /// compact JSON.
 pub fn handle_with_limits(event_json: &str, limits: &Limits) -> Result<String, HandlerError> {
-    let event = json::parse(event_json).map_err(|e| {
+    let event = parse_event(event_json)?;
+    let sweep = Sweep::from_event(&event, limits)?;
+    Ok(sweep.run()?.to_value().to_json())
+}
+
+/// An event's bytes as text (JSON is UTF-8); anything else is an `InvalidJson` error.
+pub fn event_text(body: &[u8]) -> Result<&str, HandlerError> {
+    std::str::from_utf8(body).map_err(|e| {
+        HandlerError::new(
+            ErrorKind::InvalidJson,
+            format!("the event is not valid UTF-8: {e}"),
+        )
+    })
+}
+
+/// Parses an event's JSON text; a syntax error is an `InvalidJson` error giving its position.
+pub fn parse_event(event_json: &str) -> Result<json::Value, HandlerError> {
+    json::parse(event_json).map_err(|e| {
         HandlerError::new(
             ErrorKind::InvalidJson,
             format!("the event is not valid JSON: {e}"),
         )
-    })?;
-    let sweep = Sweep::from_event(&event, limits)?;
-    Ok(sweep.run()?.to_value().to_json())
+    })
 }
 
 #[cfg(test)]
@@ -59,6 +74,17 @@ mod tests {
         assert_eq!(
             e.message(),
             "the event is not valid JSON: unexpected character ']', expected a value at line 2, column 18"
+        );
+    }
+
+    #[test]
+    fn event_text_must_be_utf8() {
+        assert_eq!(event_text(b"{}"), Ok("{}"));
+        let e = event_text(b"{\"a\":\"\xff\"}").unwrap_err();
+        assert_eq!(e.error_type(), "InvalidJson");
+        assert_eq!(
+            e.message(),
+            "the event is not valid UTF-8: invalid utf-8 sequence of 1 bytes from index 6"
         );
     }
 

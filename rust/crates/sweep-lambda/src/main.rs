@@ -1,10 +1,10 @@
-//! `bootstrap`: the sweep function as an AWS Lambda custom runtime (`provided.al2023`).
+//! `bootstrap`: the sweep function as an AWS Lambda custom runtime (`provided.al2023`), one
+//! parameter sweep per invocation.
 //!
 //! Lambda starts this binary with `AWS_LAMBDA_RUNTIME_API` set to the Runtime API's host:port.
-//! It then loops: fetch the next invocation, run [`sweep_core::handle_with_limits`] on the event,
-//! post the result or the error. Setup failures are reported to `/runtime/init/error`; when the
-//! Runtime API cannot be reached (after a few retries) or answers `next` with an error, the
-//! process exits non-zero, which is how a runtime tells Lambda to replace it.
+//! It checks its settings (a bad one goes to `/runtime/init/error`), then serves invocations with
+//! [`sweep_core::handle_with_limits`] through [`sweep_lambda_runtime::serve`] until the Runtime
+//! API fails, and exits non-zero, which is how a runtime tells Lambda to replace it.
 //!
 //! Environment:
 //! - `AWS_LAMBDA_RUNTIME_API` (set by Lambda): host:port of the Runtime API.
@@ -12,21 +12,18 @@
 //!
 //! With the `trace` feature, one line per invocation goes to stderr (and so to CloudWatch).
 
-mod http;
-mod runtime;
-
 use std::env;
-use std::panic;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::Duration;
 
-use runtime::{ErrorReport, Invocation, Retry, RuntimeApi, RuntimeError};
-use sweep_core::{ErrorKind, Limits, MAX_POINTS};
+use sweep_core::{HandlerError, Limits, MAX_POINTS};
+use sweep_lambda_runtime::{
+    parse_authority, serve, whole_number, ErrorReport, Invocation, Outcome, Retry, RuntimeApi,
+    INIT_ERROR_TYPE,
+};
 
-/// `errorType` of a failed initialisation.
-const INIT_ERROR_TYPE: &str = "Runtime.ConfigInvalid";
-/// `errorType` of a handler that panicked.
-const PANIC_ERROR_TYPE: &str = "Runtime.HandlerPanic";
+/// Starts this function's log lines, and the runtime client's.
+const NAME: &str = "sweep-lambda";
 
 fn main() -> ExitCode {
     let api_value = match env::var("AWS_LAMBDA_RUNTIME_API") {
@@ -44,114 +41,52 @@ fn main() -> ExitCode {
         Err(message) => {
             eprintln!("sweep-lambda: initialization failed: {message}");
             // Best effort: with a malformed address this cannot get through either.
-            let api = RuntimeApi::new(api_value, Retry::default());
+            let api = RuntimeApi::new(NAME, api_value, Retry::default());
             if let Err(e) = api.report_init_error(&ErrorReport::new(INIT_ERROR_TYPE, message)) {
                 eprintln!("sweep-lambda: could not report the initialization error: {e}");
             }
             return ExitCode::FAILURE;
         }
     };
-    loop {
-        if let Err(e) = serve_one(&api, &limits) {
-            eprintln!(
-                "sweep-lambda: Runtime API at {}: {e}; exiting",
-                api.authority()
-            );
-            return ExitCode::FAILURE;
-        }
-    }
+    let error = serve(&api, |invocation| invoke(&invocation.body, &limits), trace);
+    eprintln!(
+        "sweep-lambda: Runtime API at {}: {error}; exiting",
+        api.authority()
+    );
+    ExitCode::FAILURE
 }
 
 /// Checks the environment: the Runtime API address and the optional point limit.
 fn init(api_value: &str, max_points: Option<&str>) -> Result<(RuntimeApi, Limits), String> {
-    let authority = runtime::parse_authority(api_value)?;
-    let limits = limits_from(max_points)?;
-    Ok((RuntimeApi::new(authority, Retry::default()), limits))
+    let authority = parse_authority(api_value)?;
+    let max_points = whole_number("SWEEP_MAX_POINTS", max_points, MAX_POINTS, MAX_POINTS)?;
+    Ok((
+        RuntimeApi::new(NAME, authority, Retry::default()),
+        Limits { max_points },
+    ))
 }
 
-/// `SWEEP_MAX_POINTS`: unset or empty for the default, else a whole number from 1 to the default.
-fn limits_from(max_points: Option<&str>) -> Result<Limits, String> {
-    match max_points.map(str::trim) {
-        None | Some("") => Ok(Limits::default()),
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) if (1..=MAX_POINTS).contains(&n) => Ok(Limits { max_points: n }),
-            _ => Err(format!(
-                "SWEEP_MAX_POINTS must be a whole number from 1 to {MAX_POINTS}, got {text:?}"
-            )),
-        },
-    }
+/// Runs the sweep on one event.
+fn invoke(body: &[u8], limits: &Limits) -> Outcome {
+    sweep_core::event_text(body)
+        .and_then(|event| sweep_core::handle_with_limits(event, limits))
+        .map_err(|e| report(&e))
 }
 
-/// Fetches one invocation, handles it and posts the outcome. Only a failure of `next` is an
-/// error: a failed post is logged and the loop goes on (Lambda has then failed or timed out
-/// that invocation on its side).
-fn serve_one(api: &RuntimeApi, limits: &Limits) -> Result<(), RuntimeError> {
-    let invocation = api.next()?;
-    // What the X-Ray SDKs read; a NUL byte could not be put in the environment.
-    match &invocation.trace_id {
-        Some(trace) if !trace.contains('\0') => env::set_var("_X_AMZN_TRACE_ID", trace),
-        _ => env::remove_var("_X_AMZN_TRACE_ID"),
-    }
-
-    let started = Instant::now();
-    let outcome = invoke(&invocation.body, limits);
-    let posted = match &outcome {
-        Ok(body) => api.respond(&invocation.request_id, body.as_bytes()),
-        Err(report) => api.report_error(&invocation.request_id, report),
-    };
-    trace(&invocation, &outcome, started);
-    if let Err(e) = posted {
-        eprintln!("sweep-lambda: request {}: {e}", invocation.request_id);
-    }
-    Ok(())
-}
-
-/// Runs the handler on one event; a panic becomes an error report, not a dead runtime.
-fn invoke(body: &[u8], limits: &Limits) -> Result<String, ErrorReport> {
-    let event = std::str::from_utf8(body).map_err(|e| {
-        ErrorReport::new(
-            ErrorKind::InvalidJson.as_str(),
-            format!("the event is not valid UTF-8: {e}"),
-        )
-    })?;
-    match panic::catch_unwind(|| sweep_core::handle_with_limits(event, limits)) {
-        Ok(Ok(response)) => Ok(response),
-        Ok(Err(e)) => Err(ErrorReport::from(&e)),
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "the handler panicked".to_owned());
-            Err(ErrorReport::new(PANIC_ERROR_TYPE, message))
-        }
-    }
+fn report(e: &HandlerError) -> ErrorReport {
+    ErrorReport::new(e.error_type(), e.message())
 }
 
 #[cfg(feature = "trace")]
-fn trace(invocation: &Invocation, outcome: &Result<String, ErrorReport>, started: Instant) {
-    let elapsed = started.elapsed();
-    let status = match outcome {
-        Ok(_) => "ok".to_owned(),
-        Err(report) => format!("error:{}", report.error_type),
-    };
-    let remaining = invocation.deadline_ms.and_then(|deadline| {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()?;
-        Some(deadline as i128 - now.as_millis() as i128)
-    });
-    let remaining = remaining.map_or_else(String::new, |ms| format!(" remaining_ms={ms}"));
+fn trace(invocation: &Invocation, outcome: &Outcome, elapsed: Duration) {
     eprintln!(
-        "sweep-lambda: request_id={} status={status} event_bytes={} duration_ms={:.3}{remaining}",
-        invocation.request_id,
-        invocation.body.len(),
-        elapsed.as_secs_f64() * 1000.0,
+        "{}",
+        sweep_lambda_runtime::trace_line(NAME, invocation, outcome, elapsed)
     );
 }
 
 #[cfg(not(feature = "trace"))]
-fn trace(_invocation: &Invocation, _outcome: &Result<String, ErrorReport>, _started: Instant) {}
+fn trace(_invocation: &Invocation, _outcome: &Outcome, _elapsed: Duration) {}
 
 #[cfg(test)]
 mod tests {
@@ -160,7 +95,7 @@ mod tests {
     #[test]
     fn init_checks_address_and_limit() {
         let (api, limits) = init("127.0.0.1:9001", None).unwrap();
-        assert_eq!(api.authority(), "127.0.0.1:9001");
+        assert_eq!((api.name(), api.authority()), (NAME, "127.0.0.1:9001"));
         assert_eq!(limits, Limits::default());
         assert_eq!(
             init("127.0.0.1:9001", Some(" 250 ")).unwrap().1,

@@ -1,86 +1,11 @@
 //! Runs the real `bootstrap` binary against a fake Runtime API on 127.0.0.1.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Output, Stdio};
-use std::thread;
 use std::time::{Duration, Instant};
 
+use sweep_lambda_testkit::{invocation, unused_authority, FakeRuntimeApi, ACCEPTED, SHUTDOWN};
+
 const BOOTSTRAP: &str = env!("CARGO_BIN_EXE_bootstrap");
-
-#[derive(Debug)]
-struct Received {
-    line: String,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Received {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-fn receive(stream: &TcpStream) -> Received {
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
-    let mut headers = Vec::new();
-    loop {
-        let mut h = String::new();
-        reader.read_line(&mut h).unwrap();
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        let (n, v) = h.split_once(':').unwrap();
-        headers.push((n.to_owned(), v.trim().to_owned()));
-    }
-    let length = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-        .map_or(0, |(_, v)| v.parse().unwrap());
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).unwrap();
-    Received {
-        line: line.trim_end().to_owned(),
-        headers,
-        body: String::from_utf8(body).unwrap(),
-    }
-}
-
-fn invocation(id: &str, event: &str) -> String {
-    format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: {id}\r\n\
-         Lambda-Runtime-Deadline-Ms: 4102444800000\r\n\
-         Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:eu-west-1:123456789012:function:sweep\r\n\
-         Lambda-Runtime-Trace-Id: Root=1-67891233-abcdef012345678912345678;Parent=0123456789abcdef;Sampled=1\r\n\
-         Content-Length: {}\r\n\r\n{event}",
-        event.len()
-    )
-}
-
-const ACCEPTED: &str = "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"status\":\"OK\"}\n";
-const SHUTDOWN: &str = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n";
-
-/// Serves `responses` one connection each, then returns what the binary sent.
-fn fake_api(responses: Vec<String>) -> (String, thread::JoinHandle<Vec<Received>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let authority = listener.local_addr().unwrap().to_string();
-    let server = thread::spawn(move || {
-        let mut received = Vec::new();
-        for response in responses {
-            let (mut stream, _) = listener.accept().unwrap();
-            received.push(receive(&stream));
-            stream.write_all(response.as_bytes()).unwrap();
-        }
-        received
-    });
-    (authority, server)
-}
 
 fn run_bootstrap(envs: &[(&str, &str)]) -> Output {
     let mut command = Command::new(BOOTSTRAP);
@@ -93,7 +18,7 @@ fn run_bootstrap(envs: &[(&str, &str)]) -> Output {
 
 #[test]
 fn serves_invocations_until_the_api_says_stop() {
-    let (authority, server) = fake_api(vec![
+    let fake = FakeRuntimeApi::start(vec![
         invocation(
             "req-1",
             r#"{"start": 0, "stop": 10, "step": 2.5, "function": "square"}"#,
@@ -108,8 +33,9 @@ fn serves_invocations_until_the_api_says_stop() {
         ACCEPTED.to_owned(),
         SHUTDOWN.to_owned(),
     ]);
-    let output = run_bootstrap(&[("AWS_LAMBDA_RUNTIME_API", &authority)]);
-    let received = server.join().unwrap();
+    let fake_authority = fake.authority().to_owned();
+    let output = run_bootstrap(&[("AWS_LAMBDA_RUNTIME_API", &fake_authority)]);
+    let received = fake.finish();
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -130,7 +56,7 @@ fn serves_invocations_until_the_api_says_stop() {
             "GET /2018-06-01/runtime/invocation/next HTTP/1.1",
         ]
     );
-    assert_eq!(received[0].header("Host"), Some(authority.as_str()));
+    assert_eq!(received[0].header("Host"), Some(fake_authority.as_str()));
 
     let response = &received[1];
     assert_eq!(response.header("Content-Type"), Some("application/json"));
@@ -171,12 +97,12 @@ fn serves_invocations_until_the_api_says_stop() {
 
 #[test]
 fn reports_bad_configuration_to_init_error() {
-    let (authority, server) = fake_api(vec![ACCEPTED.to_owned()]);
+    let fake = FakeRuntimeApi::start(vec![ACCEPTED.to_owned()]);
     let output = run_bootstrap(&[
-        ("AWS_LAMBDA_RUNTIME_API", &authority),
+        ("AWS_LAMBDA_RUNTIME_API", fake.authority()),
         ("SWEEP_MAX_POINTS", "lots"),
     ]);
-    let received = server.join().unwrap();
+    let received = fake.finish();
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(received.len(), 1);
     assert_eq!(
@@ -198,16 +124,16 @@ fn reports_bad_configuration_to_init_error() {
 
 #[test]
 fn applies_the_configured_point_limit() {
-    let (authority, server) = fake_api(vec![
+    let fake = FakeRuntimeApi::start(vec![
         invocation("req-1", r#"{"function":"identity","values":[1,2,3]}"#),
         ACCEPTED.to_owned(),
         SHUTDOWN.to_owned(),
     ]);
     let output = run_bootstrap(&[
-        ("AWS_LAMBDA_RUNTIME_API", &authority),
+        ("AWS_LAMBDA_RUNTIME_API", fake.authority()),
         ("SWEEP_MAX_POINTS", "2"),
     ]);
-    let received = server.join().unwrap();
+    let received = fake.finish();
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         received[1].line,
@@ -228,11 +154,7 @@ fn exits_without_the_runtime_api_variable() {
 
 #[test]
 fn exits_when_the_api_is_unreachable() {
-    let authority = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .to_string();
+    let authority = unused_authority();
     let started = Instant::now();
     let output = run_bootstrap(&[("AWS_LAMBDA_RUNTIME_API", &authority)]);
     assert_eq!(output.status.code(), Some(1));
@@ -240,7 +162,10 @@ fn exits_when_the_api_is_unreachable() {
     assert!(started.elapsed() >= Duration::from_millis(700));
     assert!(started.elapsed() < Duration::from_secs(20));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(stderr.matches("retrying in").count(), 3, "{stderr}");
+    let retries = stderr
+        .lines()
+        .filter(|l| l.starts_with("sweep-lambda: next: ") && l.contains("; retrying in "));
+    assert_eq!(retries.count(), 3, "{stderr}");
     assert!(
         stderr.contains("(gave up after 4 attempts); exiting"),
         "{stderr}"

@@ -6,36 +6,11 @@ use std::thread;
 use std::time::Duration;
 
 use crate::http::{self, HttpError, Request, Response};
+use crate::report::ErrorReport;
 
 const PREFIX: &str = "/2018-06-01/runtime";
 /// How long to wait for the Runtime API to answer a post (not for `next`, which long-polls).
 const POST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// An error to report to Lambda: `{"errorMessage": ..., "errorType": ...}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ErrorReport {
-    pub error_type: String,
-    pub message: String,
-}
-
-impl ErrorReport {
-    pub fn new(error_type: impl Into<String>, message: impl Into<String>) -> Self {
-        ErrorReport {
-            error_type: error_type.into(),
-            message: message.into(),
-        }
-    }
-
-    pub fn to_json(&self) -> String {
-        sweep_core::error_json(&self.error_type, &self.message)
-    }
-}
-
-impl From<&sweep_core::HandlerError> for ErrorReport {
-    fn from(e: &sweep_core::HandlerError) -> Self {
-        ErrorReport::new(e.error_type(), e.message())
-    }
-}
 
 /// One invocation, as `next` returned it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,16 +131,24 @@ fn valid_request_id(id: &str) -> bool {
 /// A client of one Runtime API endpoint.
 #[derive(Debug, Clone)]
 pub struct RuntimeApi {
+    name: String,
     authority: String,
     retry: Retry,
 }
 
 impl RuntimeApi {
-    pub fn new(authority: impl Into<String>, retry: Retry) -> Self {
+    /// `name` starts the client's own log lines (such as a retry of `next`), so that they say
+    /// which function wrote them: every function's binary is called `bootstrap` on Lambda.
+    pub fn new(name: impl Into<String>, authority: impl Into<String>, retry: Retry) -> Self {
         RuntimeApi {
+            name: name.into(),
             authority: authority.into(),
             retry,
         }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     pub fn authority(&self) -> &str {
@@ -198,7 +181,8 @@ impl RuntimeApi {
                 }
                 Err(e) => {
                     eprintln!(
-                        "sweep-lambda: next: {e}; retrying in {} ms",
+                        "{}: next: {e}; retrying in {} ms",
+                        self.name,
                         backoff.as_millis()
                     );
                     thread::sleep(backoff);
@@ -311,87 +295,18 @@ impl RuntimeApi {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::net::{TcpListener, TcpStream};
-    use std::sync::mpsc;
-
-    /// A fake Runtime API: answers each connection with the next canned response and sends
-    /// back what it received (request line, lower-cased header map, body).
-    struct Fake {
-        authority: String,
-        requests: mpsc::Receiver<Received>,
-        server: thread::JoinHandle<()>,
-    }
-
-    #[derive(Debug)]
-    struct Received {
-        line: String,
-        headers: Vec<(String, String)>,
-        body: String,
-    }
-
-    impl Received {
-        fn header(&self, name: &str) -> Option<&str> {
-            self.headers
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.as_str())
-        }
-    }
-
-    fn receive(stream: &TcpStream) -> Received {
-        let mut reader = BufReader::new(stream);
-        let mut line = String::new();
-        reader.read_line(&mut line).unwrap();
-        let mut headers = Vec::new();
-        loop {
-            let mut h = String::new();
-            reader.read_line(&mut h).unwrap();
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            let (n, v) = h.split_once(':').unwrap();
-            headers.push((n.to_ascii_lowercase(), v.trim().to_owned()));
-        }
-        let length = headers
-            .iter()
-            .find(|(n, _)| n == "content-length")
-            .map_or(0, |(_, v)| v.parse().unwrap());
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body).unwrap();
-        Received {
-            line: line.trim_end().to_owned(),
-            headers,
-            body: String::from_utf8(body).unwrap(),
-        }
-    }
-
-    fn fake(responses: Vec<String>) -> Fake {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let authority = listener.local_addr().unwrap().to_string();
-        let (tx, rx) = mpsc::channel();
-        let server = thread::spawn(move || {
-            for response in responses {
-                let (mut stream, _) = listener.accept().unwrap();
-                tx.send(receive(&stream)).unwrap();
-                stream.write_all(response.as_bytes()).unwrap();
-            }
-        });
-        Fake {
-            authority,
-            requests: rx,
-            server,
-        }
-    }
+    use std::io::Write;
+    use std::net::TcpListener;
+    use sweep_lambda_testkit::{receive, unused_authority, FakeRuntimeApi, ACCEPTED};
 
     fn accepted() -> String {
-        "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"status\":\"OK\"}\n".to_owned()
+        ACCEPTED.to_owned()
     }
 
-    fn api(fake: &Fake) -> RuntimeApi {
+    fn api(fake: &FakeRuntimeApi) -> RuntimeApi {
         RuntimeApi::new(
-            fake.authority.clone(),
+            "test",
+            fake.authority(),
             Retry {
                 attempts: 3,
                 first_backoff: Duration::from_millis(10),
@@ -434,7 +349,7 @@ mod tests {
 
     #[test]
     fn next_reads_the_invocation_headers() {
-        let fake = fake(vec![
+        let fake = FakeRuntimeApi::start(vec![
             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nlambda-runtime-aws-request-id: 8476a536-e9f4-11e8-9739-2dfe598c3fcd\r\n\
              Lambda-Runtime-Deadline-Ms: 1542409706888\r\nLambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-2:123456789012:function:sweep\r\n\
              Lambda-Runtime-Trace-Id: Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1\r\n\
@@ -457,19 +372,19 @@ mod tests {
                 body: b"{\"function\":\"x\"}".to_vec(),
             }
         );
-        let request = fake.requests.recv().unwrap();
+        let request = fake.next_request();
         assert_eq!(
             request.line,
             "GET /2018-06-01/runtime/invocation/next HTTP/1.1"
         );
-        assert_eq!(request.header("host"), Some(fake.authority.as_str()));
+        assert_eq!(request.header("host"), Some(fake.authority()));
         assert_eq!(request.header("content-length"), None);
-        fake.server.join().unwrap();
+        fake.finish();
     }
 
     #[test]
     fn next_needs_a_usable_request_id() {
-        let fake = fake(vec![
+        let fake = FakeRuntimeApi::start(vec![
             "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".to_owned(),
             "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: ../../x\r\nContent-Length: 2\r\n\r\n{}".to_owned(),
         ]);
@@ -482,29 +397,26 @@ mod tests {
             api.next().unwrap_err().to_string(),
             "protocol error: invalid request id \"../../x\""
         );
-        fake.server.join().unwrap();
+        fake.finish();
     }
 
     #[test]
     fn next_does_not_retry_an_error_status() {
-        let fake = fake(vec!["HTTP/1.1 500 Internal Server Error\r\nContent-Length: 25\r\n\r\n{\"errorType\":\"Shutdown\"}\n".to_owned()]);
+        let fake = FakeRuntimeApi::start(vec!["HTTP/1.1 500 Internal Server Error\r\nContent-Length: 25\r\n\r\n{\"errorType\":\"Shutdown\"}\n".to_owned()]);
         let err = api(&fake).next().unwrap_err();
         assert!(matches!(err, RuntimeError::Status { status: 500, .. }));
         assert_eq!(
             err.to_string(),
             "next: Runtime API answered 500: {\"errorType\":\"Shutdown\"}"
         );
-        fake.server.join().unwrap();
+        fake.finish();
     }
 
     #[test]
     fn next_retries_transport_errors_then_gives_up() {
-        let authority = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .to_string();
+        let authority = unused_authority();
         let api = RuntimeApi::new(
+            "test",
             authority.clone(),
             Retry {
                 attempts: 3,
@@ -533,14 +445,16 @@ mod tests {
     #[test]
     fn next_recovers_when_the_api_comes_back() {
         // Reserve a port, free it, and start listening on it only after the first attempt failed.
-        let port = TcpListener::bind("127.0.0.1:0")
+        let authority = unused_authority();
+        let port = authority
+            .rsplit_once(':')
             .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let authority = format!("127.0.0.1:{port}");
+            .1
+            .parse::<u16>()
+            .unwrap();
         let api = RuntimeApi::new(
-            authority.clone(),
+            "test",
+            authority,
             Retry {
                 attempts: 10,
                 first_backoff: Duration::from_millis(50),
@@ -559,9 +473,9 @@ mod tests {
 
     #[test]
     fn respond_posts_the_result() {
-        let fake = fake(vec![accepted()]);
+        let fake = FakeRuntimeApi::start(vec![accepted()]);
         api(&fake).respond("r-1", b"{\"count\":1}").unwrap();
-        let request = fake.requests.recv().unwrap();
+        let request = fake.next_request();
         assert_eq!(
             request.line,
             "POST /2018-06-01/runtime/invocation/r-1/response HTTP/1.1"
@@ -569,18 +483,18 @@ mod tests {
         assert_eq!(request.header("content-type"), Some("application/json"));
         assert_eq!(request.header("content-length"), Some("11"));
         assert_eq!(request.body, "{\"count\":1}");
-        fake.server.join().unwrap();
+        fake.finish();
     }
 
     #[test]
     fn report_error_posts_lambda_error_json() {
-        let fake = fake(vec![accepted()]);
+        let fake = FakeRuntimeApi::start(vec![accepted()]);
         let report = ErrorReport::new(
             "InvalidEvent",
             "field \"step\" must be greater than 0, got 0",
         );
         api(&fake).report_error("r-2", &report).unwrap();
-        let request = fake.requests.recv().unwrap();
+        let request = fake.next_request();
         assert_eq!(
             request.line,
             "POST /2018-06-01/runtime/invocation/r-2/error HTTP/1.1"
@@ -594,31 +508,31 @@ mod tests {
             request.body,
             r#"{"errorMessage":"field \"step\" must be greater than 0, got 0","errorType":"InvalidEvent"}"#
         );
-        fake.server.join().unwrap();
+        fake.finish();
     }
 
     #[test]
     fn init_error_goes_to_its_own_path() {
-        let fake = fake(vec![accepted()]);
+        let fake = FakeRuntimeApi::start(vec![accepted()]);
         api(&fake)
             .report_init_error(&ErrorReport::new("Runtime.ConfigInvalid", "bad"))
             .unwrap();
-        let request = fake.requests.recv().unwrap();
+        let request = fake.next_request();
         assert_eq!(request.line, "POST /2018-06-01/runtime/init/error HTTP/1.1");
         assert_eq!(
             request.header("lambda-runtime-function-error-type"),
             Some("Runtime.ConfigInvalid")
         );
-        fake.server.join().unwrap();
+        fake.finish();
     }
 
     #[test]
     fn posts_fail_on_error_status() {
-        let fake = fake(vec![
+        let fake = FakeRuntimeApi::start(vec![
             "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n".to_owned(),
         ]);
         let err = api(&fake).respond("r-3", b"{}").unwrap_err();
         assert_eq!(err.to_string(), "response: Runtime API answered 413");
-        fake.server.join().unwrap();
+        fake.finish();
     }
 }
