@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { type ArtifactPaths, artifactPaths } from './artifact-paths.js';
 import { builderRecipe } from './builder-recipe.js';
 import { crateFolders, readCargoWorkspace, selectPackage, unknownFeatures } from './cargo-workspace.js';
@@ -61,7 +60,7 @@ export function checkCache(options: ResolvedArtifactOptions, checkOptions: Check
   const collection = collectInputs({
     workspace,
     crateFolders: crateFolders(workspace, pkg),
-    excludedNames: [path.basename(options.distDir), path.basename(options.cacheDir)],
+    excludedPaths: [options.distDir, options.cacheDir],
     hashIndex: FileHashIndex.load(paths.hashIndex),
   });
   steps.lap('inputs');
