@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { unsafeArtifactName } from './errors.js';
-import { isSafeName, type ResolvedArtifactOptions } from './options.js';
+import type { ResolvedArtifactOptions } from './options.js';
+import { isSafeName } from './safe-name.js';
 
 /**
  * Where one artifact's files live. `dist/` holds what is deployed (the zip and its metadata) and

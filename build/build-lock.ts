@@ -2,17 +2,29 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SweepError } from './errors.js';
+import { lockNotCreated, lockWaitTimedOut } from './errors.js';
+import { printable } from './printable.js';
+import { readRegularFile } from './regular-file.js';
+import { formatDuration } from './stage-timer.js';
 
 /**
  * One build of an artifact at a time, across processes (`cdktf diff` in one terminal while
  * `cdktf deploy` runs in another): the lock is a folder created with mkdir, which is atomic on
- * every file system, holding `owner.json` (pid, host, start time, command).
+ * every file system, holding `owner.json` (pid, host, start time, command). It lives in the
+ * dist folder, next to the zip and record it protects: `dist/.<name>.lock` (see
+ * artifact-paths.ts), not in the cache folder.
  *
  * A waiter says whom it waits for. A lock whose owner process is gone (killed, even with
  * SIGKILL) is taken over at once rather than after a timeout: on the same host a dead pid is
  * certain, and the lock names its pid. Takeover itself is serialised by a second mkdir, so two
  * waiters that both see a dead owner do not remove each other's fresh lock.
+ *
+ * Other hosts (a dist folder on a shared or network file system): a lock whose owner is on
+ * another host is never taken over automatically, because its pid cannot be checked from here
+ * and a live build there must not lose its lock. So a waiter does not wait forever: after
+ * `timeoutMs` (30 minutes by default, for any holder) it gives up with an error naming the
+ * holder; for a lock from another host the error says to remove `dist/.<name>.lock` if no build
+ * is running on that host.
  *
  * proper-lockfile was considered: it detects staleness only by an mtime heartbeat (a killed
  * build blocks others for its stale period) and cannot say who holds the lock.
@@ -31,8 +43,13 @@ export interface AcquireOptions {
   readonly onTakeover?: (owner: LockOwner) => void;
   readonly pollMs?: number;
   readonly reportEveryMs?: number;
+  /** How long to wait for a lock held by a live (or unknowable) owner before failing. @default LOCK_TIMEOUT_MS */
+  readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
 }
+
+/** How long a waiter waits by default: longer than any build should take. */
+export const LOCK_TIMEOUT_MS = 30 * 60 * 1000;
 
 /** A lock folder without owner.json older than this is abandoned (its creator died in between). */
 const OWNERLESS_GRACE_MS = 10_000;
@@ -53,6 +70,7 @@ export class BuildLock {
   static async acquire(dir: string, options: AcquireOptions = {}): Promise<BuildLock> {
     const pollMs = options.pollMs ?? 200;
     const reportEveryMs = options.reportEveryMs ?? 30_000;
+    const timeoutMs = options.timeoutMs ?? LOCK_TIMEOUT_MS;
     const started = Date.now();
     let lastReport = -Infinity;
     let waited = false;
@@ -70,6 +88,10 @@ export class BuildLock {
       }
       waited = true;
       const waitedMs = Date.now() - started;
+      if (waitedMs >= timeoutMs) {
+        const otherHost = owner && owner.host !== os.hostname() ? owner.host : undefined;
+        throw lockWaitTimedOut(dir, describeOwner(owner), formatDuration(waitedMs), owner && { pid: owner.pid, otherHost });
+      }
       if (waitedMs - lastReport >= reportEveryMs) {
         options.onWait?.(owner, waitedMs, lastReport === -Infinity);
         lastReport = waitedMs;
@@ -88,10 +110,12 @@ export class BuildLock {
   }
 }
 
+/** `pid 42 on ci-7 (cdktf deploy) since <time>`; the host only when it is another one. */
 export function describeOwner(owner: LockOwner | undefined): string {
   if (!owner) return 'another process';
-  const host = owner.host === os.hostname() ? '' : ` on ${owner.host}`;
-  return `pid ${owner.pid}${host} (${owner.command}) since ${owner.since}`;
+  // owner.json is written by whoever can write to dist/: its text is shown escaped.
+  const host = owner.host === os.hostname() ? '' : ` on ${printable(owner.host)}`;
+  return `pid ${owner.pid}${host} (${printable(owner.command)}) since ${printable(owner.since)}`;
 }
 
 function tryCreate(dir: string): boolean {
@@ -99,12 +123,7 @@ function tryCreate(dir: string): boolean {
     fs.mkdirSync(dir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new SweepError({
-      stage: 'lock',
-      problem: `cannot create the build lock ${dir}: ${(error as Error).message}`,
-      fix: `make ${path.dirname(dir)} writable, or set distDir to a writable folder`,
-      cause: error,
-    });
+    throw lockNotCreated(dir, error);
   }
   const owner: LockOwner = {
     pid: process.pid,
@@ -120,12 +139,22 @@ function tryCreate(dir: string): boolean {
   return true;
 }
 
+/**
+ * The lock's owner, or undefined while owner.json is missing, half-written or malformed. A pid
+ * that is not a positive integer is malformed: `process.kill(0 or -1, 0)` would ask about a
+ * whole process group and always answer "alive".
+ */
 function readOwner(dir: string): LockOwner | undefined {
+  let parsed: Partial<Record<keyof LockOwner, unknown>>;
   try {
-    return JSON.parse(fs.readFileSync(path.join(dir, 'owner.json'), 'utf8')) as LockOwner;
+    parsed = JSON.parse(readRegularFile(path.join(dir, 'owner.json')).toString('utf8'));
   } catch {
     return undefined;
   }
+  const { pid, host, since, command } = parsed ?? {};
+  if (!Number.isSafeInteger(pid) || (pid as number) <= 0) return undefined;
+  if (typeof host !== 'string' || typeof since !== 'string' || typeof command !== 'string') return undefined;
+  return { pid: pid as number, host, since, command };
 }
 
 function isAbandoned(dir: string, owner: LockOwner | undefined): boolean {

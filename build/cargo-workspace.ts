@@ -1,12 +1,32 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parse as parseToml } from 'smol-toml';
-import { SweepError } from './errors.js';
+import { parse as parseToml, TomlError } from 'smol-toml';
+import {
+  binaryNotUnique,
+  invalidToml,
+  missingPackageName,
+  noSuchBinary,
+  noSuchPackage,
+  noWorkspaceManifest,
+  pathOutsideWorkspace,
+  unreadableManifest,
+  unreadableWorkspaceFolder,
+  unsafeCargoName,
+  workspaceFileNotRegular,
+} from './errors.js';
+import type { OptionsOrigin } from './options.js';
+import { describeKind, isMissing, kindOf, NotRegularFileError, readRegularFile } from './regular-file.js';
+import { isSafeName } from './safe-name.js';
 
 /**
  * Reads the Cargo workspace's manifests (without a host cargo: the build runs in Docker, and
  * the fast path must not start a container) to learn which files can change the deployed binary:
  * the workspace-level files and the folders of the crates the binary is built from.
+ *
+ * A manifest is untrusted input: its names become file names (`dist/<package>.zip`), so every
+ * package and binary name must pass safe-name.ts's rule, and its paths must stay inside the
+ * workspace. Only regular files (or symlinks to them) are read as manifests or workspace files:
+ * a FIFO would block the read forever, so anything else is an error naming it.
  */
 
 /** Files at the workspace root that change how every crate builds, when they exist. */
@@ -44,15 +64,8 @@ export interface CargoWorkspace {
 
 type Table = Record<string, unknown>;
 
-export function readCargoWorkspace(root: string): CargoWorkspace {
-  const rootManifestPath = path.join(root, 'Cargo.toml');
-  if (!fs.existsSync(rootManifestPath)) {
-    throw new SweepError({
-      stage: 'workspace',
-      problem: `no Cargo.toml in the workspace folder ${root}`,
-      fix: 'point `workspace` (cdktf.json context `sweep.workspace`, or --workspace) at the folder that holds the Cargo.toml of your workspace',
-    });
-  }
+export function readCargoWorkspace(root: string, origin?: OptionsOrigin): CargoWorkspace {
+  if (kindOfWorkspaceFile(root, 'Cargo.toml') === undefined) throw noWorkspaceManifest(root, origin);
   const rootManifest = readManifest(root, '');
   const workspace = asTable(rootManifest.workspace);
   const workspaceDeps = asTable(workspace?.dependencies);
@@ -63,7 +76,8 @@ export function readCargoWorkspace(root: string): CargoWorkspace {
     const excluded = new Set(asStringArray(workspace.exclude).map(normalizeRelative));
     for (const pattern of asStringArray(workspace.members)) {
       for (const dir of expandMemberPattern(root, pattern)) {
-        if (!excluded.has(dir) && fs.existsSync(path.join(root, dir, 'Cargo.toml'))) memberDirs.add(dir);
+        if (isOutside(dir)) throw pathOutsideWorkspace(`[workspace] members entry "${pattern}"`, pattern, root);
+        if (!excluded.has(dir) && kindOfWorkspaceFile(root, manifestName(dir)) !== undefined) memberDirs.add(dir);
       }
     }
   }
@@ -75,7 +89,7 @@ export function readCargoWorkspace(root: string): CargoWorkspace {
   return {
     root,
     members,
-    rootFiles: WORKSPACE_ROOT_FILES.filter((file) => fs.existsSync(path.join(root, file))),
+    rootFiles: WORKSPACE_ROOT_FILES.filter((file) => kindOfWorkspaceFile(root, file) !== undefined),
     patchDirs: patchDirectories(root, rootManifest),
     workspaceDependencies: workspaceDeps ?? {},
   };
@@ -85,24 +99,16 @@ export function readCargoWorkspace(root: string): CargoWorkspace {
  * The package that holds the binary: the one named, or else the only member declaring a binary
  * of that name.
  */
-export function selectPackage(workspace: CargoWorkspace, packageName: string | undefined, binary: string): CargoPackage {
-  const names = workspace.members.map((m) => m.name).join(', ') || '(none)';
+export function selectPackage(
+  workspace: CargoWorkspace,
+  packageName: string | undefined,
+  binary: string,
+  origin?: OptionsOrigin,
+): CargoPackage {
   if (packageName !== undefined) {
     const found = workspace.members.find((m) => m.name === packageName);
-    if (!found) {
-      throw new SweepError({
-        stage: 'workspace',
-        problem: `the workspace ${workspace.root} has no package named "${packageName}" (its packages: ${names})`,
-        fix: 'set `package` (cdktf.json context `sweep.package`, or --package) to one of the packages listed',
-      });
-    }
-    if (!found.binaries.includes(binary)) {
-      throw new SweepError({
-        stage: 'workspace',
-        problem: `package "${packageName}" has no binary named "${binary}" (its binaries: ${found.binaries.join(', ') || 'none'})`,
-        fix: 'set `binary` (cdktf.json context `sweep.binary`, or --bin) to one of the binaries listed, or add a [[bin]] target to the package',
-      });
-    }
+    if (!found) throw noSuchPackage(workspace.root, packageName, packageNames(workspace), origin);
+    if (!found.binaries.includes(binary)) throw noSuchBinary(packageName, binary, found.binaries, origin);
     return found;
   }
   const candidates = workspace.members.filter((m) => m.binaries.includes(binary));
@@ -111,14 +117,11 @@ export function selectPackage(workspace: CargoWorkspace, packageName: string | u
     .filter((m) => m.binaries.length > 0)
     .map((m) => `${m.name} (${m.binaries.join(', ')})`)
     .join('; ');
-  throw new SweepError({
-    stage: 'workspace',
-    problem:
-      candidates.length === 0
-        ? `no package in ${workspace.root} has a binary named "${binary}" (binaries: ${withBinaries || 'none'})`
-        : `several packages have a binary named "${binary}": ${candidates.map((c) => c.name).join(', ')}`,
-    fix: 'use the option `package` (cdktf.json context `sweep.package`, or --package) to say which package to build, and `binary` for its binary',
-  });
+  throw binaryNotUnique(workspace.root, binary, packageNames({ members: candidates }), withBinaries, origin);
+}
+
+function packageNames(workspace: Pick<CargoWorkspace, 'members'>): string[] {
+  return workspace.members.map((m) => m.name);
 }
 
 /** Features that the package does not declare (features of dependencies, `dep/feature`, are not checked). */
@@ -151,13 +154,8 @@ export function crateFolders(workspace: CargoWorkspace, pkg: CargoPackage): stri
 function describePackage(root: string, dir: string, manifest: Table, workspaceDeps: Table | undefined): CargoPackage {
   const pkg = asTable(manifest.package);
   const name = typeof pkg?.name === 'string' ? pkg.name : undefined;
-  if (!name) {
-    throw new SweepError({
-      stage: 'workspace',
-      problem: `${manifestName(dir)} has no [package] name`,
-      fix: 'add `name = "..."` under [package], or remove the folder from the workspace members',
-    });
-  }
+  if (!name) throw missingPackageName(manifestName(dir));
+  if (!isSafeName(name)) throw unsafeCargoName(manifestName(dir), 'package name', name);
   return {
     name,
     dir,
@@ -174,6 +172,7 @@ function binaryNames(root: string, dir: string, packageName: string, manifest: T
   for (const bin of asArray(manifest.bin)) {
     const target = asTable(bin);
     if (typeof target?.name !== 'string') continue;
+    if (!isSafeName(target.name)) throw unsafeCargoName(manifestName(dir), 'binary name', target.name);
     names.add(target.name);
     claimed.add(
       normalizeRelative(
@@ -184,7 +183,10 @@ function binaryNames(root: string, dir: string, packageName: string, manifest: T
   if (pkg?.autobins !== false) {
     const crateDir = path.join(root, dir);
     const infer = (name: string, source: string) => {
-      if (!claimed.has(source) && fs.existsSync(path.join(crateDir, source))) names.add(name);
+      if (claimed.has(source) || !fs.existsSync(path.join(crateDir, source))) return;
+      // A file name is as untrusted as a manifest: `src/bin/..rs` would be a binary named ".".
+      if (!isSafeName(name)) throw unsafeCargoName(manifestName(dir), 'binary name', name, path.posix.join(dir, source));
+      names.add(name);
     };
     infer(packageName, 'src/main.rs');
     for (const entry of safeReaddir(path.join(crateDir, 'src', 'bin'))) {
@@ -239,14 +241,13 @@ function patchDirectories(root: string, manifest: Table): string[] {
 function resolveInside(root: string, from: string, written: string, what: string): string {
   const absolute = path.resolve(root, from, written);
   const normalized = normalizeRelative(path.relative(root, absolute));
-  if (path.isAbsolute(normalized) || normalized === '..' || normalized.startsWith('../')) {
-    throw new SweepError({
-      stage: 'workspace',
-      problem: `${what} points outside the workspace (${written}); the build container mounts only ${root}`,
-      fix: 'move the crate inside the workspace folder, or point `workspace` at a folder that contains both',
-    });
-  }
+  if (isOutside(normalized)) throw pathOutsideWorkspace(what, written, root);
   return normalized;
+}
+
+/** Whether a normalized relative path leads out of the root. */
+function isOutside(normalized: string): boolean {
+  return path.isAbsolute(normalized) || normalized === '..' || normalized.startsWith('../');
 }
 
 function normalizeRelative(p: string): string {
@@ -306,39 +307,57 @@ function globSegment(segment: string): RegExp {
 }
 
 function readManifest(root: string, dir: string): Table {
-  const file = path.join(root, dir, 'Cargo.toml');
+  const manifest = manifestName(dir);
+  const file = path.join(root, manifest);
+  // Checked before opening, so a FIFO or a device is never opened; readRegularFile checks again
+  // on the open file, should it be swapped in between.
+  kindOfWorkspaceFile(root, manifest);
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readRegularFile(file).toString('utf8');
   } catch (cause) {
-    throw new SweepError({
-      stage: 'workspace',
-      problem: `cannot read ${manifestName(dir)}: ${(cause as Error).message}`,
-      fix: 'check that the crate folder exists and is readable',
-      cause,
-    });
+    if (cause instanceof NotRegularFileError) throw workspaceFileNotRegular(manifest, file, describeKind(cause.kind));
+    throw unreadableManifest(manifest, file, cause);
   }
   try {
     return parseToml(text) as Table;
   } catch (cause) {
-    throw new SweepError({
-      stage: 'workspace',
-      problem: `${manifestName(dir)} is not valid TOML: ${(cause as Error).message.split('\n')[0]}`,
-      fix: `correct the syntax of ${file}`,
-      cause,
-    });
+    // smol-toml's message is "Invalid TOML document: <reason>" followed by the snippet; the
+    // reason, the position and the snippet are shown apart.
+    const reason = (cause as Error).message.split('\n')[0]!.replace(/^Invalid TOML document: /, '');
+    const position = cause instanceof TomlError ? { line: cause.line, column: cause.column } : undefined;
+    throw invalidToml(manifest, file, reason, position, cause instanceof TomlError ? cause.codeblock.trimEnd() : undefined, cause);
   }
+}
+
+/**
+ * The kind of a manifest or workspace-level file (`relative` to the root), following symlinks:
+ * 'file' or undefined (absent). Anything else (a FIFO, a device, a folder) is an error naming
+ * it: it is not silently left out of the inputs, and it is never opened.
+ */
+function kindOfWorkspaceFile(root: string, relative: string): 'file' | undefined {
+  const file = path.join(root, relative);
+  let kind: ReturnType<typeof kindOf>;
+  try {
+    kind = kindOf(file);
+  } catch (cause) {
+    throw unreadableManifest(relative, file, cause);
+  }
+  if (kind === undefined || kind === 'file') return kind;
+  throw workspaceFileNotRegular(relative, file, describeKind(kind));
 }
 
 function manifestName(dir: string): string {
   return dir === '' ? 'Cargo.toml' : `${dir}/Cargo.toml`;
 }
 
+/** A folder's entries; none when it does not exist, an error when it exists but cannot be listed. */
 function safeReaddir(dir: string): fs.Dirent[] {
   try {
     return fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return [];
+  } catch (cause) {
+    if (isMissing(cause)) return [];
+    throw unreadableWorkspaceFolder(dir, cause);
   }
 }
 

@@ -11,7 +11,7 @@ import {
   unknownFeatures,
 } from './cargo-workspace.js';
 import { type Decision, decide, type ZipState } from './decide.js';
-import { unknownFeature } from './errors.js';
+import { undeclaredFeatures } from './errors.js';
 import { explainDecision } from './explain.js';
 import { FileHashIndex } from './file-hash-index.js';
 import { type BuildSettings, computeFingerprint, ENGINE_PACKAGING_VERSION, type Fingerprint } from './fingerprint.js';
@@ -66,10 +66,10 @@ export interface CheckOptions {
 
 export function checkCache(options: ResolvedArtifactOptions, checkOptions: CheckOptions = {}): CacheCheck {
   const steps = new StepClock();
-  const workspace = checkOptions.workspace ?? readCargoWorkspace(options.workspace);
-  const pkg = selectPackage(workspace, options.package, options.binary);
+  const workspace = checkOptions.workspace ?? readCargoWorkspace(options.workspace, options.origin);
+  const pkg = selectPackage(workspace, options.package, options.binary, options.origin);
   const badFeatures = unknownFeatures(pkg, options.features);
-  if (badFeatures.length > 0) throw unknownFeature(pkg.name, pkg.features, badFeatures, options.origin);
+  if (badFeatures.length > 0) throw undeclaredFeatures(pkg.name, badFeatures, pkg.features, options.origin);
   const name = options.name ?? pkg.name;
   const paths = artifactPaths(options, name);
   steps.lap('manifests');

@@ -72,7 +72,7 @@ export function checkAll(list: readonly ResolvedArtifactOptions[], timers?: Map<
   return list.map((options) => {
     const timer = new StageTimer();
     const check = timer.time('fingerprint', () => {
-      const workspace = workspaces.get(options.workspace) ?? readCargoWorkspace(options.workspace);
+      const workspace = workspaces.get(options.workspace) ?? readCargoWorkspace(options.workspace, options.origin);
       workspaces.set(options.workspace, workspace);
       return checkCache(options, { workspace });
     });

@@ -1,4 +1,7 @@
-import { CONTEXT_KEY, type OptionsOrigin, optionHint } from './options.js';
+import * as path from 'node:path';
+import { type ArtifactOptions, CONTEXT_KEY, type OptionsOrigin, optionHint } from './options.js';
+import { printable } from './printable.js';
+import { SAFE_NAME_RULE } from './safe-name.js';
 
 /**
  * Every failure the engine reports to a user is a `SweepError`: it names the stage that failed,
@@ -12,6 +15,7 @@ export type Stage =
   | 'config'
   | 'workspace'
   | 'fingerprint'
+  | 'inputs'
   | 'lock'
   | 'docker'
   | 'builder-image'
@@ -139,19 +143,6 @@ export function conflictingArtifacts(zip: string, first: OptionsOrigin, second: 
 // ---------------------------------------------------------------------------------------------
 // workspace: what the Cargo manifests say
 // ---------------------------------------------------------------------------------------------
-
-export function unknownFeature(
-  packageName: string,
-  declared: readonly string[],
-  unknown: readonly string[],
-  origin: OptionsOrigin,
-): SweepError {
-  return new SweepError({
-    stage: 'workspace',
-    problem: `package "${packageName}" has no feature ${unknown.map((f) => `"${f}"`).join(', ')} (its features: ${declared.join(', ') || 'none'})`,
-    fix: `set ${optionHint(origin, 'features')} to features the package declares`,
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // docker: the client and the engine
@@ -404,4 +395,235 @@ export function invalidRemoteCacheUrl(url: string, source: string, reason: strin
     problem: `invalid remote cache URL ${JSON.stringify(url)} in ${source}: ${reason}`,
     fix: 'use s3://bucket or s3://bucket/prefix (bucket: 3-63 lower-case letters, digits, dots and hyphens), e.g. s3://my-team-cache/sweep',
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where fixes point: the key the user can set, built from the options schema (optionHint).
+// Errors raised where the options' origin is not known name the cdktf.json key.
+
+function option(name: keyof ArtifactOptions, origin: OptionsOrigin = { kind: 'context' }): string {
+  return optionHint(origin, name);
+}
+
+/** A value from a file or manifest, quoted and with anything unprintable escaped. */
+function quoted(value: string): string {
+  return `"${printable(value)}"`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// workspace: reading the Cargo manifests (cargo-workspace.ts). `manifest` is the manifest's path
+// relative to the workspace root, as users see it (e.g. `crates/app/Cargo.toml`).
+
+export function noWorkspaceManifest(root: string, origin?: OptionsOrigin): SweepError {
+  return new SweepError({
+    stage: 'workspace',
+    problem: `no Cargo.toml in the workspace folder ${printable(root)}`,
+    fix: `point ${option('workspace', origin)} at the folder that holds the Cargo.toml of your workspace`,
+  });
+}
+
+/** A manifest or workspace-level file (Cargo.lock, .cargo/config.toml, ...) that is not a regular file. */
+export function workspaceFileNotRegular(relative: string, absolute: string, kindWords: string): SweepError {
+  return new SweepError({
+    stage: 'workspace',
+    problem: `${printable(relative)} is ${kindWords}, not a regular file, so it is not read`,
+    fix: `replace ${printable(absolute)} with a regular file (or a symlink to one), or remove it`,
+  });
+}
+
+export function unreadableManifest(manifest: string, absolute: string, cause: unknown): SweepError {
+  return new SweepError({
+    stage: 'workspace',
+    problem: `cannot read ${printable(manifest)}: ${printable(errorMessage(cause))}`,
+    fix: `check that ${printable(absolute)} exists and is readable by this user, or remove the crate from the workspace (its members or dependencies)`,
+    cause,
+  });
+}
+
+/**
+ * `position` is the parser's line and column (1-based); `snippet` the lines around it with a
+ * caret under the column, shown as details.
+ */
+export function invalidToml(
+  manifest: string,
+  absolute: string,
+  reason: string,
+  position: { readonly line: number; readonly column: number } | undefined,
+  snippet: string | undefined,
+  cause: unknown,
+): SweepError {
+  const at = position ? ` at line ${position.line}, column ${position.column}` : '';
+  return new SweepError({
+    stage: 'workspace',
+    problem: `${printable(manifest)} is not valid TOML${at}: ${printable(reason)}`,
+    fix: `correct the syntax of ${printable(absolute)}${position ? `:${position.line}:${position.column}` : ''}`,
+    details: snippet === undefined ? undefined : snippet.split('\n').map(printable).join('\n'),
+    cause,
+  });
+}
+
+export function missingPackageName(manifest: string): SweepError {
+  return new SweepError({
+    stage: 'workspace',
+    problem: `${printable(manifest)} has no [package] name`,
+    fix: 'add `name = "..."` under [package], or remove the folder from the workspace members',
+  });
+}
+
+/**
+ * A package or binary name that is not safe to use in a file name (see safe-name.ts). `source`
+ * says where an inferred binary name came from (e.g. `src/bin/x.rs`).
+ */
+export function unsafeCargoName(manifest: string, what: 'package name' | 'binary name', value: string, source?: string): SweepError {
+  const from = source === undefined ? '' : ` (from the file name ${printable(source)})`;
+  return new SweepError({
+    stage: 'workspace',
+    problem: `${printable(manifest)} has the ${what} ${quoted(value)}${from}, which cannot be used in a file name`,
+    fix: `rename it in ${printable(manifest)}${source === undefined ? '' : ' (or rename the file)'} to use only ${SAFE_NAME_RULE}`,
+  });
+}
+
+/** A path in a manifest (a dependency, a [patch], a member) that leads out of the workspace folder. */
+export function pathOutsideWorkspace(what: string, written: string, root: string): SweepError {
+  return new SweepError({
+    stage: 'workspace',
+    problem: `${printable(what)} points outside the workspace (${printable(written)}); the build container mounts only ${printable(root)}`,
+    fix: `move the crate inside the workspace folder, or point ${option('workspace')} at a folder that contains both`,
+  });
+}
+
+export function unreadableWorkspaceFolder(folder: string, cause: unknown): SweepError {
+  return new SweepError({
+    stage: 'workspace',
+    problem: `cannot list the folder ${printable(folder)}: ${printable(errorMessage(cause))}`,
+    fix: `make ${printable(folder)} readable and searchable by this user (chmod u+rx), or remove it from the workspace`,
+    cause,
+  });
+}
+
+export function noSuchPackage(root: string, packageName: string, packages: readonly string[], origin?: OptionsOrigin): SweepError {
+  return new SweepError({
+    stage: 'workspace',
+    problem: `the workspace ${printable(root)} has no package named ${quoted(packageName)} (its packages: ${packages.join(', ') || '(none)'})`,
+    fix: `set ${option('package', origin)} to one of the packages listed`,
+  });
+}
+
+export function noSuchBinary(packageName: string, binary: string, binaries: readonly string[], origin?: OptionsOrigin): SweepError {
+  return new SweepError({
+    stage: 'workspace',
+    problem: `package ${quoted(packageName)} has no binary named ${quoted(binary)} (its binaries: ${binaries.join(', ') || 'none'})`,
+    fix: `set ${option('binary', origin)} to one of the binaries listed, or add a [[bin]] target to the package`,
+  });
+}
+
+/** No package, or more than one, has the binary, and no package was named. */
+export function binaryNotUnique(
+  root: string,
+  binary: string,
+  candidates: readonly string[],
+  withBinaries: string,
+  origin?: OptionsOrigin,
+): SweepError {
+  return new SweepError({
+    stage: 'workspace',
+    problem:
+      candidates.length === 0
+        ? `no package in ${printable(root)} has a binary named ${quoted(binary)} (binaries: ${withBinaries || 'none'})`
+        : `several packages have a binary named ${quoted(binary)}: ${candidates.join(', ')}`,
+    fix: `set ${option('package', origin)} to say which package to build, and ${option('binary', origin)} for its binary`,
+  });
+}
+
+/** Features asked for that the package does not declare (for the caller that checks them). */
+export function undeclaredFeatures(
+  packageName: string,
+  missing: readonly string[],
+  declared: readonly string[],
+  origin?: OptionsOrigin,
+): SweepError {
+  return new SweepError({
+    stage: 'workspace',
+    problem: `package ${quoted(packageName)} has no feature ${missing.map(quoted).join(', ')} (its features: ${declared.join(', ') || 'none'})`,
+    fix: `set ${option('features', origin)} to features the package declares`,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// inputs: walking and hashing the input files (input-files.ts, file-hash-index.ts). `relative` is
+// the path relative to the workspace root, as the `cache-miss:` line shows it.
+
+export function unreadableInputFolder(relative: string, absolute: string, cause: unknown): SweepError {
+  return new SweepError({
+    stage: 'inputs',
+    problem: `cannot list the folder ${printable(relative || '.')} in a crate folder: ${printable(errorMessage(cause))}`,
+    fix: `make ${printable(absolute)} readable and searchable by this user (chmod u+rx), or move it out of the crate folder; every file in a crate folder is an input`,
+    cause,
+  });
+}
+
+export function unreadableInputFile(relative: string, absolute: string, cause: unknown): SweepError {
+  return new SweepError({
+    stage: 'inputs',
+    problem: `cannot read the input file ${printable(relative)}: ${printable(errorMessage(cause))}`,
+    fix: `make ${printable(absolute)} readable by this user (chmod u+r), or move it out of the crate folder; every file in a crate folder is an input`,
+    cause,
+  });
+}
+
+export function tooManyInputs(limit: number, crateFolders: readonly string[]): SweepError {
+  const folders = crateFolders.map((f) => printable(f || '.')).join(', ');
+  return new SweepError({
+    stage: 'inputs',
+    problem: `the crate folders (${folders}) hold more than ${limit.toLocaleString('en-US')} input files; the walk stopped there`,
+    fix: 'move generated files, data and vendored trees out of the crate folders (or into a folder named `target`), and remove symlinks that repeat folders',
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// lock: one build of an artifact at a time (build-lock.ts). The lock is the folder
+// `dist/.<name>.lock` in the dist folder.
+
+export function lockNotCreated(dir: string, cause: unknown): SweepError {
+  return new SweepError({
+    stage: 'lock',
+    problem: `cannot create the build lock ${printable(dir)}: ${printable(errorMessage(cause))}`,
+    fix: `make ${printable(path.dirname(dir))} writable, or set ${option('distDir')} to a writable folder`,
+    cause,
+  });
+}
+
+/**
+ * Waited `waited` (e.g. `30 min`) for the lock and gave up. `holder` describes the owner (pid,
+ * host, command, since); `otherHost` is its host when that is not this one.
+ */
+export function lockWaitTimedOut(
+  dir: string,
+  holder: string,
+  waited: string,
+  owner: { readonly pid: number; readonly otherHost?: string } | undefined,
+): SweepError {
+  const remove = `rm -rf ${shellQuote(dir)}`;
+  let fix: string;
+  if (owner === undefined) {
+    fix = `if no build of this artifact is running, remove the lock (${remove}) and run again`;
+  } else if (owner.otherHost !== undefined) {
+    fix = `a lock held from another host is never taken over automatically (its pid cannot be checked from here): if no build is running on ${printable(owner.otherHost)}, remove the lock (${remove}) and run again`;
+  } else {
+    fix = `wait for pid ${owner.pid} to finish, or stop it if it hangs (kill ${owner.pid}); a lock whose process is gone is taken over at once`;
+  }
+  return new SweepError({
+    stage: 'lock',
+    problem: `gave up waiting for the build lock ${printable(dir)} after ${waited}: it is held by ${holder}`,
+    fix,
+  });
+}
+
+function errorMessage(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+/** A path as one shell word (single quotes), so the printed command can be pasted as is. */
+function shellQuote(text: string): string {
+  return /^[\w./@%+=:,-]+$/.test(text) ? text : `'${printable(text).replace(/'/g, `'\\''`)}'`;
 }

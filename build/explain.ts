@@ -1,10 +1,16 @@
 import type { Decision, MissReason } from './decide.js';
 import { settingWords } from './fingerprint.js';
+import { printable } from './printable.js';
 
 /**
  * Words for a cache decision: the `cache-hit` / `cache-miss: <reasons>` line every run prints,
  * e.g. `cache-miss: changed Cargo.lock, crates/sweep-lambda/src/main.rs; profile release -> dev`.
  * Paths are relative to the workspace; long lists are shortened with a count.
+ *
+ * Everything shown that comes from outside this file (file names, setting values, the record's
+ * error) goes through `printable`: a file named `x\n[x] done: cache-hit` must not print a forged
+ * log line, and an escape sequence in a name must not reach the terminal. So a reason is always
+ * one line, and the whole explanation is one line.
  */
 export interface ExplainContext {
   /** The zip's path as the user knows it (relative to the project), e.g. `dist/sweep-lambda.zip`. */
@@ -22,17 +28,17 @@ export function explainReason(reason: MissReason, context: ExplainContext): stri
   const max = context.maxNames ?? 5;
   switch (reason.kind) {
     case 'forced':
-      return `forced (${reason.source})`;
+      return `forced (${printable(reason.source)})`;
     case 'no-metadata':
       return 'no metadata (first build)';
     case 'metadata-unusable':
-      return `metadata ${reason.status} (${reason.detail})`;
+      return `metadata ${reason.status} (${printable(reason.detail)})`;
     case 'zip-missing':
-      return `${context.zipPath} missing`;
+      return `${printable(context.zipPath)} missing`;
     case 'zip-differs':
       return 'zip does not match its metadata';
     case 'zip-invalid':
-      return `zip fails its checks (${reason.detail})`;
+      return `zip fails its checks (${printable(reason.detail)})`;
     case 'setting-changed':
       return `${settingWords(reason.setting)} ${showSetting(reason.setting, reason.from)} -> ${showSetting(reason.setting, reason.to)}`;
     case 'inputs-changed':
@@ -45,17 +51,18 @@ export function explainReason(reason: MissReason, context: ExplainContext): stri
 }
 
 function showSetting(setting: string, value: unknown): string {
-  if (setting === 'builderRecipe' && typeof value === 'string') return value.slice(0, 8);
-  if (Array.isArray(value)) return value.length === 0 ? '(none)' : value.join(',');
+  if (setting === 'builderRecipe' && typeof value === 'string') return printable(value.slice(0, 8));
+  if (Array.isArray(value)) return value.length === 0 ? '(none)' : printable(value.join(','));
   if (setting === 'env' && value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, string>);
-    return entries.length === 0 ? '(none)' : entries.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
+    // Each value quoted (a value with spaces stays one word), its quotes escaped like its backslashes.
+    return entries.length === 0 ? '(none)' : entries.map(([k, v]) => `${printable(k)}="${printable(v).replace(/"/g, '\\"')}"`).join(' ');
   }
-  return String(value);
+  return printable(String(value));
 }
 
 function listNames(verb: string, names: readonly string[], max: number): string | undefined {
   if (names.length === 0) return undefined;
-  const shown = names.slice(0, max).join(', ');
+  const shown = names.slice(0, max).map(printable).join(', ');
   return names.length > max ? `${verb} ${shown} and ${names.length - max} more` : `${verb} ${shown}`;
 }

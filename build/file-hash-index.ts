@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import { writeFileAtomic } from './atomic-write.js';
+import { readRegularFile } from './regular-file.js';
 
 /**
  * A per-file content-hash cache, kept between runs the way git's index is: a file whose size,
@@ -10,6 +10,9 @@ import { writeFileAtomic } from './atomic-write.js';
  * "Racy" entries are never stored: a file modified less than RACY_WINDOW_MS before it was hashed
  * could be modified again within the same timestamp tick without its stat changing, so it is
  * hashed again next time (git does the same for files as new as its index).
+ *
+ * Files are read only if they are regular files (readRegularFile): a FIFO swapped in for a
+ * source file, or for the index itself, is refused instead of blocking the process.
  */
 const INDEX_VERSION = 1;
 const RACY_WINDOW_MS = 2000;
@@ -43,12 +46,12 @@ export class FileHashIndex {
   /** Loads the index at `file`; a missing or damaged index is an empty one (it is only a cache). */
   static load(file: string): FileHashIndex {
     try {
-      const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as IndexFile;
+      const parsed = JSON.parse(readRegularFile(file).toString('utf8')) as IndexFile;
       if (parsed.version === INDEX_VERSION && parsed.entries && typeof parsed.entries === 'object') {
         return new FileHashIndex(file, parsed.entries);
       }
     } catch {
-      // Missing or unreadable: start empty.
+      // Missing, unreadable or not a regular file: start empty.
     }
     return new FileHashIndex(file, {});
   }
@@ -58,14 +61,18 @@ export class FileHashIndex {
     return new FileHashIndex(undefined, {});
   }
 
-  /** The SHA-256 (hex) of the file's content, from the index when its stat is unchanged. */
+  /**
+   * The SHA-256 (hex) of the file's content, from the index when its stat is unchanged. Throws
+   * the file system's error (or NotRegularFileError) when the file cannot be read as a regular
+   * file; the caller knows how to name it to the user.
+   */
   hashFile(key: string, absolutePath: string, stat: FileStat): string {
     const known = this.previous[key];
     if (known && known[0] === stat.size && known[1] === stat.mtimeMs && known[2] === stat.ctimeMs && known[3] === stat.ino) {
       this.seen.set(key, known);
       return known[4];
     }
-    const hash = createHash('sha256').update(fs.readFileSync(absolutePath)).digest('hex');
+    const hash = createHash('sha256').update(readRegularFile(absolutePath)).digest('hex');
     this.hashedFiles++;
     this.changed = true;
     if (Date.now() - stat.mtimeMs > RACY_WINDOW_MS) {

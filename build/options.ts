@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { type ConfigIssue, invalidConfig } from './errors.js';
 import { parseRemoteCacheUrl, type RemoteCacheLocation } from './remote-store.js';
+import { isSafeName } from './safe-name.js';
 
 /**
  * The options of a runtime artifact. `artifactOptionsSchema` is the one source of every option:
@@ -38,16 +39,6 @@ export const RUNTIME_GLIBC: Readonly<Record<LambdaRuntime, string>> = {
 
 /** The file Lambda's custom runtime starts, and so the handler name and the zip's one entry. */
 export const LAMBDA_ENTRY_POINT = 'bootstrap';
-
-/**
- * A name that becomes part of a file path (`dist/<name>.zip`) or a log prefix: letters, digits,
- * `_`, `-` and `.`, starting with a letter or digit, so it can never be `..`, absolute, hidden,
- * or contain a separator. Package and binary names read from Cargo.toml pass the same check.
- */
-export const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-export function isSafeName(name: string): boolean {
-  return SAFE_NAME.test(name) && !name.includes('..') && name.length <= 128;
-}
 
 // Cargo feature names, including `dependency/feature` and `dep:name` forms.
 const FEATURE = /^[A-Za-z0-9_][A-Za-z0-9_+.:/-]*$/;

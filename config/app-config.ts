@@ -116,12 +116,9 @@ export const appConfigSchema = z
       .record(functionKey, functionEntrySchema)
       .optional()
       .meta({ expected: 'an object mapping function names (a letter, then letters, digits, _ or -) to their settings' }),
-    backend: z
-      .discriminatedUnion('type', [localBackend, s3Backend])
-      .default({ type: 'local' })
-      .meta({
-        expected: '{"type": "local", "path"?} or {"type": "s3", "bucket", "key", "region", "useLockfile"?, "dynamodbTable"?, "encrypt"?}',
-      }),
+    backend: z.discriminatedUnion('type', [localBackend, s3Backend]).default({ type: 'local' }).meta({
+      expected: '{"type": "local", "path"?} or {"type": "s3", "bucket", "key", "region", "useLockfile"?, "dynamodbTable"?, "encrypt"?}',
+    }),
   })
   .strict()
   .meta({ expected: 'an object of settings (see README: Configuration)' });

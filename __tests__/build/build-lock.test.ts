@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { BuildLock, describeOwner, type LockOwner } from '../../build/build-lock.js';
+import { BuildLock, describeOwner, LOCK_TIMEOUT_MS, type LockOwner } from '../../build/build-lock.js';
+import { SweepError } from '../../build/errors.js';
 
 let temp: string;
 let lockDir: string;
@@ -257,12 +258,88 @@ describe('BuildLock: abandoned locks', () => {
   });
 });
 
+describe('BuildLock: a bounded wait', () => {
+  // A waiter used to wait forever, and a lock held from another host is never taken over. Each
+  // acquire here also has an AbortSignal as a safety net, so a waiter that ignores timeoutMs
+  // fails the test (with an AbortError) instead of hanging it.
+  const safetyNet = () => AbortSignal.timeout(5000);
+
+  async function timeoutError(promise: Promise<unknown>): Promise<SweepError> {
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(SweepError);
+    return error as SweepError;
+  }
+
+  it('gives up on a lock held from another host, naming the holder and saying to remove the lock', async () => {
+    // GIVEN a lock whose owner runs on another host (its pid cannot be checked from here)
+    const since = '2026-11-25T14:00:00.000Z';
+    writeOwner(lockDir, { pid: 4242, host: 'ci-runner-7', since, command: 'cdktf deploy' });
+    // WHEN a waiter waits with a bound of 100 ms
+    const started = Date.now();
+    const error = await timeoutError(BuildLock.acquire(lockDir, { pollMs: 10, timeoutMs: 100, signal: safetyNet() }));
+    // THEN it gives up after the bound with an error naming pid, host, command and since
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+    expect(error.stage).toBe('lock');
+    expect(error.message).toMatch(
+      new RegExp(
+        `^lock: gave up waiting for the build lock ${lockDir} after \\d+ ms: it is held by pid 4242 on ci-runner-7 \\(cdktf deploy\\) since ${since}$`,
+      ),
+    );
+    // AND the fix says why it was not taken over and how to remove it
+    expect(error.fix).toBe(
+      `a lock held from another host is never taken over automatically (its pid cannot be checked from here): if no build is running on ci-runner-7, remove the lock (rm -rf ${lockDir}) and run again`,
+    );
+    // AND the lock is left alone
+    expect(ownerOf(lockDir).host).toBe('ci-runner-7');
+  });
+
+  it('gives up on a lock held by a live process on this host, saying to wait for it or stop it', async () => {
+    // GIVEN the lock is held by a live process here (this one)
+    await acquire(lockDir);
+    const error = await timeoutError(BuildLock.acquire(lockDir, { pollMs: 10, timeoutMs: 50, signal: safetyNet() }));
+    expect(error.message).toContain(`it is held by pid ${process.pid} (`);
+    expect(error.fix).toBe(
+      `wait for pid ${process.pid} to finish, or stop it if it hangs (kill ${process.pid}); a lock whose process is gone is taken over at once`,
+    );
+  });
+
+  it('quotes a lock path with spaces in the command it prints', async () => {
+    const spaced = path.join(temp, 'my dist', '.app.lock');
+    writeOwner(spaced, { pid: 1, host: 'elsewhere', since: '2026-01-01T00:00:00.000Z', command: 'cdktf deploy' });
+    const error = await timeoutError(BuildLock.acquire(spaced, { pollMs: 10, timeoutMs: 20, signal: safetyNet() }));
+    expect(error.fix).toContain(`remove the lock (rm -rf '${spaced}')`);
+  });
+
+  it('waits 30 minutes by default', () => {
+    expect(LOCK_TIMEOUT_MS).toBe(30 * 60 * 1000);
+  });
+
+  // A pid that is not a positive integer names no single process: `kill(0, 0)` asks about the
+  // whole process group and always answers "alive", so such a lock was waited on forever.
+  it('treats an owner.json with pid 0 as ownerless: taken over once the lock folder is old', async () => {
+    writeOwner(lockDir, { pid: 0, host: os.hostname(), since: '2026-01-01T00:00:00.000Z', command: 'x' });
+    const old = new Date(Date.now() - 60_000);
+    fs.utimesSync(lockDir, old, old);
+    await acquire(lockDir, { pollMs: 10, signal: safetyNet() });
+    expect(ownerOf(lockDir).pid).toBe(process.pid);
+  });
+});
+
 describe('describeOwner', () => {
   it('names the pid, command and start time, and the host only when it is another one', () => {
     const since = '2026-11-25T14:00:00.000Z';
     expect(describeOwner({ pid: 42, host: os.hostname(), since, command: 'cdktf deploy' })).toBe(`pid 42 (cdktf deploy) since ${since}`);
     expect(describeOwner({ pid: 42, host: 'ci-runner-7', since, command: 'cdktf deploy' })).toBe(
       `pid 42 on ci-runner-7 (cdktf deploy) since ${since}`,
+    );
+  });
+
+  it('shows the text of owner.json escaped: whoever can write to dist/ can write it', () => {
+    expect(describeOwner({ pid: 42, host: 'h\u001b[2J', since: 'x\ny', command: 'cdktf\rdeploy' })).toBe(
+      'pid 42 on h\\x1b[2J (cdktf\\rdeploy) since x\\ny',
     );
   });
 });

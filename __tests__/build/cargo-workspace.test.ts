@@ -1,9 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { parse as parseToml } from 'smol-toml';
+import { parse as parseToml, TomlError } from 'smol-toml';
 import {
   type CargoPackage,
   type CargoWorkspace,
@@ -12,7 +13,9 @@ import {
   selectPackage,
   unknownFeatures,
 } from '../../build/cargo-workspace.js';
+import { isSafeName, SAFE_NAME_RULE } from '../../build/safe-name.js';
 import { sweepError } from '../helpers/errors.js';
+import { openToOthers, runInChild } from './in-child.js';
 
 // The workspaces under __tests__/fixtures/workspaces are only read here, never compiled.
 const FIXTURES = fileURLToPath(new URL('../fixtures/workspaces/', import.meta.url));
@@ -41,6 +44,11 @@ function writeTree(name: string, files: Record<string, string>): string {
   }
   return root;
 }
+
+const mkfifo = (file: string): void => {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  execFileSync('mkfifo', [file]);
+};
 
 const pkgToml = (name: string, extra = '') => `[package]\nname = "${name}"\nversion = "0.1.0"\nedition = "2021"\n${extra}`;
 
@@ -130,33 +138,40 @@ describe('readCargoWorkspace: members', () => {
     expect(error.stage).toBe('workspace');
     expect(error.message).toBe(`workspace: no Cargo.toml in the workspace folder ${root}`);
     expect(error.fix).toBe(
-      'point `workspace` (cdktf.json context `sweep.workspace`, or --workspace) at the folder that holds the Cargo.toml of your workspace',
+      'point `sweep.artifact.workspace` (cdktf.json context, or --workspace) at the folder that holds the Cargo.toml of your workspace',
     );
   });
 
-  it('is an error naming the file when a member manifest is not valid TOML', () => {
-    // GIVEN a member whose Cargo.toml has a syntax error
+  it("is an error naming the file, the parser's line and column, and its reason when a member manifest is not valid TOML", () => {
+    // GIVEN a member whose Cargo.toml has an unterminated string on line 2
     const broken = '[package]\nname = "broken\n';
     const root = writeTree('bad-toml', { 'Cargo.toml': '[workspace]\nmembers = ["crates/*"]\n', 'crates/broken/Cargo.toml': broken });
-    let tomlMessage = '';
+    let parserError: TomlError | undefined;
     try {
       parseToml(broken);
     } catch (error) {
-      tomlMessage = (error as Error).message.split('\n')[0]!;
+      parserError = error as TomlError;
     }
-    expect(tomlMessage).not.toBe('');
+    // (smol-toml says where: line 2, column 15, under the string's end)
+    expect(parserError).toBeInstanceOf(TomlError);
+    expect([parserError!.line, parserError!.column]).toEqual([2, 15]);
     // WHEN the workspace is read
     const error = sweepError(() => readCargoWorkspace(root));
-    // THEN the message names the manifest relative to the workspace and the fix its full path
-    expect(error.message).toBe(`workspace: crates/broken/Cargo.toml is not valid TOML: ${tomlMessage}`);
-    expect(error.fix).toBe(`correct the syntax of ${path.join(root, 'crates', 'broken', 'Cargo.toml')}`);
+    // THEN the message names the manifest relative to the workspace, the position and the reason
+    // (without the parser's "Invalid TOML document" prefix); the fix names the full path and position
+    expect(error.message).toBe(
+      'workspace: crates/broken/Cargo.toml is not valid TOML at line 2, column 15: control characters are not allowed in strings',
+    );
+    expect(error.fix).toBe(`correct the syntax of ${path.join(root, 'crates', 'broken', 'Cargo.toml')}:2:15`);
+    // AND the lines around it, with the caret, are the details
+    expect(error.details).toBe(parserError!.codeblock.trimEnd());
   });
 
-  it('is an error naming the root manifest when it is not valid TOML', () => {
+  it('is an error naming the root manifest and the position when it is not valid TOML', () => {
     const root = writeTree('bad-root-toml', { 'Cargo.toml': '[workspace\n' });
     const error = sweepError(() => readCargoWorkspace(root));
-    expect(error.message.startsWith('workspace: Cargo.toml is not valid TOML: ')).toBe(true);
-    expect(error.fix).toBe(`correct the syntax of ${path.join(root, 'Cargo.toml')}`);
+    expect(error.message).toBe('workspace: Cargo.toml is not valid TOML at line 1, column 11: illegal character in key');
+    expect(error.fix).toBe(`correct the syntax of ${path.join(root, 'Cargo.toml')}:1:11`);
   });
 
   it('is an error when a member has no package name', () => {
@@ -224,7 +239,7 @@ describe('selectPackage', () => {
     const workspace = readCargoWorkspace(fixture('two-binaries'));
     const error = sweepError(() => selectPackage(workspace, 'gamma', 'bootstrap'));
     expect(error.message).toBe(`workspace: the workspace ${workspace.root} has no package named "gamma" (its packages: alpha, beta)`);
-    expect(error.fix).toBe('set `package` (cdktf.json context `sweep.package`, or --package) to one of the packages listed');
+    expect(error.fix).toBe('set `sweep.artifact.package` (cdktf.json context, or --package) to one of the packages listed');
   });
 
   it('is an error listing the binaries when the named package lacks the binary', () => {
@@ -232,7 +247,7 @@ describe('selectPackage', () => {
     const error = sweepError(() => selectPackage(workspace, 'multi', 'bootstrap'));
     expect(error.message).toBe('workspace: package "multi" has no binary named "bootstrap" (its binaries: multi, named, x, y)');
     expect(error.fix).toBe(
-      'set `binary` (cdktf.json context `sweep.binary`, or --bin) to one of the binaries listed, or add a [[bin]] target to the package',
+      'set `sweep.artifact.binary` (cdktf.json context, or --bin) to one of the binaries listed, or add a [[bin]] target to the package',
     );
   });
 
@@ -250,7 +265,7 @@ describe('selectPackage', () => {
       `workspace: no package in ${workspace.root} has a binary named "bootstrap" (binaries: manual (only); multi (multi, named, x, y))`,
     );
     expect(error.fix).toBe(
-      'use the option `package` (cdktf.json context `sweep.package`, or --package) to say which package to build, and `binary` for its binary',
+      'set `sweep.artifact.package` (cdktf.json context, or --package) to say which package to build, and `sweep.artifact.binary` (cdktf.json context, or --bin) for its binary',
     );
   });
 
@@ -262,7 +277,7 @@ describe('selectPackage', () => {
     // THEN the message names both and the fix says to use `package`
     expect(error.message).toBe('workspace: several packages have a binary named "bootstrap": alpha, beta');
     expect(error.fix).toBe(
-      'use the option `package` (cdktf.json context `sweep.package`, or --package) to say which package to build, and `binary` for its binary',
+      'set `sweep.artifact.package` (cdktf.json context, or --package) to say which package to build, and `sweep.artifact.binary` (cdktf.json context, or --bin) for its binary',
     );
   });
 });
@@ -318,7 +333,9 @@ describe('crateFolders', () => {
     expect(error.message).toBe(
       `workspace: Cargo.toml dependency "outside" points outside the workspace (../outside); the build container mounts only ${root}`,
     );
-    expect(error.fix).toBe('move the crate inside the workspace folder, or point `workspace` at a folder that contains both');
+    expect(error.fix).toBe(
+      'move the crate inside the workspace folder, or point `sweep.artifact.workspace` (cdktf.json context, or --workspace) at a folder that contains both',
+    );
   });
 
   it('is an error naming the [workspace.dependencies] entry when it points outside', () => {
@@ -374,5 +391,211 @@ describe('unknownFeatures', () => {
     const app = member(readCargoWorkspace(fixture('cargo-workspace')), 'app');
     expect(unknownFeatures(app, ['trace', 'metrics', 'serde/derive', 'dep:lib', 'default', 'tracing'])).toEqual(['metrics', 'tracing']);
     expect(unknownFeatures(app, ['trace'])).toEqual([]);
+  });
+});
+
+describe('names from manifests are checked before they are used as file names', () => {
+  // The package name becomes dist/<name>.zip and .json, dist/.<name>.lock and the hash index's
+  // file name: `name = "../../../tmp/x"` made `status` read /tmp/x.json and `clean` delete /tmp/x.zip.
+  const fixOf = (manifest: string, inferred = false) =>
+    `rename it in ${manifest}${inferred ? ' (or rename the file)' : ''} to use only ${SAFE_NAME_RULE}`;
+
+  it.each([
+    ['a path that climbs out of dist/', '../../../tmp/x'],
+    ['an absolute path', '/tmp/x'],
+    ['a path with a folder', 'a/b'],
+    ['a backslash', 'a\\b'],
+    ['a leading dot (a hidden file, or ..)', '.hidden'],
+    ['an empty name', ''],
+  ])('is an error naming the manifest and the value for a package name with %s', (_what, name) => {
+    // GIVEN a member whose [package] name is not a plain name
+    const root = writeTree('bad-package-name', {
+      'Cargo.toml': '[workspace]\nmembers = ["crates/app"]\n',
+      'crates/app/Cargo.toml': pkgToml('PLACEHOLDER').replace('"PLACEHOLDER"', JSON.stringify(name)),
+    });
+    // WHEN the workspace is read
+    const error = sweepError(() => readCargoWorkspace(root));
+    // THEN the error names the manifest and the value, and how to fix it
+    if (name === '') {
+      expect(error.message).toBe('workspace: crates/app/Cargo.toml has no [package] name');
+      return;
+    }
+    expect(error.message).toBe(
+      `workspace: crates/app/Cargo.toml has the package name "${name.replace(/\\/g, '\\\\')}", which cannot be used in a file name`,
+    );
+    expect(error.fix).toBe(fixOf('crates/app/Cargo.toml'));
+  });
+
+  it('shows a name with a newline or a terminal escape escaped, on one line', () => {
+    const root = writeTree('escaped-package-name', { 'Cargo.toml': pkgToml('PLACEHOLDER').replace('"PLACEHOLDER"', '"a\\n\\u001b[2Jb"') });
+    const error = sweepError(() => readCargoWorkspace(root));
+    expect(error.message).toBe('workspace: Cargo.toml has the package name "a\\n\\x1b[2Jb", which cannot be used in a file name');
+  });
+
+  it('is an error for an explicit [[bin]] name with a path in it', () => {
+    const root = writeTree('bad-bin-name', {
+      'Cargo.toml': pkgToml('app', '\n[[bin]]\nname = "../../escape"\npath = "src/main.rs"\n'),
+      'src/main.rs': 'fn main() {}\n',
+    });
+    const error = sweepError(() => readCargoWorkspace(root));
+    expect(error.message).toBe('workspace: Cargo.toml has the binary name "../../escape", which cannot be used in a file name');
+    expect(error.fix).toBe(fixOf('Cargo.toml'));
+  });
+
+  it.each([
+    ['.hidden.rs', '.hidden'],
+    ['a..b.rs', 'a..b'],
+  ])('is an error for a binary name inferred from the file name src/bin/%s', (file, name) => {
+    const root = writeTree('bad-inferred-bin', {
+      'Cargo.toml': '[workspace]\nmembers = ["crates/app"]\n',
+      'crates/app/Cargo.toml': pkgToml('app'),
+      [`crates/app/src/bin/${file}`]: 'fn main() {}\n',
+    });
+    const error = sweepError(() => readCargoWorkspace(root));
+    expect(error.message).toBe(
+      `workspace: crates/app/Cargo.toml has the binary name "${name}" (from the file name crates/app/src/bin/${file}), which cannot be used in a file name`,
+    );
+    expect(error.fix).toBe(fixOf('crates/app/Cargo.toml', true));
+  });
+
+  it('accepts the names cargo accepts: letters of any script, digits, "_", "-", and "." inside a binary name', () => {
+    const root = writeTree('good-names', {
+      'Cargo.toml': pkgToml('café_2-x', '\n[[bin]]\nname = "v1.2"\npath = "src/v.rs"\n'),
+      'src/main.rs': 'fn main() {}\n',
+      'src/v.rs': 'fn main() {}\n',
+      'src/bin/tool-2.rs': 'fn main() {}\n',
+    });
+    const [pkg] = readCargoWorkspace(root).members;
+    expect(pkg!.name).toBe('café_2-x');
+    expect(pkg!.binaries).toEqual(['café_2-x', 'tool-2', 'v1.2']);
+  });
+
+  it('is an error for a members entry that leads out of the workspace', () => {
+    // The member folder is where the crate folder walk starts: it must be inside the workspace.
+    const root = writeTree('ws/inner', { 'Cargo.toml': '[workspace]\nmembers = ["../sibling"]\n' });
+    writeTree('ws/sibling', { 'Cargo.toml': pkgToml('sibling') });
+    expect(sweepError(() => readCargoWorkspace(root)).message).toBe(
+      `workspace: [workspace] members entry "../sibling" points outside the workspace (../sibling); the build container mounts only ${root}`,
+    );
+  });
+});
+
+describe('isSafeName (the rule for every name used in a file name)', () => {
+  it.each(['bootstrap', 'sweep-lambda', 'my_app', 'App2', 'v1.2', 'café', 'данные', '数据', 'a.b-c_d'])('accepts %j', (name) => {
+    expect(isSafeName(name)).toBe(true);
+  });
+
+  it.each([
+    '',
+    '.',
+    '..',
+    '../x',
+    'a/b',
+    'a\\b',
+    '/abs',
+    '.hidden',
+    'a..b',
+    'nul\0byte',
+    'new\nline',
+    'esc\u001b[2J',
+    'c1\u009b',
+    'bidi\u202eexe',
+    'space name',
+    'semi;colon',
+    'x'.repeat(201),
+    'é'.repeat(101), // 202 bytes of UTF-8
+  ])('refuses %j', (name) => {
+    expect(isSafeName(name)).toBe(false);
+  });
+
+  it('accepts a name of exactly 200 bytes', () => {
+    expect(isSafeName('x'.repeat(200))).toBe(true);
+  });
+});
+
+describe('manifests and workspace files that are not regular files', () => {
+  // A FIFO opened for reading blocks until a writer comes: `status` hung forever on a member
+  // Cargo.toml that was a FIFO. The work runs in a child process that is killed after a timeout,
+  // so the test fails (instead of hanging the run) if the read blocks.
+  it('is an error naming a member Cargo.toml that is a FIFO, without blocking on it', () => {
+    const root = writeTree('fifo-member', { 'Cargo.toml': '[workspace]\nmembers = ["crates/app"]\n' });
+    mkfifo(path.join(root, 'crates/app/Cargo.toml'));
+    const result = runInChild({ op: 'read-workspace', root });
+    expect(result).toEqual({
+      outcome: 'error',
+      sweepError: true,
+      stage: 'workspace',
+      message: 'workspace: crates/app/Cargo.toml is a FIFO (named pipe), not a regular file, so it is not read',
+      fix: `replace ${path.join(root, 'crates/app/Cargo.toml')} with a regular file (or a symlink to one), or remove it`,
+    });
+  });
+
+  it('is an error naming a root Cargo.toml reached through a symlink to a FIFO', () => {
+    const root = path.join(temp, 'fifo-root');
+    mkfifo(path.join(temp, 'pipe'));
+    fs.mkdirSync(root);
+    fs.symlinkSync('../pipe', path.join(root, 'Cargo.toml'));
+    const result = runInChild({ op: 'read-workspace', root });
+    expect(result).toMatchObject({
+      outcome: 'error',
+      message: 'workspace: Cargo.toml is a FIFO (named pipe), not a regular file, so it is not read',
+    });
+  });
+
+  it('is an error naming a Cargo.lock that is a FIFO (it was silently not an input)', () => {
+    const root = writeTree('fifo-lock', { 'Cargo.toml': pkgToml('app'), 'src/main.rs': 'fn main() {}\n' });
+    mkfifo(path.join(root, 'Cargo.lock'));
+    const error = sweepError(() => readCargoWorkspace(root));
+    expect(error.message).toBe('workspace: Cargo.lock is a FIFO (named pipe), not a regular file, so it is not read');
+  });
+
+  it('is an error naming a workspace-level file that is a folder', () => {
+    const root = writeTree('dir-config', { 'Cargo.toml': pkgToml('app'), '.cargo/config.toml/x': '' });
+    expect(sweepError(() => readCargoWorkspace(root)).message).toBe(
+      'workspace: .cargo/config.toml is a folder, not a regular file, so it is not read',
+    );
+  });
+
+  it('reads a manifest that is a symlink to a regular file', () => {
+    const root = writeTree('linked-manifest', { 'real.toml': pkgToml('linked'), 'src/main.rs': 'fn main() {}\n' });
+    fs.symlinkSync('real.toml', path.join(root, 'Cargo.toml'));
+    expect(readCargoWorkspace(root).members.map((m) => m.name)).toEqual(['linked']);
+  });
+});
+
+describe('manifests and folders that cannot be read', () => {
+  // chmod does not stop root: the child runs as `nobody` when the tests run as root.
+  it('is one clear error naming an unreadable member manifest', () => {
+    openToOthers(temp);
+    const root = writeTree('unreadable-manifest', {
+      'Cargo.toml': '[workspace]\nmembers = ["crates/app"]\n',
+      'crates/app/Cargo.toml': pkgToml('app'),
+    });
+    fs.chmodSync(path.join(root, 'crates/app/Cargo.toml'), 0o000);
+    const result = runInChild({ op: 'read-workspace', root }, { unprivileged: true });
+    const manifest = path.join(root, 'crates/app/Cargo.toml');
+    expect(result).toEqual({
+      outcome: 'error',
+      sweepError: true,
+      stage: 'workspace',
+      message: `workspace: cannot read crates/app/Cargo.toml: EACCES: permission denied, open '${manifest}'`,
+      fix: `check that ${manifest} exists and is readable by this user, or remove the crate from the workspace (its members or dependencies)`,
+    });
+  });
+
+  it('is one clear error naming an unreadable folder a members glob must list', () => {
+    openToOthers(temp);
+    const root = writeTree('unreadable-members', {
+      'Cargo.toml': '[workspace]\nmembers = ["crates/*"]\n',
+      'crates/app/Cargo.toml': pkgToml('app'),
+    });
+    fs.chmodSync(path.join(root, 'crates'), 0o311); // searchable, not listable
+    const result = runInChild({ op: 'read-workspace', root }, { unprivileged: true });
+    expect(result).toMatchObject({
+      outcome: 'error',
+      sweepError: true,
+      stage: 'workspace',
+      message: `workspace: cannot list the folder ${path.join(root, 'crates')}: EACCES: permission denied, scandir '${path.join(root, 'crates')}'`,
+    });
   });
 });

@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +9,9 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { crateFolders, readCargoWorkspace, selectPackage } from '../../build/cargo-workspace.js';
 import { FileHashIndex } from '../../build/file-hash-index.js';
 import { type BuildSettings, byCodePoint, canonicalJson, computeFingerprint, ENGINE_PACKAGING_VERSION } from '../../build/fingerprint.js';
-import { collectInputs, EXCLUDED_FOLDER_NAMES, type InputCollection } from '../../build/input-files.js';
+import { collectInputs, EXCLUDED_FOLDER_NAMES, type InputCollection, MAX_INPUTS } from '../../build/input-files.js';
+import { sweepError } from '../helpers/errors.js';
+import { openToOthers, runInChild } from './in-child.js';
 
 // Covers input-files.ts (what is an input), file-hash-index.ts (hashes reused between runs) and
 // fingerprint.ts (the cache key). Fixtures are copied to temp folders before they are changed.
@@ -50,7 +54,8 @@ interface Selection {
   readonly package?: string;
   readonly binary?: string;
   readonly hashIndex?: FileHashIndex;
-  readonly excludedNames?: readonly string[];
+  readonly excludedPaths?: readonly string[];
+  readonly maxInputs?: number;
 }
 
 /** The inputs of a binary, collected the way the fast path does. */
@@ -60,8 +65,9 @@ function inputsOf(root: string, selection: Selection = {}): InputCollection {
   return collectInputs({
     workspace,
     crateFolders: crateFolders(workspace, pkg),
-    excludedNames: selection.excludedNames,
+    excludedPaths: selection.excludedPaths ?? [],
     hashIndex: selection.hashIndex,
+    maxInputs: selection.maxInputs,
   });
 }
 
@@ -398,11 +404,68 @@ describe('input files: excluded folders', () => {
     expect(inputsOf(root).inputs.has('crates/app/src/target.rs')).toBe(true);
   });
 
-  it('skips the extra folder names the caller passes (the configured dist and cache folders)', () => {
+  // Regression: the configured dist and cache folders were excluded by their names at any depth,
+  // so SWEEP_CACHE_DIR=/x/src removed every `src/` from the inputs and edits became cache hits.
+  it('skips the configured dist and cache folders by their path, not by their name', () => {
+    // GIVEN a cache folder configured outside the workspace in a folder named `src`
     const root = copyFixture('cargo-workspace');
-    write(root, 'crates/app/out/zip.bin', 'x');
-    expect(inputsOf(root).inputs.has('crates/app/out/zip.bin')).toBe(true);
-    expect(inputsOf(root, { excludedNames: ['out'] }).inputs.has('crates/app/out/zip.bin')).toBe(false);
+    const cacheNamedSrc = path.join(temp, 'elsewhere', 'src');
+    fs.mkdirSync(cacheNamedSrc, { recursive: true });
+    // AND a dist folder configured inside a crate folder, under a name that is not excluded anyway
+    write(root, 'crates/app/out/app.zip', 'zip bytes');
+    const before = inputsOf(root, { excludedPaths: [cacheNamedSrc, path.join(root, 'crates/app/out')] });
+    // THEN every src/ is still an input, and only the configured folder itself is left out
+    expect(before.inputs.has('crates/app/src/main.rs')).toBe(true);
+    expect(before.inputs.has('crates/lib/src/lib.rs')).toBe(true);
+    expect(before.inputs.has('crates/app/out/app.zip')).toBe(false);
+    // AND a folder of the same name elsewhere in a crate folder is an input
+    write(root, 'crates/lib/out/data.txt', 'data');
+    expect(inputsOf(root, { excludedPaths: [path.join(root, 'crates/app/out')] }).inputs.has('crates/lib/out/data.txt')).toBe(true);
+    // AND an edit under src/ changes the fingerprint
+    append(root, 'crates/app/src/main.rs', '// edited\n');
+    const after = inputsOf(root, { excludedPaths: [cacheNamedSrc, path.join(root, 'crates/app/out')] });
+    expect(computeFingerprint(SETTINGS, after.inputs).value).not.toBe(computeFingerprint(SETTINGS, before.inputs).value);
+  });
+
+  it('compares real paths: a configured folder given through a symlink is still left out', () => {
+    const root = copyFixture('cargo-workspace');
+    write(root, 'crates/app/out/app.zip', 'zip bytes');
+    const alias = path.join(temp, 'dist-alias');
+    fs.symlinkSync(path.join(root, 'crates/app/out'), alias);
+    expect(inputsOf(root, { excludedPaths: [alias] }).inputs.has('crates/app/out/app.zip')).toBe(false);
+  });
+
+  it('does not follow a symlink into a configured folder', () => {
+    const root = copyFixture('cargo-workspace');
+    write(root, 'build-out/app.zip', 'zip bytes');
+    fs.symlinkSync('../../../build-out', path.join(root, 'crates/app/src/out'));
+    expect(inputsOf(root).inputs.has('crates/app/src/out/app.zip')).toBe(true);
+    const excluded = inputsOf(root, { excludedPaths: [path.join(root, 'build-out')] });
+    expect([...excluded.inputs.keys()].filter((key) => key.startsWith('crates/app/src/out'))).toEqual([]);
+  });
+
+  it('notes a configured folder that lies inside a crate folder (not one whose name is excluded anyway)', () => {
+    const root = copyFixture('cargo-workspace');
+    const out = path.join(root, 'crates/app/out');
+    const cache = path.join(root, 'crates/app/.cache');
+    const elsewhere = path.join(temp, 'dist');
+    fs.mkdirSync(out, { recursive: true });
+    expect(inputsOf(root, { excludedPaths: [out, cache, elsewhere] }).notes).toEqual([
+      `the configured folder ${out} lies inside the crate folder crates/app: its files are not inputs, so editing them never causes a rebuild`,
+    ]);
+    expect(inputsOf(root, { excludedPaths: [elsewhere] }).notes).toEqual([]);
+  });
+
+  it('does not exclude a configured folder that holds a crate folder, and says so', () => {
+    // GIVEN a cache folder set to the workspace's crates/ folder (every crate is inside it)
+    const root = copyFixture('cargo-workspace');
+    const crates = path.join(root, 'crates');
+    const collected = inputsOf(root, { excludedPaths: [crates] });
+    // THEN the crates' files are inputs as without it
+    expect([...collected.inputs.keys()]).toEqual([...inputsOf(root).inputs.keys()]);
+    expect(collected.notes).toContain(
+      `the configured folder ${crates} holds the crate folder crates/app: it is not left out of the inputs`,
+    );
   });
 });
 
@@ -486,6 +549,175 @@ describe('input files: symlinks', () => {
     fs.symlinkSync('../../lib/src', path.join(root, 'crates/app/src/shared'));
     const { inputs } = inputsOf(root);
     expect(inputs.get('crates/lib/src/lib.rs')).toBe(sha256(fs.readFileSync(path.join(root, 'crates/lib/src/lib.rs'))));
+  });
+});
+
+describe('input files: symlinks fanning out', () => {
+  // GIVEN fan/d0 .. fan/d5 outside the crate folders, each d<i> holding three links a, b, c to
+  // d<i+1>, and the crate linking to d0: followed naively that is 3^5 = 243 copies of d5.
+  function fanOut(root: string, depth = 5, width = 3): void {
+    for (let i = 0; i <= depth; i++) fs.mkdirSync(path.join(root, `fan/d${i}`), { recursive: true });
+    write(root, `fan/d${depth}/leaf.rs`, 'pub fn leaf() {}\n');
+    for (let i = 0; i < depth; i++) {
+      for (const name of 'abc'.slice(0, width)) fs.symlinkSync(`../d${i + 1}`, path.join(root, `fan/d${i}/${name}`));
+    }
+    fs.symlinkSync('../../../fan/d0', path.join(root, 'crates/app/src/fan'));
+  }
+
+  it('walks each folder once, by its real path: the first link in walk order wins, the others are link text', () => {
+    const root = copyFixture('cargo-workspace');
+    fanOut(root);
+    const { inputs } = inputsOf(root);
+    const fan = [...inputs.entries()].filter(([key]) => key.startsWith('crates/app/src/fan'));
+    // THEN d1..d5 are each walked once, through the first link (a), and leaf.rs is one input
+    const link = (text: string) => `symlink:${sha256(text)}`;
+    expect(fan).toEqual([
+      ['crates/app/src/fan/a/a/a/a/a/leaf.rs', sha256('pub fn leaf() {}\n')],
+      ['crates/app/src/fan/a/a/a/a/b', link('../d5')],
+      ['crates/app/src/fan/a/a/a/a/c', link('../d5')],
+      ['crates/app/src/fan/a/a/a/b', link('../d4')],
+      ['crates/app/src/fan/a/a/a/c', link('../d4')],
+      ['crates/app/src/fan/a/a/b', link('../d3')],
+      ['crates/app/src/fan/a/a/c', link('../d3')],
+      ['crates/app/src/fan/a/b', link('../d2')],
+      ['crates/app/src/fan/a/c', link('../d2')],
+      ['crates/app/src/fan/b', link('../d1')],
+      ['crates/app/src/fan/c', link('../d1')],
+    ]);
+    // AND an edit of the shared file still changes the fingerprint
+    const before = computeFingerprint(SETTINGS, inputs).value;
+    append(root, 'fan/d5/leaf.rs', '// edited\n');
+    expect(fingerprintOf(root)).not.toBe(before);
+  });
+
+  it('gives the same inputs for the same tree, wherever it is', () => {
+    const a = copyFixture('cargo-workspace', 'a');
+    const b = copyFixture('cargo-workspace', 'b');
+    fanOut(a);
+    fanOut(b);
+    expect([...inputsOf(a).inputs.entries()]).toEqual([...inputsOf(b).inputs.entries()]);
+  });
+
+  it('stops with an error naming the count once there are more inputs than the cap', () => {
+    const root = copyFixture('cargo-workspace');
+    const error = sweepError(() => inputsOf(root, { maxInputs: 10 }));
+    expect(error.stage).toBe('inputs');
+    expect(error.message).toBe(
+      'inputs: the crate folders (crates/app, crates/codegen, crates/lib, crates/platform, crates/util) hold more than 10 input files; the walk stopped there',
+    );
+    expect(error.fix).toBe(
+      'move generated files, data and vendored trees out of the crate folders (or into a folder named `target`), and remove symlinks that repeat folders',
+    );
+    // The fixture's 15 inputs are within a cap of 15
+    expect(inputsOf(root, { maxInputs: 15 }).inputs.size).toBe(15);
+  });
+
+  it('has a default cap of 200,000 inputs', () => {
+    expect(MAX_INPUTS).toBe(200_000);
+  });
+});
+
+describe('input files: FIFOs, sockets and devices', () => {
+  const mkfifo = (file: string): void => {
+    execFileSync('mkfifo', [file]);
+  };
+
+  it('records a FIFO in a crate folder by its kind, without opening it', () => {
+    // A FIFO opened for reading would block the walk; it is never opened, but its presence is an input.
+    const root = copyFixture('cargo-workspace');
+    const before = fingerprintOf(root);
+    mkfifo(path.join(root, 'crates/app/src/pipe'));
+    const { inputs } = inputsOf(root);
+    expect(inputs.get('crates/app/src/pipe')).toBe('special:fifo');
+    expect(computeFingerprint(SETTINGS, inputs).value).not.toBe(before);
+  });
+
+  it('records a socket in a crate folder by its kind', async () => {
+    const root = copyFixture('cargo-workspace');
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(path.join(root, 'crates/app/src/sock'), resolve));
+    try {
+      expect(inputsOf(root).inputs.get('crates/app/src/sock')).toBe('special:socket');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('records a symlink to a FIFO inside the workspace by the kind of its target', () => {
+    const root = copyFixture('cargo-workspace');
+    mkfifo(path.join(root, 'pipe'));
+    fs.symlinkSync('../../../pipe', path.join(root, 'crates/app/src/pipe-link'));
+    expect(inputsOf(root).inputs.get('crates/app/src/pipe-link')).toBe('special:fifo');
+  });
+
+  it('is an error naming a workspace-level file that became a FIFO after the manifests were read', () => {
+    const root = copyFixture('cargo-workspace');
+    const workspace = readCargoWorkspace(root);
+    fs.rmSync(path.join(root, 'Cargo.lock'));
+    mkfifo(path.join(root, 'Cargo.lock'));
+    const error = sweepError(() =>
+      collectInputs({
+        workspace,
+        crateFolders: crateFolders(workspace, selectPackage(workspace, undefined, 'bootstrap')),
+        excludedPaths: [],
+      }),
+    );
+    expect(error.message).toBe('workspace: Cargo.lock is a FIFO (named pipe), not a regular file, so it is not read');
+  });
+
+  it('refuses to hash a file that is a FIFO (one swapped in after the walk looked), without blocking', () => {
+    // The hash index reads through readRegularFile, which opens without blocking and checks the
+    // kind of what it opened. Run in a child process so a blocking read fails the test instead
+    // of hanging the run.
+    const root = copyFixture('cargo-workspace');
+    openToOthers(temp);
+    const pipe = path.join(root, 'crates/app/src/pipe.rs');
+    mkfifo(pipe);
+    expect(runInChild({ op: 'hash-file', root: pipe })).toEqual({
+      outcome: 'error',
+      sweepError: false,
+      message: `NotRegularFileError: ${pipe} is a FIFO (named pipe), not a regular file`,
+    });
+  });
+});
+
+describe('input files: what cannot be read is an error', () => {
+  // chmod does not stop root: the walk runs in a child as `nobody` when the tests run as root.
+  it('is one clear error naming an unreadable file in a crate folder (it was a stack trace)', () => {
+    openToOthers(temp);
+    const root = copyFixture('cargo-workspace');
+    const file = path.join(root, 'crates/app/src/secret.rs');
+    write(root, 'crates/app/src/secret.rs', 'pub const K: u8 = 1;\n');
+    fs.chmodSync(file, 0o000);
+    expect(runInChild({ op: 'collect-inputs', root }, { unprivileged: true })).toEqual({
+      outcome: 'error',
+      sweepError: true,
+      stage: 'inputs',
+      message: `inputs: cannot read the input file crates/app/src/secret.rs: EACCES: permission denied, open '${file}'`,
+      fix: `make ${file} readable by this user (chmod u+r), or move it out of the crate folder; every file in a crate folder is an input`,
+    });
+  });
+
+  it('is one clear error naming an unreadable folder in a crate folder (it was silently skipped)', () => {
+    openToOthers(temp);
+    const root = copyFixture('cargo-workspace');
+    const folder = path.join(root, 'crates/lib/src/private');
+    write(root, 'crates/lib/src/private/key.rs', 'pub const K: u8 = 1;\n');
+    fs.chmodSync(folder, 0o000);
+    expect(runInChild({ op: 'collect-inputs', root }, { unprivileged: true })).toEqual({
+      outcome: 'error',
+      sweepError: true,
+      stage: 'inputs',
+      message: `inputs: cannot list the folder crates/lib/src/private in a crate folder: EACCES: permission denied, scandir '${folder}'`,
+      fix: `make ${folder} readable and searchable by this user (chmod u+rx), or move it out of the crate folder; every file in a crate folder is an input`,
+    });
+  });
+
+  it('collects the same inputs in the child as in this process when everything is readable', () => {
+    openToOthers(temp);
+    const root = copyFixture('cargo-workspace');
+    const result = runInChild({ op: 'collect-inputs', root }, { unprivileged: true });
+    expect(result).toEqual({ outcome: 'ok', inputs: [...inputsOf(root).inputs.entries()] });
   });
 });
 
