@@ -1,4 +1,5 @@
 import { unzipSync } from 'fflate';
+import { printable } from './printable.js';
 import { compareVersions, ElfFormatError, type ElfSummary, readElf } from './elf.js';
 import { SweepError } from './errors.js';
 import { type Architecture, type LambdaRuntime, RUNTIME_GLIBC } from './options.js';
@@ -88,7 +89,7 @@ export function checkZipLayout(zip: Uint8Array): string | undefined {
   }
   const names = entries.map((e) => e.name);
   if (entries.length !== 1 || names[0] !== ZIP_ENTRY_NAME) {
-    return `the zip must hold exactly one entry, ${ZIP_ENTRY_NAME}, at its root; it holds ${names.map((n) => JSON.stringify(n)).join(', ') || 'nothing'}`;
+    return `the zip must hold exactly one entry, ${ZIP_ENTRY_NAME}, at its root; it holds ${names.map(printable).join(', ') || 'nothing'}`;
   }
   const entry = entries[0]!;
   const mode = entry.unixMode;
@@ -105,7 +106,9 @@ export const MAX_UNZIPPED_BYTES = 250 * 1024 * 1024;
 
 function verifyZipLayout(zip: Uint8Array): void {
   const problem = checkZipLayout(zip);
-  if (problem !== undefined) throw verifyError(problem, 'this is a packaging bug: report it with the zip attached');
+  if (problem === undefined) return;
+  const damaged = problem.startsWith('the zip cannot be read');
+  throw verifyError(problem, damaged ? 'run again with FORCE_REBUILD=1' : 'this is a packaging bug: report it with the zip attached');
 }
 
 /**

@@ -138,7 +138,7 @@ describe('readCargoWorkspace: members', () => {
     expect(error.stage).toBe('workspace');
     expect(error.message).toBe(`workspace: no Cargo.toml in the workspace folder ${root}`);
     expect(error.fix).toBe(
-      'point `sweep.artifact.workspace` (cdktf.json context, or --workspace) at the folder that holds the Cargo.toml of your workspace',
+      'point `workspace` (cdktf.json context sweep.artifact.workspace) at the folder that holds the Cargo.toml of your workspace',
     );
   });
 
@@ -239,7 +239,7 @@ describe('selectPackage', () => {
     const workspace = readCargoWorkspace(fixture('two-binaries'));
     const error = sweepError(() => selectPackage(workspace, 'gamma', 'bootstrap'));
     expect(error.message).toBe(`workspace: the workspace ${workspace.root} has no package named "gamma" (its packages: alpha, beta)`);
-    expect(error.fix).toBe('set `sweep.artifact.package` (cdktf.json context, or --package) to one of the packages listed');
+    expect(error.fix).toBe('set `package` (cdktf.json context sweep.artifact.package) to one of the packages listed');
   });
 
   it('is an error listing the binaries when the named package lacks the binary', () => {
@@ -247,7 +247,7 @@ describe('selectPackage', () => {
     const error = sweepError(() => selectPackage(workspace, 'multi', 'bootstrap'));
     expect(error.message).toBe('workspace: package "multi" has no binary named "bootstrap" (its binaries: multi, named, x, y)');
     expect(error.fix).toBe(
-      'set `sweep.artifact.binary` (cdktf.json context, or --bin) to one of the binaries listed, or add a [[bin]] target to the package',
+      'set `binary` (cdktf.json context sweep.artifact.binary) to one of the binaries listed, or add a [[bin]] target to the package',
     );
   });
 
@@ -265,7 +265,7 @@ describe('selectPackage', () => {
       `workspace: no package in ${workspace.root} has a binary named "bootstrap" (binaries: manual (only); multi (multi, named, x, y))`,
     );
     expect(error.fix).toBe(
-      'set `sweep.artifact.package` (cdktf.json context, or --package) to say which package to build, and `sweep.artifact.binary` (cdktf.json context, or --bin) for its binary',
+      'set `package` (cdktf.json context sweep.artifact.package) to say which package to build, and `binary` (cdktf.json context sweep.artifact.binary) for its binary',
     );
   });
 
@@ -277,7 +277,7 @@ describe('selectPackage', () => {
     // THEN the message names both and the fix says to use `package`
     expect(error.message).toBe('workspace: several packages have a binary named "bootstrap": alpha, beta');
     expect(error.fix).toBe(
-      'set `sweep.artifact.package` (cdktf.json context, or --package) to say which package to build, and `sweep.artifact.binary` (cdktf.json context, or --bin) for its binary',
+      'set `package` (cdktf.json context sweep.artifact.package) to say which package to build, and `binary` (cdktf.json context sweep.artifact.binary) for its binary',
     );
   });
 });
@@ -334,7 +334,7 @@ describe('crateFolders', () => {
       `workspace: Cargo.toml dependency "outside" points outside the workspace (../outside); the build container mounts only ${root}`,
     );
     expect(error.fix).toBe(
-      'move the crate inside the workspace folder, or point `sweep.artifact.workspace` (cdktf.json context, or --workspace) at a folder that contains both',
+      'move the crate inside the workspace folder, or point `workspace` (cdktf.json context sweep.artifact.workspace) at a folder that contains both',
     );
   });
 

@@ -1,12 +1,14 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { zipSync } from 'fflate';
 import { type CacheCheck, checkCache, inspectZip } from '../../build/check-cache.js';
 import { SweepError } from '../../build/errors.js';
-import { type ArtifactRecord, writeMetadata } from '../../build/metadata.js';
+import { type ArtifactMetadata, writeMetadata } from '../../build/metadata.js';
 import { type ArtifactOptions, type Environment, resolveArtifactOptions } from '../../build/options.js';
 import { createLambdaZip } from '../../build/package-zip.js';
 
@@ -26,19 +28,19 @@ afterEach(() => {
 });
 
 function options(extra: ArtifactOptions = {}, env: Environment = {}) {
-  return resolveArtifactOptions({ projectRoot: project, ...extra }, { SWEEP_DOCKER: NO_DOCKER, ...env });
+  return resolveArtifactOptions({ projectRoot: project, ...extra }, { env: { SWEEP_DOCKER: NO_DOCKER, ...env } });
 }
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest();
 
 /** Writes dist/<name>.zip and the record a successful build of `check` would have written. */
-function recordBuild(check: CacheCheck, zipBytes = createLambdaZip(new TextEncoder().encode('\x7fELF pretend binary'))): ArtifactRecord {
+function recordBuild(check: CacheCheck, zipBytes = createLambdaZip(new TextEncoder().encode('\x7fELF pretend binary'))): ArtifactMetadata {
   fs.mkdirSync(path.dirname(check.paths.zip), { recursive: true });
   fs.writeFileSync(check.paths.zip, zipBytes);
   const digest = sha256(zipBytes);
   const { settings } = check.fingerprint;
-  const record: ArtifactRecord = {
-    schemaVersion: 1,
+  const record: ArtifactMetadata = {
+    schemaVersion: 2,
     artifact: check.name,
     fingerprint: check.fingerprint.value,
     settings: { ...settings, features: [...settings.features], env: { ...settings.env } },
@@ -49,10 +51,10 @@ function recordBuild(check: CacheCheck, zipBytes = createLambdaZip(new TextEncod
       size: zipBytes.byteLength,
       sha256: digest.toString('hex'),
       sha256Base64: digest.toString('base64'),
-      mtimeMs: fs.statSync(check.paths.zip).mtimeMs,
       originFingerprint: check.fingerprint.value,
     },
     binary: { machine: 'x86_64', linkage: 'static', glibcRequired: null, glibcAvailable: '2.34', size: 20 },
+    origin: { kind: 'build', cacheDomain: 'local' },
     builtAt: new Date().toISOString(),
     timingsMs: { total: 1 },
   };
@@ -61,7 +63,7 @@ function recordBuild(check: CacheCheck, zipBytes = createLambdaZip(new TextEncod
 }
 
 /** A workspace with a record for its current state: the next check should hit. */
-function built(extra: ArtifactOptions = {}): { check: CacheCheck; record: ArtifactRecord } {
+function built(extra: ArtifactOptions = {}): { check: CacheCheck; record: ArtifactMetadata } {
   const first = checkCache(options(extra));
   return { check: first, record: recordBuild(first) };
 }
@@ -74,7 +76,7 @@ describe('checkCache: the first run', () => {
     expect(check.explanation).toBe('cache-miss: no metadata (first build)');
     expect(check.decision).toEqual({ outcome: 'cache-miss', reasons: [{ kind: 'no-metadata' }] });
     expect(check.metadata).toEqual({ status: 'missing' });
-    expect(check.packageName).toBe('app');
+    expect(check.package.name).toBe('app');
     expect(check.name).toBe('app');
     expect(check.paths.zip).toBe(path.join(project, 'dist', 'app.zip'));
     expect(check.paths.metadata).toBe(path.join(project, 'dist', 'app.json'));
@@ -85,7 +87,7 @@ describe('checkCache: the first run', () => {
   it('uses the name option for the files', () => {
     const check = checkCache(options({ name: 'sweep' }));
     expect(check.paths.zipForDisplay).toBe('dist/sweep.zip');
-    expect(check.packageName).toBe('app');
+    expect(check.package.name).toBe('app');
   });
 });
 
@@ -168,8 +170,8 @@ describe('checkCache: against a record', () => {
 
   it('is a miss naming the version of a record from another schema', () => {
     const { check, record } = built();
-    fs.writeFileSync(check.paths.metadata, JSON.stringify({ ...record, schemaVersion: 2 }));
-    expect(checkCache(options()).explanation).toBe('cache-miss: metadata invalid (schema version 2, this engine reads 1)');
+    fs.writeFileSync(check.paths.metadata, JSON.stringify({ ...record, schemaVersion: 1 }));
+    expect(checkCache(options()).explanation).toBe('cache-miss: metadata invalid (schema version 1, this engine reads 2)');
   });
 
   it('does not count dist/ and .cache/ folders inside the workspace as inputs', () => {
@@ -245,7 +247,7 @@ describe('checkCache: the fast path', () => {
     const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-check-cache-other-'));
     try {
       fs.cpSync(path.join(FIXTURES, 'cargo-workspace'), path.join(elsewhere, 'rust'), { recursive: true });
-      const there = checkCache(resolveArtifactOptions({ projectRoot: elsewhere }, { SWEEP_DOCKER: NO_DOCKER })).fingerprint.value;
+      const there = checkCache(resolveArtifactOptions({ projectRoot: elsewhere }, { env: { SWEEP_DOCKER: NO_DOCKER } })).fingerprint.value;
       expect(there).toBe(here);
     } finally {
       fs.rmSync(elsewhere, { recursive: true, force: true });
@@ -263,7 +265,7 @@ describe('checkCache: errors before any build', () => {
     }
     expect(error).toBeInstanceOf(SweepError);
     expect((error as SweepError).message).toBe('workspace: package "app" has no feature "metrics", "nope" (its features: default, trace)');
-    expect((error as SweepError).fix).toBe('set `features` (cdktf.json context `sweep.features`) to features the package declares');
+    expect((error as SweepError).fix).toBe('set `features` in the artifact options to features the package declares');
   });
 
   it('names the missing workspace folder', () => {
@@ -273,22 +275,59 @@ describe('checkCache: errors before any build', () => {
   });
 });
 
+describe('checkCache: the metadata is a claim, the zip is read', () => {
+  it('GIVEN metadata whose sha256 was forged to match another zip WHEN checked THEN a miss: the zip is hashed', () => {
+    // GIVEN a good build, then a different zip of the same size and metadata edited to vouch for it
+    const { check, record } = built();
+    const swapped = fs.readFileSync(check.paths.zip);
+    swapped[swapped.length - 30] ^= 0xff;
+    fs.writeFileSync(check.paths.zip, swapped);
+    writeMetadata(check.paths.metadata, { ...record, zip: { ...record.zip, sha256: 'e'.repeat(64) } });
+    // THEN the forged hash never reaches a plan: the check reads the zip and refuses it
+    const again = checkCache(options());
+    expect(again.explanation).toBe('cache-miss: zip does not match its metadata');
+  });
+
+  it('GIVEN a zip swapped for one of the same size and the same mtime WHEN checked THEN a miss', () => {
+    const { check } = built();
+    const stat = fs.statSync(check.paths.zip);
+    const swapped = fs.readFileSync(check.paths.zip);
+    swapped[swapped.length - 30] ^= 0xff;
+    fs.writeFileSync(check.paths.zip, swapped);
+    fs.utimesSync(check.paths.zip, stat.atime, stat.mtime);
+    expect(checkCache(options()).explanation).toBe('cache-miss: zip does not match its metadata');
+  });
+
+  it('GIVEN metadata and a zip that match but the zip is not what Lambda runs WHEN checked THEN a miss naming the problem', () => {
+    // GIVEN a "zip" whose one entry is not executable, with metadata made for exactly these bytes
+    const first = checkCache(options());
+    const notExecutable = zipSync({ bootstrap: [new Uint8Array([1, 2, 3]), { os: 3, attrs: (0o100644 << 16) >>> 0 }] });
+    recordBuild(first, notExecutable);
+    // THEN it is not a hit, and the line says why
+    expect(checkCache(options()).explanation).toBe('cache-miss: zip fails its checks (bootstrap in the zip is not executable (mode 0644, want 0755))');
+  });
+
+  it('GIVEN a FIFO in place of the zip WHEN checked THEN a miss, and the check does not block on it', () => {
+    const { check } = built();
+    fs.rmSync(check.paths.zip);
+    execFileSync('mkfifo', [check.paths.zip]);
+    expect(checkCache(options()).explanation).toBe(`cache-miss: zip fails its checks (${check.paths.zip} is not a regular file)`);
+  });
+});
+
 describe('inspectZip', () => {
-  it('trusts an unchanged size and mtime without reading the zip', () => {
-    // GIVEN a record whose size and mtime match the file but whose hash does not
+  it('hashes the zip even when its size and mtime are unchanged', () => {
+    // GIVEN metadata whose size matches the file but whose hash does not
     const { check, record } = built();
     const stale = { ...record, zip: { ...record.zip, sha256: 'f'.repeat(64) } };
-    // THEN the zip matches (the fast path does not read it), until its mtime moves
-    expect(inspectZip(check.paths.zip, stale)).toBe('matches');
-    const later = new Date(Date.now() + 60_000);
-    fs.utimesSync(check.paths.zip, later, later);
-    expect(inspectZip(check.paths.zip, stale)).toBe('differs');
-    expect(inspectZip(check.paths.zip, record)).toBe('matches');
+    // THEN the zip does not match: a hit needs the bytes the metadata names
+    expect(inspectZip(check.paths.zip, stale)).toEqual({ state: 'differs' });
+    expect(inspectZip(check.paths.zip, record)).toEqual({ state: 'matches' });
   });
 
   it('is missing when the zip is gone', () => {
     const { check, record } = built();
     fs.rmSync(check.paths.zip);
-    expect(inspectZip(check.paths.zip, record)).toBe('missing');
+    expect(inspectZip(check.paths.zip, record)).toEqual({ state: 'missing' });
   });
 });

@@ -60,7 +60,7 @@ describeWithDocker('sweep-runtime: bad input is refused clearly and changes noth
     expect(run.stderr).toBe(
       [
         `error (workspace): no Cargo.toml in the workspace folder ${empty}`,
-        '  fix: point `sweep.artifact.workspace` (cdktf.json context, or --workspace) at the folder that holds the Cargo.toml of your workspace',
+        '  fix: point `workspace` (cdktf.json context sweep.artifact.workspace) at the folder that holds the Cargo.toml of your workspace',
       ].join('\n'),
     );
     untouched();
