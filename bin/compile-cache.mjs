@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /** Bump when the bundling below changes, so bundles made by an older version are rebuilt. */
-const BUNDLER_VERSION = 1;
+const BUNDLER_VERSION = 3;
 const CACHE_NAME = 'aws-serverless-sweep';
 /** Packages never bundled: jsii packages load their own metadata; execa and the AWS SDK load only when a run needs them. */
 const EXTERNAL = ['cdktf', 'constructs', '@cdktf/*', 'execa', '@aws-sdk/*', '@smithy/*', 'esbuild'];
@@ -82,8 +82,11 @@ async function build(entry, folder) {
       external: EXTERNAL,
       metafile: true,
       sourcemap: 'linked',
+      // Less to parse on every start; identifiers are kept, so stack traces stay readable.
+      minifyWhitespace: true,
+      minifySyntax: true,
       logLevel: 'silent',
-      plugins: [keepModuleUrls],
+      plugins: [keepModuleUrls, englishOnlyZod],
     });
   } catch (error) {
     fs.rmSync(staging, { recursive: true, force: true });
@@ -93,6 +96,7 @@ async function build(entry, folder) {
   }
   const inputs = {};
   for (const input of Object.keys(result.metafile.inputs)) {
+    if (/^[a-z-]+:/.test(input)) continue; // a module a plugin made (namespace:path), not a file
     const absolute = path.resolve(path.dirname(entry), input);
     // A bundled package changes only with its package.json (a reinstall); watching every file of
     // zod would cost more than it saves.
@@ -121,6 +125,25 @@ const keepModuleUrls = {
       const source = await fs.promises.readFile(args.path, 'utf8');
       return { contents: source.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)), loader: 'ts' };
     });
+  },
+};
+
+/**
+ * zod's entry re-exports its error messages in 40-odd languages (`z.locales`), about half of the
+ * bundle's bytes, parsed on every start. This project configures none of them (zod's English
+ * messages are built in), so the bundle keeps English only: a start parses half as much.
+ */
+const englishOnlyZod = {
+  name: 'english-only-zod',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes(`${path.sep}node_modules${path.sep}zod${path.sep}`) ? { path: 'zod-english-locales', namespace: 'english-only-zod' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'english-only-zod' }, () => ({
+      contents: 'export { default as en } from "zod/v4/locales/en.js";',
+      resolveDir: path.dirname(build.initialOptions.entryPoints.entry),
+      loader: 'js',
+    }));
   },
 };
 

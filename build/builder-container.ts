@@ -1,7 +1,9 @@
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { CachePaths } from './artifact-paths.js';
 import { prepareCargoHome } from './cargo-home.js';
-import type { DockerClient } from './docker-client.js';
+import { type DockerClient, DockerCommandError } from './docker-client.js';
+import { builderContainerNotStarted, cargoBuildFailed, compileInterrupted } from './errors.js';
 import type { ResolvedArtifactOptions } from './options.js';
 import { isAlive } from './processes.js';
 import type { Reporter } from './reporter.js';
@@ -58,6 +60,7 @@ export async function runInBuilder(
 ): Promise<string> {
   const { docker, options } = container;
   await removeOrphanContainers(container);
+  fs.mkdirSync(container.cache.cargoTarget, { recursive: true });
   const cargoHome = prepareCargoHome(container.cache, options.workspace, container.reporter);
   const name = `sweep-${stage}-${container.artifactKeys[0]}-${process.pid}-${++containerCount}`;
   const args = [
@@ -102,6 +105,12 @@ export async function runInBuilder(
     if (capture) return await docker.captureStreamingStderr('compile', args, container.reporter.stream(stage), container.signal);
     await docker.stream('compile', args, container.reporter.stream(stage), container.signal);
     return '';
+  } catch (error) {
+    if (!(error instanceof DockerCommandError)) throw error;
+    if (error.cancelled) throw compileInterrupted(error);
+    // 125: docker itself refused to start the container (a bad option, a missing mount source).
+    if (error.exitCode === 125) throw builderContainerNotStarted(container.image, error.output, error);
+    throw cargoBuildFailed(error.exitCode, error.output, error);
   } finally {
     container.signal?.removeEventListener('abort', onAbort);
   }

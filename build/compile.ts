@@ -3,8 +3,7 @@ import * as path from 'node:path';
 import { type BuilderContainer, runInBuilder } from './builder-container.js';
 import type { CargoFunction } from './cargo-feature-tree.js';
 import { cargoBuildArgs } from './cargo-runs.js';
-import { DockerCommandError } from './docker-client.js';
-import { cargoBuildFailed, cargoProducedNoBinary, compileInterrupted } from './errors.js';
+import { cargoProducedNoBinary } from './errors.js';
 
 /**
  * Compiles one cargo run: one `cargo build --locked` in the builder container for every unit
@@ -30,13 +29,7 @@ export async function compileRun(
 ): Promise<Map<string, Uint8Array>> {
   const cargo = cargoBuildArgs(units, settings.profile, settings.targetTriple);
   container.reporter.line(`compile: ${cargo.join(' ')}`);
-  fs.mkdirSync(container.cache.cargoTarget, { recursive: true });
-  try {
-    await runInBuilder(container, 'compile', cargo);
-  } catch (error) {
-    if (!(error instanceof DockerCommandError)) throw error;
-    throw error.cancelled ? compileInterrupted(error) : cargoBuildFailed(error.exitCode, error.output, error);
-  }
+  await runInBuilder(container, 'compile', cargo);
   const binaries = new Map<string, Uint8Array>();
   for (const unit of units) {
     const file = builtBinaryPath(container.cache.cargoTarget, settings, unit.binary);

@@ -150,6 +150,8 @@ async function ensureMisses(misses: readonly CacheCheck[], context: MissContext)
       else pending.push(current);
     }
     if (pending.length === 0) return;
+    // Back to the caller's order (the locks were taken in path order).
+    pending = misses.map((miss) => pending.find((check) => check.paths.zip === miss.paths.zip)).filter((check) => check !== undefined);
     for (const check of pending) reporterFor(check.name).line(check.explanation);
 
     pending = await downloadFromRemote(pending, remotes, context);

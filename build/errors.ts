@@ -264,6 +264,16 @@ export function cargoBuildFailed(exitCode: number | undefined, output: string, c
   });
 }
 
+export function builderContainerNotStarted(image: string, output: string, cause: unknown): SweepError {
+  return new SweepError({
+    stage: 'compile',
+    problem: `docker could not start a build container from ${image} (exit code 125)`,
+    fix: 'read docker\'s message below; check the Docker engine and that the workspace and cache folders exist',
+    details: lastLines(output, 10),
+    cause,
+  });
+}
+
 export function cargoProducedNoBinary(file: string, packageName: string, binary: string, profile: string): SweepError {
   return new SweepError({
     stage: 'compile',
