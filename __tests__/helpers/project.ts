@@ -26,8 +26,13 @@ export interface TestProject {
  */
 export function makeTestProject(options: { workspace?: string; prefix?: string } = {}): TestProject {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), options.prefix ?? 'sweep-test-'));
+  copyWorkspace(options.workspace ?? EXAMPLE_WORKSPACE, path.join(root, 'rust'));
+  return projectAt(root);
+}
+
+/** The TestProject view of a project folder whose workspace is `<root>/rust`. */
+export function projectAt(root: string): TestProject {
   const workspace = path.join(root, 'rust');
-  copyWorkspace(options.workspace ?? EXAMPLE_WORKSPACE, workspace);
   return {
     root,
     workspace,
