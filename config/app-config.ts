@@ -167,11 +167,14 @@ export function parseAppConfig(raw: unknown, source = 'cdktf.json'): AppConfig {
 type ParsedConfig = z.infer<typeof appConfigSchema>;
 type FunctionSettings = Pick<ParsedConfig, keyof typeof functionSettingsShape>;
 
-/** Without `sweep.functions`: one function, named by its artifact's name, else its package, else its function name. */
+/**
+ * Without `sweep.functions`: one function, named by its artifact's name, else its package, else its
+ * function name. Its artifact's name stays what was written (the engine's default: the package name).
+ */
 function singleFunction(config: ParsedConfig, shared: ArtifactOptions): FunctionConfig {
   const functionName = config.functionName ?? FUNCTION_DEFAULTS.functionName;
   const key = shared.name ?? shared.package ?? functionName;
-  return { key, functionName, ...settings(config, {}), artifact: { ...shared, name: key }, origin: { kind: 'context' } };
+  return { key, functionName, ...settings(config, {}), artifact: shared, origin: { kind: 'context' } };
 }
 
 function mapFunctions(

@@ -75,7 +75,8 @@ export interface RuntimeArtifactsConfig {
   readonly shared?: ArtifactOptions;
   /**
    * Each function's own options (package, binary, name, architecture, runtime, profile,
-   * features, toolchainImage), by function name. The name is the artifact's default `name`.
+   * features, toolchainImage), by function name. As for RuntimeArtifact, an artifact's `name`
+   * defaults to its package's name: two functions of one package need a `name` each.
    */
   readonly functions: Readonly<Record<string, ArtifactOptions>>;
   /** How the options are named in errors and hints. @default - this construct's config */
@@ -94,7 +95,7 @@ export class RuntimeArtifacts extends Construct {
   constructor(scope: Construct, id: string, config: RuntimeArtifactsConfig) {
     super(scope, id);
     const entries = Object.entries(config.functions).map(([name, own]) => {
-      const options: ArtifactOptions = { ...config.shared, ...own, name: own.name ?? name };
+      const options: ArtifactOptions = { ...config.shared, ...own };
       const origin = config.origins?.[name] ?? { kind: 'props' as const, label: `RuntimeArtifacts "${this.node.path}" config of ${name}` };
       return { name, options, resolved: resolveArtifactOptions(options, { origin }) };
     });

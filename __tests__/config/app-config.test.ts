@@ -28,7 +28,7 @@ const SINGLE_DEFAULTS = {
   environment: {},
   reservedConcurrency: null,
   logRetentionDays: 14,
-  artifact: { name: 'aws-serverless-sweep' },
+  artifact: {},
   origin: { kind: 'context' },
 };
 
@@ -63,7 +63,7 @@ describe('parseAppConfig: defaults', () => {
         environment: { LOG_LEVEL: 'debug' },
         reservedConcurrency: 0,
         logRetentionDays: 0,
-        artifact: { architecture: 'arm64', features: ['trace'], name: 'aws-serverless-sweep' },
+        artifact: { architecture: 'arm64', features: ['trace'] },
       },
     ]);
   });
@@ -72,7 +72,7 @@ describe('parseAppConfig: defaults', () => {
     expect(parseAppConfig({ artifact: { name: 'api', package: 'sweep-lambda' } }).functions[0]!.key).toBe('api');
     expect(parseAppConfig({ artifact: { package: 'sweep-lambda' } }).functions[0]!).toMatchObject({
       key: 'sweep-lambda',
-      artifact: { package: 'sweep-lambda', name: 'sweep-lambda' },
+      artifact: { package: 'sweep-lambda' },
     });
     expect(parseAppConfig({ functionName: 'my-fn' }).functions[0]!.key).toBe('my-fn');
   });

@@ -14,7 +14,7 @@ import { appendLine, makeTestProject, type TestProject } from '../helpers/projec
  * its own copy of one project built in beforeAll, so it runs alone with -t.
  */
 describeWithDocker('engine: cache hit and miss with real builds', () => {
-  const prepared = builtProject({ artifact: { package: 'sweep-lambda' } });
+  const prepared = builtProject({ artifacts: [{ package: 'sweep-lambda' }] });
   beforeAll(() => prepared.build());
   afterAll(() => prepared.remove());
 

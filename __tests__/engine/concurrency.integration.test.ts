@@ -7,7 +7,7 @@ import { makeTestProject, type TestProject } from '../helpers/project.js';
 
 /**
  * Builds that overlap or die: the lock makes a second build wait and then hit the cache, and a
- * build killed with SIGKILL mid-compile leaves the previous zip and record as they were.
+ * build killed with SIGKILL mid-compile leaves the previous zip and metadata as they were.
  */
 describeWithDocker('engine: concurrent and interrupted builds', () => {
   const env = { SWEEP_TOOLCHAIN_IMAGE: TOOLCHAIN_IMAGE };
@@ -42,7 +42,7 @@ describeWithDocker('engine: concurrent and interrupted builds', () => {
     project = makeTestProject();
     expect((await runCli(['build'], { cwd: project.root, env })).exitCode).toBe(0);
     const zip = fs.readFileSync(`${project.dist}/sweep-lambda.zip`);
-    const record = fs.readFileSync(`${project.dist}/sweep-lambda.json`, 'utf8');
+    const metadata = fs.readFileSync(`${project.dist}/sweep-lambda.json`, "utf8");
 
     // GIVEN a change and a cold target folder, so the compile lasts long enough to be killed.
     const main = project.file('crates/sweep-lambda/src/main.rs');
@@ -56,7 +56,7 @@ describeWithDocker('engine: concurrent and interrupted builds', () => {
 
     // THEN nothing the killed build touched is half-written or claimed.
     expect(Buffer.compare(fs.readFileSync(`${project.dist}/sweep-lambda.zip`), zip)).toBe(0);
-    expect(fs.readFileSync(`${project.dist}/sweep-lambda.json`, 'utf8')).toBe(record);
+    expect(fs.readFileSync(`${project.dist}/sweep-lambda.json`, 'utf8')).toBe(metadata);
     expect(fs.existsSync(`${project.dist}/.sweep-lambda.lock`)).toBe(true); // left by the dead process
 
     // WHEN the next build runs THEN it takes the dead process's lock over at once and rebuilds.

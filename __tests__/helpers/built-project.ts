@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ensureArtifact } from '../../build/engine.js';
+import { ensureArtifacts } from '../../build/engine.js';
 import { type ArtifactOptions, resolveArtifactOptions } from '../../build/options.js';
 import { createRecordingOutput } from '../../build/reporter.js';
 import { TOOLCHAIN_IMAGE } from './docker.js';
@@ -22,16 +22,18 @@ export interface BuiltProject {
   remove(): void;
 }
 
-export function builtProject(options: { workspace?: string; artifact?: ArtifactOptions; env?: Record<string, string> } = {}): BuiltProject {
+export function builtProject(
+  options: { workspace?: string; artifacts?: readonly ArtifactOptions[]; env?: Record<string, string> } = {},
+): BuiltProject {
   let template: TestProject | undefined;
   return {
     async build() {
       template = makeTestProject({ workspace: options.workspace, prefix: 'sweep-template-' });
-      const resolved = resolveArtifactOptions(
-        { projectRoot: template.root, toolchainImage: TOOLCHAIN_IMAGE, ...options.artifact },
-        { env: { ...options.env } },
+      const root = template.root;
+      const resolved = (options.artifacts ?? [{}]).map((artifact) =>
+        resolveArtifactOptions({ projectRoot: root, toolchainImage: TOOLCHAIN_IMAGE, ...artifact }, { env: { ...options.env } }),
       );
-      await ensureArtifact(resolved, { output: createRecordingOutput() });
+      await ensureArtifacts(resolved, { output: createRecordingOutput() });
     },
     copy(prefix = 'sweep-test-') {
       if (!template) throw new Error('builtProject: call build() in beforeAll first');

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { execa } from 'execa';
 import { REPO_ROOT } from './project.js';
 
-export const CLI = path.join(REPO_ROOT, 'cli', 'sweep-runtime.mjs');
+export const CLI = path.join(REPO_ROOT, 'bin', 'sweep-runtime.mjs');
 
 export interface CliRun {
   readonly exitCode: number | undefined;
