@@ -286,24 +286,25 @@ export function cargoProducedNoBinary(file: string, packageName: string, binary:
 // engine: several artifacts, the child process of the synchronous entry
 // ---------------------------------------------------------------------------------------------
 
-/** One error for a run in which artifacts failed: each failure named, the first one's fix first. */
+/**
+ * One error for a run in which artifacts failed. A failure shared by several artifacts (no Docker
+ * engine, a cargo error in their shared run) is told once, as it is; a failure of one artifact
+ * names it; several different failures are listed, each named.
+ */
 export function artifactsFailed(failures: ReadonlyMap<string, SweepError>): SweepError {
-  const entries = [...failures];
-  if (entries.length === 1) {
-    const [name, error] = entries[0]!;
-    return new SweepError({
-      stage: error.stage,
-      problem: `${name}: ${error.problem}`,
-      fix: error.fix,
-      details: error.details,
-      cause: error,
-    });
+  const byError = new Map<SweepError, string[]>();
+  for (const [name, error] of failures) byError.set(error, [...(byError.get(error) ?? []), name]);
+  const groups = [...byError];
+  if (groups.length === 1) {
+    const [error, names] = groups[0]!;
+    if (names.length > 1) return error;
+    return new SweepError({ stage: error.stage, problem: `${names[0]}: ${error.problem}`, fix: error.fix, details: error.details, cause: error });
   }
   return new SweepError({
-    stage: entries[0]![1].stage,
-    problem: `${entries.length} artifacts failed: ${entries.map(([name, error]) => `${name} (${error.stage})`).join(', ')}; the others are committed`,
+    stage: groups[0]![0].stage,
+    problem: `${failures.size} artifacts failed: ${[...failures].map(([name, error]) => `${name} (${error.stage})`).join(', ')}; the others are committed`,
     fix: 'see each error below',
-    details: entries.map(([name, error]) => `[${name}] ${error.describe()}`).join('\n\n'),
+    details: groups.map(([error, names]) => `[${names.join(', ')}] ${error.describe()}`).join('\n\n'),
   });
 }
 

@@ -1,37 +1,38 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
 import { CLI, runCli } from '../helpers/cli.js';
 import { describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
-import { makeTestProject, type TestProject } from '../helpers/project.js';
+import { builtProject } from '../helpers/built-project.js';
+import { makeTestProject, REPO_ROOT, type TestProject } from '../helpers/project.js';
 
 /**
  * Bad input gets one clear screen naming what to fix, a non-zero exit, and changes nothing:
- * the previous zip and record stay byte for byte as they were.
+ * the previous zip and metadata stay byte for byte as they were.
  */
 describeWithDocker('sweep-runtime: bad input is refused clearly and changes nothing', () => {
+  // One real build in beforeAll; each test gets its own copy with a source changed, so a build
+  // would really run if the error did not stop it.
+  const prepared = builtProject();
+  beforeAll(() => prepared.build());
+  afterAll(() => prepared.remove());
   let project: TestProject;
   let zipHash: string;
-  let recordText: string;
+  let metadataText: string;
+  beforeEach(() => {
+    project = prepared.copy();
+    zipHash = hash(fs.readFileSync(`${project.dist}/sweep-lambda.zip`));
+    metadataText = fs.readFileSync(`${project.dist}/sweep-lambda.json`, 'utf8');
+    fs.appendFileSync(project.file('crates/sweep-lambda/src/main.rs'), '// changed\n');
+  });
+  afterEach(() => project.remove());
   const env = { SWEEP_TOOLCHAIN_IMAGE: TOOLCHAIN_IMAGE };
   const untouched = () => {
     expect(hash(fs.readFileSync(`${project.dist}/sweep-lambda.zip`))).toBe(zipHash);
-    expect(fs.readFileSync(`${project.dist}/sweep-lambda.json`, 'utf8')).toBe(recordText);
+    expect(fs.readFileSync(`${project.dist}/sweep-lambda.json`, 'utf8')).toBe(metadataText);
   };
-  /** A change, so a build would really run if the error did not stop it. */
-  const touchSource = () => fs.appendFileSync(project.file('crates/sweep-lambda/src/main.rs'), '// changed\n');
-
-  beforeAll(async () => {
-    project = makeTestProject();
-    const first = await runCli(['build'], { cwd: project.root, env });
-    expect(first.exitCode).toBe(0);
-    zipHash = hash(fs.readFileSync(`${project.dist}/sweep-lambda.zip`));
-    recordText = fs.readFileSync(`${project.dist}/sweep-lambda.json`, 'utf8');
-    touchSource();
-  });
-  afterAll(() => project.remove());
 
   it('unknown pull policy', async () => {
     const run = await runCli(['build'], { cwd: project.root, env: { ...env, SWEEP_DOCKER_PULL_POLICY: 'sometimes' } });
@@ -60,7 +61,7 @@ describeWithDocker('sweep-runtime: bad input is refused clearly and changes noth
     expect(run.stderr).toBe(
       [
         `error (workspace): no Cargo.toml in the workspace folder ${empty}`,
-        '  fix: point `workspace` (cdktf.json context sweep.artifact.workspace) at the folder that holds the Cargo.toml of your workspace',
+        '  fix: point `workspace` (cdktf.json context sweep.artifact.workspace, or --workspace) at the folder that holds the Cargo.toml of your workspace',
       ].join('\n'),
     );
     untouched();
@@ -70,7 +71,7 @@ describeWithDocker('sweep-runtime: bad input is refused clearly and changes noth
     const run = await runCli(['build', '--package', 'sweep-lambdaa'], { cwd: project.root, env });
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toContain(
-      `the workspace ${project.workspace} has no package named "sweep-lambdaa" (its packages: sweep-core, sweep-lambda)`,
+      `the workspace ${project.workspace} has no package named "sweep-lambdaa" (its packages: sweep-batch, sweep-core, sweep-lambda, sweep-lambda-runtime, sweep-lambda-testkit)`,
     );
     untouched();
   });
@@ -90,7 +91,7 @@ describeWithDocker('sweep-runtime: bad input is refused clearly and changes noth
     );
     const run = await runCli(['build'], { cwd: project.root, env: { ...env, SWEEP_DOCKER: stub } });
     expect(run.exitCode).toBe(1);
-    expect(run.stderr).toContain(`error (docker): no Docker engine answers "${stub} version"`);
+    expect(run.stderr).toContain(`error (docker): sweep-lambda: no Docker engine answers "${stub} version"`);
     expect(run.stderr).toContain('fix: start the Docker engine');
     expect(run.stderr).toContain('Cannot connect to the Docker daemon');
     untouched();
@@ -104,32 +105,47 @@ describeWithDocker('sweep-runtime: bad input is refused clearly and changes noth
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toBe(
       [
-        'error (builder-image): the toolchain image sweep-test/absent-toolchain:1 is not present locally, and SWEEP_DOCKER_PULL_POLICY=never forbids pulling it',
-        '  fix: run `docker pull sweep-test/absent-toolchain:1` (or `npm run toolchain:local` where no registry is reachable), or use SWEEP_DOCKER_PULL_POLICY=if-missing',
+        'error (builder-image): sweep-lambda: the toolchain image sweep-test/absent-toolchain:1 is not present locally, and the pull policy "never" (from SWEEP_DOCKER_PULL_POLICY=never) forbids pulling it',
+        '  fix: run `docker pull sweep-test/absent-toolchain:1` (or `npm run toolchain:local` where no registry is reachable), or use the pull policy if-missing',
       ].join('\n'),
     );
     untouched();
   });
 
-  it('SWEEP_DOCKER_PULL_POLICY=always refreshes the toolchain image with docker build --pull, and says so when the registry cannot be reached', async () => {
+  it('SWEEP_DOCKER_PULL_POLICY=always pulls the toolchain image as its own step, and says so when the registry cannot be reached', async () => {
     // No registry is reachable from this machine or CI: `always` must try (and fail) to pull.
     const run = await runCli(['build'], { cwd: project.root, env: { ...env, SWEEP_DOCKER_PULL_POLICY: 'always' } });
-    expect(run.stdout).toContain(`[sweep-lambda] builder-image: building sweep-builder:`);
-    expect(run.stdout).toContain(`from ${TOOLCHAIN_IMAGE} (pulling the toolchain image)`);
+    expect(run.stdout).toContain(`builder-image: pulling ${TOOLCHAIN_IMAGE} (pull policy always, from SWEEP_DOCKER_PULL_POLICY=always)`);
     if (run.exitCode === 0) return; // a machine that can reach the registry: the pull worked
     expect(run.exitCode).toBe(1);
-    expect(run.stderr).toMatch(
-      new RegExp(`^error \\(builder-image\\): could not pull the toolchain image ${TOOLCHAIN_IMAGE.replace(/[.:]/g, '\\$&')}$`, 'm'),
+    expect(run.stderr).toContain(
+      `error (builder-image): sweep-lambda: could not pull the toolchain image ${TOOLCHAIN_IMAGE} (pull policy always, from SWEEP_DOCKER_PULL_POLICY=always)`,
     );
-    expect(run.stderr).toContain('without a registry run `npm run toolchain:local` and use SWEEP_DOCKER_PULL_POLICY=if-missing');
+    expect(run.stderr).toContain('without a registry run `npm run toolchain:local`');
     untouched();
   });
 
-  it('SWEEP_DOCKER_PULL_POLICY=if-missing pulls a toolchain image that is not present', async () => {
+  it('the default pull policy (if-missing) pulls a toolchain image that is not present, naming where the policy came from', async () => {
     const run = await runCli(['build'], { cwd: project.root, env: { SWEEP_TOOLCHAIN_IMAGE: 'sweep-test/absent-toolchain:1' } });
-    expect(run.stdout).toContain('from sweep-test/absent-toolchain:1 (pulling the toolchain image)');
+    expect(run.stdout).toContain('builder-image: pulling sweep-test/absent-toolchain:1 (pull policy if-missing, from the default)');
     expect(run.exitCode).toBe(1);
-    expect(run.stderr).toContain('error (builder-image): could not pull the toolchain image sweep-test/absent-toolchain:1');
+    expect(run.stderr).toContain('error (builder-image): sweep-lambda: could not pull the toolchain image sweep-test/absent-toolchain:1');
+    untouched();
+  });
+
+  it('SWEEP_TOOLCHAIN_IMAGE that is not an image reference is a config error, before Docker', async () => {
+    const run = await runCli(['build'], { cwd: project.root, env: { SWEEP_TOOLCHAIN_IMAGE: 'Rust 1.78' } });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain('SWEEP_TOOLCHAIN_IMAGE: got "Rust 1.78"; expected a Docker image reference such as "rust:1-bullseye"');
+    untouched();
+  });
+
+  it('a SWEEP_DOCKER that is not executable is named as such, not as a stopped engine', async () => {
+    const notExecutable = path.join(project.root, 'docker-not-executable');
+    fs.writeFileSync(notExecutable, '#!/bin/sh\nexit 0\n', { mode: 0o644 });
+    const run = await runCli(['build'], { cwd: project.root, env: { ...env, SWEEP_DOCKER: notExecutable } });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain(`error (docker): sweep-lambda: the docker command "${notExecutable}" cannot be run (permission denied`);
     untouched();
   });
 
@@ -146,7 +162,7 @@ describeWithDocker('sweep-runtime: bad input is refused clearly and changes noth
     const run = await runCli(['build'], { cwd: project.root, env: { ...env, SWEEP_DOCKER: stub } });
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toMatch(
-      /^error \(compile\): cargo finished but produced no binary at .*\/\.cache\/cargo-target\/x86_64-unknown-linux-gnu\/release\/bootstrap$/m,
+      /^error \(compile\): sweep-lambda: cargo finished but produced no binary at .*\/\.cache\/cargo-target\/x86_64-unknown-linux-gnu\/release\/bootstrap$/m,
     );
     untouched();
   });
@@ -158,7 +174,7 @@ describeWithDocker('sweep-runtime: bad input is refused clearly and changes noth
     try {
       const run = await runCli(['build'], { cwd: project.root, env });
       expect(run.exitCode).toBe(1);
-      expect(run.stderr).toMatch(/^error \(compile\): cargo build failed in the builder container \(exit code 101\)$/m);
+      expect(run.stderr).toMatch(/^error \(compile\): sweep-lambda: cargo failed in the builder container \(exit code 101\)$/m);
       expect(run.stderr).toContain('  | error[E0308]: mismatched types');
       expect(run.stderr).toContain('  | error: could not compile `sweep-lambda`');
       untouched();
@@ -172,7 +188,39 @@ describe('sweep-runtime: usage errors', () => {
   it('an unknown command exits 2 and lists the commands', async () => {
     const run = await runCli(['deploy'], { cwd: process.cwd() });
     expect(run.exitCode).toBe(2);
-    expect(run.stderr).toBe('sweep-runtime: unknown command "deploy" (commands: status, build, fingerprint, clean, invoke)');
+    expect(run.stderr).toBe('sweep-runtime: unknown command "deploy" (commands: status, build, fingerprint, clean, invoke, push)');
+  });
+
+  it.each(['toString', 'constructor', '__proto__', 'hasOwnProperty'])('%s is an unknown command (exit 2), not a crash', async (name) => {
+    const run = await runCli([name], { cwd: process.cwd() });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toBe(`sweep-runtime: unknown command "${name}" (commands: status, build, fingerprint, clean, invoke, push)`);
+  });
+
+  it('a --project folder that does not exist is named', async () => {
+    const run = await runCli(['status', '--project', '/nonexistent/project'], { cwd: process.cwd() });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toBe(
+      'error (config): the project folder /nonexistent/project does not exist or is not a folder\n  fix: pass --project the folder that holds cdktf.json',
+    );
+  });
+
+  it('a cdktf.json that is null is named, not ignored', async () => {
+    const project = makeTestProject();
+    try {
+      fs.writeFileSync(path.join(project.root, 'cdktf.json'), 'null');
+      const run = await runCli(['status'], { cwd: project.root });
+      expect(run.exitCode).toBe(1);
+      expect(run.stderr).toContain(`error (config): cannot use ${path.join(project.root, 'cdktf.json')}: it must be a JSON object, not null`);
+    } finally {
+      project.remove();
+    }
+  });
+
+  it('--package with several functions in cdktf.json asks which function', async () => {
+    const run = await runCli(['status', '--package', 'sweep-lambda'], { cwd: REPO_ROOT });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain('--package and --bin name one function\'s binary, and cdktf.json has 2 (sweep-lambda, sweep-batch)');
   });
 
   it('output piped into a reader that stops early (| head -1) ends quietly', async () => {
