@@ -9,10 +9,10 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-/** Bump when the bundling below changes, so bundles made by an older version are rebuilt. */
-const BUNDLER_VERSION = 3;
+/** The format of current.json (a change to this file's code is caught by hashing the file itself). */
+const BUNDLER_VERSION = 4;
 const CACHE_NAME = 'aws-serverless-sweep';
 /** Packages never bundled: jsii packages load their own metadata; execa and the AWS SDK load only when a run needs them. */
 const EXTERNAL = ['cdktf', 'constructs', '@cdktf/*', 'execa', '@aws-sdk/*', '@smithy/*', 'esbuild'];
@@ -65,8 +65,19 @@ function isFresh(folder, current) {
 
 async function build(entry, folder) {
   const esbuild = await import('esbuild');
-  fs.mkdirSync(folder, { recursive: true });
-  const staging = fs.mkdtempSync(path.join(folder, 'staging-'));
+  let staging;
+  try {
+    fs.mkdirSync(folder, { recursive: true });
+    staging = fs.mkdtempSync(path.join(folder, 'staging-'));
+    // mkdtemp makes it private; other users of this node_modules must be able to run the bundle.
+    fs.chmodSync(staging, 0o755);
+  } catch (error) {
+    process.stderr.write(
+      `error: cannot compile ${entry}: its compile cache ${folder} is not writable (${error.code ?? error.message})\n` +
+        '  fix: run it once as the owner of node_modules (which compiles it), or make node_modules/.cache writable for this user\n',
+    );
+    process.exit(1);
+  }
   let result;
   try {
     result = await esbuild.build({
@@ -103,6 +114,9 @@ async function build(entry, folder) {
     const watched = absolute.includes(`${path.sep}node_modules${path.sep}`) ? packageJsonOf(absolute) : absolute;
     if (watched) inputs[watched] = sha256(fs.readFileSync(watched));
   }
+  // This file too: a change to how bundles are made makes every bundle stale.
+  const self = fileURLToPath(import.meta.url);
+  inputs[self] = sha256(fs.readFileSync(self));
   const buildName = sha256(JSON.stringify(Object.entries(inputs).sort())).slice(0, 16);
   const target = path.join(folder, buildName);
   try {
@@ -137,7 +151,9 @@ const englishOnlyZod = {
   name: 'english-only-zod',
   setup(build) {
     build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
-      args.importer.includes(`${path.sep}node_modules${path.sep}zod${path.sep}`) ? { path: 'zod-english-locales', namespace: 'english-only-zod' } : undefined,
+      args.importer.includes(`${path.sep}node_modules${path.sep}zod${path.sep}`)
+        ? { path: 'zod-english-locales', namespace: 'english-only-zod' }
+        : undefined,
     );
     build.onLoad({ filter: /.*/, namespace: 'english-only-zod' }, () => ({
       contents: 'export { default as en } from "zod/v4/locales/en.js";',

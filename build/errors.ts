@@ -268,7 +268,7 @@ export function builderContainerNotStarted(image: string, output: string, cause:
   return new SweepError({
     stage: 'compile',
     problem: `docker could not start a build container from ${image} (exit code 125)`,
-    fix: 'read docker\'s message below; check the Docker engine and that the workspace and cache folders exist',
+    fix: "read docker's message below; check the Docker engine and that the workspace and cache folders exist",
     details: lastLines(output, 10),
     cause,
   });
@@ -298,7 +298,13 @@ export function artifactsFailed(failures: ReadonlyMap<string, SweepError>): Swee
   if (groups.length === 1) {
     const [error, names] = groups[0]!;
     if (names.length > 1) return error;
-    return new SweepError({ stage: error.stage, problem: `${names[0]}: ${error.problem}`, fix: error.fix, details: error.details, cause: error });
+    return new SweepError({
+      stage: error.stage,
+      problem: `${names[0]}: ${error.problem}`,
+      fix: error.fix,
+      details: error.details,
+      cause: error,
+    });
   }
   return new SweepError({
     stage: groups[0]![0].stage,

@@ -1,9 +1,9 @@
 import { unzipSync } from 'fflate';
-import { printable } from './printable.js';
 import { compareVersions, ElfFormatError, type ElfSummary, readElf } from './elf.js';
 import { SweepError } from './errors.js';
 import { type Architecture, type LambdaRuntime, RUNTIME_GLIBC } from './options.js';
 import { listZipEntries, ZIP_ENTRY_MODE, ZIP_ENTRY_NAME, type ZipEntry } from './package-zip.js';
+import { printable } from './printable.js';
 
 /**
  * Checks, before anything is recorded, that the zip will start on Lambda: a zip that deploys and

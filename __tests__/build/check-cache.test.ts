@@ -304,7 +304,9 @@ describe('checkCache: the metadata is a claim, the zip is read', () => {
     const notExecutable = zipSync({ bootstrap: [new Uint8Array([1, 2, 3]), { os: 3, attrs: (0o100644 << 16) >>> 0 }] });
     recordBuild(first, notExecutable);
     // THEN it is not a hit, and the line says why
-    expect(checkCache(options()).explanation).toBe('cache-miss: zip fails its checks (bootstrap in the zip is not executable (mode 0644, want 0755))');
+    expect(checkCache(options()).explanation).toBe(
+      'cache-miss: zip fails its checks (bootstrap in the zip is not executable (mode 0644, want 0755))',
+    );
   });
 
   it('GIVEN a FIFO in place of the zip WHEN checked THEN a miss, and the check does not block on it', () => {

@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
+import { builtProject } from '../helpers/built-project.js';
 import { CLI, runCli } from '../helpers/cli.js';
 import { describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
-import { builtProject } from '../helpers/built-project.js';
 import { makeTestProject, REPO_ROOT, type TestProject } from '../helpers/project.js';
 
 /**
@@ -211,7 +211,9 @@ describe('sweep-runtime: usage errors', () => {
       fs.writeFileSync(path.join(project.root, 'cdktf.json'), 'null');
       const run = await runCli(['status'], { cwd: project.root });
       expect(run.exitCode).toBe(1);
-      expect(run.stderr).toContain(`error (config): cannot use ${path.join(project.root, 'cdktf.json')}: it must be a JSON object, not null`);
+      expect(run.stderr).toContain(
+        `error (config): cannot use ${path.join(project.root, 'cdktf.json')}: it must be a JSON object, not null`,
+      );
     } finally {
       project.remove();
     }
@@ -220,7 +222,7 @@ describe('sweep-runtime: usage errors', () => {
   it('--package with several functions in cdktf.json asks which function', async () => {
     const run = await runCli(['status', '--package', 'sweep-lambda'], { cwd: REPO_ROOT });
     expect(run.exitCode).toBe(1);
-    expect(run.stderr).toContain('--package and --bin name one function\'s binary, and cdktf.json has 2 (sweep-lambda, sweep-batch)');
+    expect(run.stderr).toContain("--package and --bin name one function's binary, and cdktf.json has 2 (sweep-lambda, sweep-batch)");
   });
 
   it('output piped into a reader that stops early (| head -1) ends quietly', async () => {

@@ -20,7 +20,10 @@ describeWithDocker('engine: cache hit and miss with real builds', () => {
 
   const build = async (project: TestProject, extra: ArtifactOptions = {}, env: Record<string, string> = {}) => {
     const output = createRecordingOutput();
-    const options = resolveArtifactOptions({ projectRoot: project.root, toolchainImage: TOOLCHAIN_IMAGE, package: 'sweep-lambda', ...extra }, { env });
+    const options = resolveArtifactOptions(
+      { projectRoot: project.root, toolchainImage: TOOLCHAIN_IMAGE, package: 'sweep-lambda', ...extra },
+      { env },
+    );
     const result = await ensureArtifact(options, { output });
     const lines = output.of('sweep-lambda');
     return { result, lines, text: output.lines.join('\n') };
@@ -44,12 +47,16 @@ describeWithDocker('engine: cache hit and miss with real builds', () => {
       expect(lines[0]).toBe('cache-miss: no metadata (first build)');
       expect(text).toMatch(/compile \|\s+Compiling sweep-lambda/);
       expect(text).toMatch(/verify: x86_64 ELF, dynamic, needs glibc 2\.\d+ \(provided\.al2023 has 2\.34\)/);
-      expect(lines.at(-1)).toMatch(/^done: cache-miss, rebuilt dist\/sweep-lambda\.zip: fingerprint .* builder-image .* compile .* package .* verify .* total /);
+      expect(lines.at(-1)).toMatch(
+        /^done: cache-miss, rebuilt dist\/sweep-lambda\.zip: fingerprint .* builder-image .* compile .* package .* verify .* total /,
+      );
       expect(result).toMatchObject({ outcome: 'cache-miss', via: 'build' });
       const metadata = JSON.parse(metadataText(project));
       expect(metadata.zip.sha256).toBe(sha256Hex(zipBytes(project)));
       expect(metadata.origin).toEqual({ kind: 'build', cacheDomain: 'local' });
-      expect(Object.keys(metadata.timingsMs)).toEqual(expect.arrayContaining(['fingerprint', 'builder-image', 'compile', 'package', 'verify', 'total']));
+      expect(Object.keys(metadata.timingsMs)).toEqual(
+        expect.arrayContaining(['fingerprint', 'builder-image', 'compile', 'package', 'verify', 'total']),
+      );
       expect(metadata.inputs['crates/sweep-lambda/src/main.rs']).toMatch(/^[0-9a-f]{64}$/);
     } finally {
       project.remove();

@@ -42,7 +42,7 @@ describeWithDocker('engine: concurrent and interrupted builds', () => {
     project = makeTestProject();
     expect((await runCli(['build'], { cwd: project.root, env })).exitCode).toBe(0);
     const zip = fs.readFileSync(`${project.dist}/sweep-lambda.zip`);
-    const metadata = fs.readFileSync(`${project.dist}/sweep-lambda.json`, "utf8");
+    const metadata = fs.readFileSync(`${project.dist}/sweep-lambda.json`, 'utf8');
 
     // GIVEN a change and a cold target folder, so the compile lasts long enough to be killed.
     const main = project.file('crates/sweep-lambda/src/main.rs');

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { unzipSync } from 'fflate';
 import { ensureArtifact } from '../../build/engine.js';
-import { type ArtifactMetadata } from '../../build/metadata.js';
+import type { ArtifactMetadata } from '../../build/metadata.js';
 import { type ArtifactOptions, resolveArtifactOptions } from '../../build/options.js';
 import { createRecordingOutput } from '../../build/reporter.js';
 import { verifyArtifact } from '../../build/verify-artifact.js';
