@@ -10,7 +10,8 @@ import { makeTestProject, REPO_ROOT, type TestProject } from '../helpers/project
  * configuration loop of the seed ("env var updates") never rebuilds, and bad configuration
  * fails synth with one clear message.
  */
-const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
+// What cdktf.json's `app` runs: main.ts through the compile cache.
+const RUN_TS = path.join(REPO_ROOT, 'bin', 'run-ts.mjs');
 const MAIN = path.join(REPO_ROOT, 'main.ts');
 
 function writeCdktfJson(root: string, sweep: Record<string, unknown>): void {
@@ -20,12 +21,18 @@ function writeCdktfJson(root: string, sweep: Record<string, unknown>): void {
 }
 
 function synth(root: string) {
-  return execa(TSX, [MAIN], { cwd: root, env: { SWEEP_TOOLCHAIN_IMAGE: TOOLCHAIN_IMAGE }, reject: false, all: true });
+  return execa(process.execPath, [RUN_TS, MAIN], { cwd: root, env: { SWEEP_TOOLCHAIN_IMAGE: TOOLCHAIN_IMAGE }, reject: false, all: true });
 }
 
 function lambdaOf(root: string): Record<string, unknown> {
   const json = JSON.parse(fs.readFileSync(path.join(root, 'cdktf.out/stacks/aws-serverless-sweep/cdk.tf.json'), 'utf8'));
   return json;
+}
+
+/** The repository's cdktf.json with the sweep-lambda function's settings replaced by `settings`. */
+function withLambdaSettings(settings: Record<string, unknown>): Record<string, unknown> {
+  const sweep = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdktf.json'), 'utf8')).context.sweep;
+  return { functions: { ...sweep.functions, 'sweep-lambda': { ...sweep.functions['sweep-lambda'], ...settings } } };
 }
 
 describeWithDocker('the app: configuration changes do not rebuild', () => {
@@ -35,23 +42,29 @@ describeWithDocker('the app: configuration changes do not rebuild', () => {
   });
   afterAll(() => project.remove());
 
-  it('changing memory, timeout and an environment variable changes only those attributes, with a cache hit', async () => {
-    writeCdktfJson(project.root, { memorySize: 256, timeoutSeconds: 30, environment: { SWEEP_MAX_POINTS: '100000' } });
+  it("changing a function's memory, timeout and an environment variable changes only those attributes, with cache hits", async () => {
+    writeCdktfJson(project.root, withLambdaSettings({ memorySize: 256, timeoutSeconds: 30, environment: { SWEEP_MAX_POINTS: '100000' } }));
     const first = await synth(project.root);
     expect(first.exitCode).toBe(0);
     expect(first.all).toContain('[sweep-lambda] cache-miss: no metadata (first build)');
+    expect(first.all).toContain('[sweep-batch] cache-miss: no metadata (first build)');
     const before = lambdaOf(project.root);
 
-    writeCdktfJson(project.root, { memorySize: 512, timeoutSeconds: 60, environment: { SWEEP_MAX_POINTS: '5000' } });
+    writeCdktfJson(project.root, withLambdaSettings({ memorySize: 512, timeoutSeconds: 60, environment: { SWEEP_MAX_POINTS: '5000' } }));
     const second = await synth(project.root);
     expect(second.exitCode).toBe(0);
     expect(second.all).toMatch(/\[sweep-lambda\] cache-hit: inputs unchanged/);
+    expect(second.all).toMatch(/\[sweep-batch\] cache-hit: inputs unchanged/);
     expect(second.all).not.toContain('compile');
 
+    const functionResource = Object.entries(
+      (lambdaOf(project.root) as { resource: { aws_lambda_function: Record<string, { function_name: string }> } }).resource
+        .aws_lambda_function,
+    ).find(([, fn]) => fn.function_name === 'aws-serverless-sweep')![0];
     expect(differences(before, lambdaOf(project.root))).toEqual([
-      'resource.aws_lambda_function.lambda_function_8A4960FD.environment.variables.SWEEP_MAX_POINTS',
-      'resource.aws_lambda_function.lambda_function_8A4960FD.memory_size',
-      'resource.aws_lambda_function.lambda_function_8A4960FD.timeout',
+      `resource.aws_lambda_function.${functionResource}.environment.variables.SWEEP_MAX_POINTS`,
+      `resource.aws_lambda_function.${functionResource}.memory_size`,
+      `resource.aws_lambda_function.${functionResource}.timeout`,
     ]);
   });
 });
