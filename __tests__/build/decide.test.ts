@@ -68,7 +68,7 @@ function line(c: Case, maxNames?: number): string {
   const input: DecisionInput = {
     current: c.current ?? fingerprint(),
     metadata: c.metadata ?? ok(),
-    zip: c.zip ?? 'matches',
+    zip: c.zip ?? { state: 'matches' },
     forcedBy: c.forcedBy,
   };
   return explainDecision(decide(input), { zipPath: 'dist/sweep.zip', maxNames });

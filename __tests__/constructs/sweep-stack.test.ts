@@ -10,7 +10,7 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { App, Testing } from 'cdktf';
 import { createLambdaZip } from '../../build/package-zip.js';
-import { type AppConfig, parseAppConfig } from '../../config/app-config.js';
+import { parseAppConfig } from '../../config/app-config.js';
 import { PrebuiltArtifact } from '../../constructs/prebuilt-artifact.js';
 import { SweepStack } from '../../constructs/sweep-stack.js';
 import '../helpers/cdktf-matchers.js';
@@ -30,7 +30,7 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function synth(
-  config: Partial<AppConfig> & Record<string, unknown> = {},
+  config: Record<string, unknown> = {},
   architecture: 'x86_64' | 'arm64' = 'x86_64',
 ): { json: string; stack: SweepStack } {
   const app = Testing.app();

@@ -4,9 +4,9 @@ import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
 import { unzipSync } from 'fflate';
-import { buildArtifact } from '../../build/build-artifact.js';
+import { ensureArtifact } from '../../build/engine.js';
 import { resolveArtifactOptions } from '../../build/options.js';
-import { createRecordingReporter } from '../../build/reporter.js';
+import { createRecordingOutput } from '../../build/reporter.js';
 import { RuntimeApiServer } from '../../invoke/runtime-api-server.js';
 import { DOCKER, describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
 import { EXAMPLE_WORKSPACE, makeTestProject, type TestProject } from '../helpers/project.js';
@@ -99,9 +99,9 @@ function defineFunctionTests(): void {
       { name: 'sweep-batch', options: { package: 'sweep-batch', binary: 'sweep-batch' } },
     ] as const;
     for (const { name, options } of builds) {
-      const result = await buildArtifact(
-        resolveArtifactOptions({ projectRoot: project.root, toolchainImage: TOOLCHAIN_IMAGE, ...options }, {}),
-        { reporter: createRecordingReporter() },
+      const result = await ensureArtifact(
+        resolveArtifactOptions({ projectRoot: project.root, toolchainImage: TOOLCHAIN_IMAGE, ...options }, { env: {} }),
+        { output: createRecordingOutput() },
       );
       expect(path.basename(result.zipPath)).toBe(`${name}.zip`);
       executables[name] = path.join(project.root, `${name}.bootstrap`);
