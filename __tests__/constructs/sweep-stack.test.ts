@@ -29,10 +29,7 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function synth(
-  config: Record<string, unknown> = {},
-  architecture: 'x86_64' | 'arm64' = 'x86_64',
-): { json: string; stack: SweepStack } {
+function synth(config: Record<string, unknown> = {}, architecture: 'x86_64' | 'arm64' = 'x86_64'): { json: string; stack: SweepStack } {
   const app = Testing.app();
   const stack = new SweepStack(app, 'test', {
     app: parseAppConfig(config),
