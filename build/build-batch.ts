@@ -11,7 +11,7 @@ import { planCargoRuns } from './cargo-runs.js';
 import type { CacheCheck } from './check-cache.js';
 import { commitArtifact } from './commit-artifact.js';
 import { type CompileUnit, compileRun, unitKey } from './compile.js';
-import { DockerClient } from './docker-client.js';
+import { DockerClient, DockerCommandError } from './docker-client.js';
 import type { ArtifactResult } from './engine.js';
 import { isSweepError, type SweepError, unexpectedFailure } from './errors.js';
 import { canonicalJson } from './fingerprint.js';
@@ -27,7 +27,7 @@ import { describeBinaryFacts, verifyArtifact } from './verify-artifact.js';
  *   batches: artifacts that share workspace, cache domain, toolchain image, builder recipe,
  *            target triple, profile and build variables
  *   per batch: builder image -> cargo runs (one, unless features or binary names forbid it)
- *   per run:   one `cargo build` in one container
+ *   per run:   one `cargo build` in one container; if it fails, each of its functions alone
  *   per artifact: package -> verify -> commit (zip, then metadata) -> publish to the shared cache
  *
  * Batching never changes an artifact's bytes: cargo unifies features across the packages of one
@@ -108,7 +108,8 @@ async function buildBatch(checks: readonly CacheCheck[], context: BatchContext):
     };
     const units = uniqueUnits(checks);
     const runs = units.length === 1 ? [units] : await time('features', () => planRuns(units, checks, container, cache));
-    for (const run of runs) {
+    while (runs.length > 0) {
+      const run = runs.shift()!;
       const members = checks.filter((check) => run.some((unit) => unitKey(unit) === unitKey(unitOf(check))));
       try {
         const binaries = await time('compile', () =>
@@ -118,6 +119,15 @@ async function buildBatch(checks: readonly CacheCheck[], context: BatchContext):
           outcomes.set(check, await finishArtifact(check, binaries.get(unitKey(unitOf(check)))!, image, shared, context));
         }
       } catch (error) {
+        // cargo stops a shared run at the first crate that fails, so one function's compile
+        // error would fail, and be reported as the error of, every function of the run. Each is
+        // built alone instead (the same bytes, see cargo-runs.ts; what compiled is cached): the
+        // others are committed and only the functions that do not compile are named.
+        if (run.length > 1 && cargoFailed(error) && !context.signal?.aborted) {
+          reporter.line(`batch: the cargo run of ${members.map((c) => c.name).join(', ')} failed; building each of them alone`);
+          runs.unshift(...run.map((unit) => [unit]));
+          continue;
+        }
         for (const check of members) if (!outcomes.has(check)) outcomes.set(check, { check, error: asSweepError(error) });
       }
     }
@@ -263,6 +273,12 @@ function readIfFile(file: string): string | undefined {
 
 function shellQuote(argv: readonly string[]): string {
   return argv.map((arg) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/** cargo itself failed (not a cancellation, nor docker refusing to start the container). */
+function cargoFailed(error: unknown): boolean {
+  const cause = isSweepError(error) ? error.cause : undefined;
+  return cause instanceof DockerCommandError && !cause.cancelled && cause.exitCode !== 125;
 }
 
 function asSweepError(error: unknown): SweepError {
