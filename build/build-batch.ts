@@ -112,11 +112,12 @@ async function buildBatch(checks: readonly CacheCheck[], context: BatchContext):
       const run = runs.shift()!;
       const members = checks.filter((check) => run.some((unit) => unitKey(unit) === unitKey(unitOf(check))));
       try {
-        const binaries = await time('compile', () =>
-          compileRun({ ...container, artifactKeys: members.map((c) => c.paths.key) }, run, options),
-        );
+        const started = performance.now();
+        const binaries = await compileRun({ ...container, artifactKeys: members.map((c) => c.paths.key) }, run, options);
+        // The batch's stages, and this run's compile (not the earlier runs' of a split batch).
+        const stages = { ...shared, compile: performance.now() - started };
         for (const check of members) {
-          outcomes.set(check, await finishArtifact(check, binaries.get(unitKey(unitOf(check)))!, image, shared, context));
+          outcomes.set(check, await finishArtifact(check, binaries.get(unitKey(unitOf(check)))!, image, stages, context));
         }
       } catch (error) {
         // cargo stops a shared run at the first crate that fails, so one function's compile
