@@ -62,7 +62,7 @@ export function ensureArtifactsSync(
   }
   if (misses.length > 0) {
     const results = runEngineProcess(misses.map((check) => check.options));
-    misses.forEach((check, i) => memo.byOptions.set(keyOf(check.options), results[i]!));
+    for (const [i, check] of misses.entries()) memo.byOptions.set(keyOf(check.options), results[i]!);
   }
   // Options that name the same zip as others share their result.
   for (const check of checks) {

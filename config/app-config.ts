@@ -212,16 +212,16 @@ function mapFunctions(
       origin: { kind: 'context', function: key },
     };
   });
-  for (const [what, valueOf] of [
+  for (const [what, nameOf] of [
     ['function name', (f: FunctionConfig) => f.functionName],
     ['artifact name (dist/<name>.zip)', (f: FunctionConfig) => f.artifact.name!],
   ] as const) {
     const seen = new Map<string, string>();
     for (const f of functions) {
-      const earlier = seen.get(valueOf(f));
+      const earlier = seen.get(nameOf(f));
       if (earlier !== undefined)
-        issues.push({ key: at('functions', f.key), got: valueOf(f), expected: `a ${what} of its own (function ${earlier} has it too)` });
-      seen.set(valueOf(f), f.key);
+        issues.push({ key: at('functions', f.key), got: nameOf(f), expected: `a ${what} of its own (function ${earlier} has it too)` });
+      seen.set(nameOf(f), f.key);
     }
   }
   if (issues.length > 0) throw invalidConfig(source, issues);

@@ -399,7 +399,10 @@ describe('optionHint: every key it suggests exists in cdktf.json', () => {
     const parts = key.split('.').slice(1);
     const root: Record<string, unknown> = {};
     let at = root;
-    for (const part of parts.slice(0, -1)) at = (at[part] ??= {}) as Record<string, unknown>;
+    for (const part of parts.slice(0, -1)) {
+      at[part] ??= {};
+      at = at[part] as Record<string, unknown>;
+    }
     at[parts.at(-1)!] = value;
     return root;
   };
