@@ -13,7 +13,8 @@ import { bootstrapOf, CLI_ARTIFACT, closedPort, FIXTURES, startSweep } from './s
  *
  * The test tampers with the binary in the local target folder, in place (cargo's fingerprint
  * does not cover its outputs' bytes), shows that a forced local rebuild packages the tampered
- * bytes, and that a forced publishing build, with the same cache folder, gives the clean zip.
+ * bytes, and that a publishing build, with the same cache folder and that zip in dist/, gives the
+ * clean zip: it neither reuses the local target folder nor the zip a local build left in dist/.
  */
 const TRIPLE_RELEASE = path.join('x86_64-unknown-linux-gnu', 'release', 'bootstrap');
 const CLEAN_MARKER = 'sweep-trust-marker:clean-build';
@@ -23,7 +24,7 @@ describeWithDocker('trust: publishing builds do not reuse the local target folde
   let project: TestProject | undefined;
   afterEach(() => project?.remove());
 
-  it('GIVEN a tampered binary in the local target folder WHEN a local and a publishing build are forced THEN only the local one packages it', async () => {
+  it('GIVEN a tampered binary in the local target folder WHEN a forced local build and then a publishing build run THEN only the local one packages it', async () => {
     project = makeTestProject({ workspace: path.join(FIXTURES, 'trust-hold'), prefix: 'sweep-trust-publish-' });
     const zipFile = path.join(project.dist, `${CLI_ARTIFACT}.zip`);
     const metadataOf = () => JSON.parse(fs.readFileSync(path.join(project!.dist, `${CLI_ARTIFACT}.json`), 'utf8'));
@@ -47,9 +48,8 @@ describeWithDocker('trust: publishing builds do not reuse the local target folde
     expect(bootstrapOf(fs.readFileSync(zipFile)).includes(TAMPERED_MARKER)).toBe(true);
     expect(metadataOf().origin.cacheDomain).toBe('local');
 
-    // WHEN a publishing build is forced (its remote unreachable: a warning, and the build goes on).
-    const publishing = await startSweep(['build'], project.root, {
-      FORCE_REBUILD: '1',
+    // WHEN a publishing build runs, not forced (its remote unreachable: a warning, and the build goes on).
+    const publishingEnv = {
       SWEEP_REMOTE_CACHE: 's3://unreachable-bucket/sweep',
       SWEEP_REMOTE_CACHE_MODE: 'read-write',
       AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${await closedPort()}`,
@@ -57,10 +57,15 @@ describeWithDocker('trust: publishing builds do not reuse the local target folde
       AWS_SECRET_ACCESS_KEY: 'test',
       AWS_REGION: 'us-east-1',
       AWS_EC2_METADATA_DISABLED: 'true',
-    });
+    };
+    const publishing = await startSweep(['build'], project.root, publishingEnv);
 
-    // THEN it compiled in its own target folder and its zip is the clean one, byte for byte.
+    // THEN the local build's zip in dist/ was not a hit for it, it compiled in its own target
+    // folder, and its zip is the clean one, byte for byte.
     expect(publishing.exitCode).toBe(0);
+    expect(publishing.all).toContain(
+      `[${CLI_ARTIFACT}] cache-miss: the zip was built with the local cargo caches, which a publishing build does not trust`,
+    );
     expect(publishing.all).toContain('Compiling trust-hold');
     expect(publishing.all).toMatch(/warning: .*unreachable-bucket/);
     expect(Buffer.compare(fs.readFileSync(zipFile), cleanZip)).toBe(0);
@@ -68,6 +73,11 @@ describeWithDocker('trust: publishing builds do not reuse the local target folde
     expect(fs.readFileSync(path.join(project.cache, 'publish', 'cargo-target', TRIPLE_RELEASE)).includes(CLEAN_MARKER)).toBe(true);
     // AND the local domain's folder was left as it was: the next local build still sees what it wrote.
     expect(fs.readFileSync(builtBinary).includes(TAMPERED_MARKER)).toBe(true);
+
+    // AND the next publishing run reuses the publishing build's zip.
+    const again = await startSweep(['build'], project.root, publishingEnv);
+    expect(again.exitCode).toBe(0);
+    expect(again.all).toMatch(new RegExp(`\\[${CLI_ARTIFACT}\\] cache-hit: inputs unchanged`));
   });
 });
 
