@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { afterEach, expect, it } from '@jest/globals';
 import { execaSync } from 'execa';
 import { ensureArtifact } from '../../build/engine.js';
-import type { SweepError } from '../../build/errors.js';
+import { SweepError } from '../../build/errors.js';
 import { createRecordingOutput } from '../../build/reporter.js';
 import { DOCKER, describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
 import { makeTestProject, type TestProject } from '../helpers/project.js';
@@ -84,6 +84,7 @@ async function failure(run: Promise<unknown>): Promise<SweepError> {
   try {
     await run;
   } catch (error) {
+    expect(error).toBeInstanceOf(SweepError);
     return error as SweepError;
   }
   throw new Error('expected the build to fail');
