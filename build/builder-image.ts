@@ -58,7 +58,8 @@ export async function ensureBuilderImage(
   }
 
   reporter.line(`builder-image: building ${recipe.tag} from ${options.toolchainImage}`);
-  const args = ['build', '-f', recipe.dockerfile, '-t', recipe.tag, '--label', `org.sweep.recipe=${recipe.hash}`];
+  // --force-rm: the legacy builder keeps the container of a failed step (BuildKit ignores the flag).
+  const args = ['build', '--force-rm', '-f', recipe.dockerfile, '-t', recipe.tag, '--label', `org.sweep.recipe=${recipe.hash}`];
   for (const [key, value] of Object.entries(recipe.buildArgs)) args.push('--build-arg', `${key}=${value}`);
   args.push(path.dirname(recipe.dockerfile));
   try {

@@ -70,7 +70,7 @@ export function removeTamperedCrates(registryCache: string, lockFile: string): s
   return removed;
 }
 
-/** `<name>-<version>.crate` -> sha256 hex, for every registry package in Cargo.lock. */
+/** `<name>-<version>.crate` -> sha256 hex, for every registry package (git-index or sparse) in Cargo.lock. */
 function lockedChecksums(lockFile: string): Map<string, string> {
   const checksums = new Map<string, string>();
   let lock: { package?: unknown };
@@ -82,7 +82,9 @@ function lockedChecksums(lockFile: string): Map<string, string> {
   }
   for (const entry of Array.isArray(lock.package) ? lock.package : []) {
     const { name, version, source, checksum } = entry as Record<string, unknown>;
-    if (typeof source === 'string' && source.startsWith('registry+') && typeof checksum === 'string') {
+    // `registry+` for crates.io and git-index registries, `sparse+` for other sparse registries:
+    // cargo caches the .crate files of both in registry/cache.
+    if (typeof source === 'string' && /^(registry|sparse)\+/.test(source) && typeof checksum === 'string') {
       checksums.set(`${name}-${version}.crate`, checksum);
     }
   }

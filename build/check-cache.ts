@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { type ArtifactPaths, artifactPaths } from './artifact-paths.js';
+import { type ArtifactPaths, artifactPaths, cacheDomainOf } from './artifact-paths.js';
 import { builderRecipe } from './builder-recipe.js';
 import {
   type CargoPackage,
@@ -89,7 +89,7 @@ export function checkCache(options: ResolvedArtifactOptions, checkOptions: Check
   const zip = metadata.status === 'ok' ? inspectZip(paths.zip, metadata.metadata) : { state: 'missing' as const };
   steps.lap('zip');
   const forcedBy = options.forceRebuild && !checkOptions.ignoreForce ? (options.sources.forceRebuild ?? 'forced') : undefined;
-  const decision = decide({ current: fingerprint, metadata, zip, forcedBy });
+  const decision = decide({ current: fingerprint, metadata, zip, forcedBy, domain: cacheDomainOf(options) });
   const explanation = explainDecision(decision, { zipPath: paths.zipForDisplay });
   steps.lap('decide');
 

@@ -1,3 +1,4 @@
+import type { CacheDomain } from './artifact-paths.js';
 import type { BuildSettings, Fingerprint } from './fingerprint.js';
 import { canonicalJson } from './fingerprint.js';
 import type { MetadataReadResult } from './metadata.js';
@@ -27,7 +28,9 @@ export type MissReason =
       readonly removed: readonly string[];
     }
   /** Fingerprints differ but no setting or input does: the metadata was written with other framing. */
-  | { readonly kind: 'fingerprint-differs' };
+  | { readonly kind: 'fingerprint-differs' }
+  /** A publishing run found a zip a local build made: from cargo caches any build could write. */
+  | { readonly kind: 'built-untrusted' };
 
 export type Decision = { readonly outcome: 'cache-hit' } | { readonly outcome: 'cache-miss'; readonly reasons: readonly MissReason[] };
 
@@ -38,9 +41,15 @@ export interface DecisionInput {
   readonly zip: ZipState;
   /** Why a rebuild is forced (e.g. `FORCE_REBUILD=1`), or undefined when it is not. */
   readonly forcedBy: string | undefined;
+  /**
+   * The cache domain this run builds in (artifact-paths.ts). A publishing run does not reuse a
+   * zip built in the local domain: it is what publishing builds' own caches exist to avoid.
+   * @default 'local'
+   */
+  readonly domain?: CacheDomain;
 }
 
-export function decide({ current, metadata, zip, forcedBy }: DecisionInput): Decision {
+export function decide({ current, metadata, zip, forcedBy, domain = 'local' }: DecisionInput): Decision {
   const reasons: MissReason[] = [];
   if (forcedBy !== undefined) reasons.push({ kind: 'forced', source: forcedBy });
 
@@ -57,6 +66,7 @@ export function decide({ current, metadata, zip, forcedBy }: DecisionInput): Dec
   if (zip.state === 'missing') reasons.push({ kind: 'zip-missing' });
   if (zip.state === 'differs') reasons.push({ kind: 'zip-differs' });
   if (zip.state === 'invalid') reasons.push({ kind: 'zip-invalid', detail: zip.detail });
+  if (domain === 'publish' && stored.origin.cacheDomain === 'local') reasons.push({ kind: 'built-untrusted' });
 
   if (stored.fingerprint !== current.value) {
     const before = reasons.length;

@@ -134,6 +134,7 @@ async function ensureMisses(misses: readonly CacheCheck[], context: MissContext)
       const lock = await timer.timeAsync('lock', () =>
         BuildLock.acquire(check.paths.lock, {
           signal: context.signal,
+          timeoutMs: check.options.lockTimeoutMs,
           onWait: (owner, waitedMs, first) =>
             reporter.line(
               first

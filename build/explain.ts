@@ -47,6 +47,8 @@ export function explainReason(reason: MissReason, context: ExplainContext): stri
         .join('; ');
     case 'fingerprint-differs':
       return 'fingerprint differs from the metadata (written by another engine version)';
+    case 'built-untrusted':
+      return 'the zip was built with the local cargo caches, which a publishing build does not trust';
   }
 }
 

@@ -195,6 +195,13 @@ export const resolvedArtifactOptionsSchema = z.object({
   dockerCommand: z.string(),
   /** Repository of the builder images (SWEEP_BUILDER_REPOSITORY; tests use their own). */
   builderRepository: z.string(),
+  /**
+   * How long a build waits for a build lock held by another process before it fails
+   * (SWEEP_LOCK_TIMEOUT_SECONDS); undefined for build-lock.ts's default (30 minutes). Only the
+   * environment sets it: it is the operator's bound on a CI job, e.g. one that must fail fast on
+   * a lock left in a shared dist/ by another host, which is never taken over automatically.
+   */
+  lockTimeoutMs: z.number().positive().optional(),
   /** Allow-listed build variables passed into the container and covered by the fingerprint. */
   buildEnv: z.record(z.string(), z.string()),
   /** Where the operator-facing settings came from, for log lines and errors (e.g. `FORCE_REBUILD=1`). */
@@ -221,6 +228,7 @@ export const ENV = {
   builderRepository: 'SWEEP_BUILDER_REPOSITORY',
   remoteCache: 'SWEEP_REMOTE_CACHE',
   remoteCacheMode: 'SWEEP_REMOTE_CACHE_MODE',
+  lockTimeout: 'SWEEP_LOCK_TIMEOUT_SECONDS',
 } as const;
 
 export interface ResolveContext {
@@ -270,6 +278,13 @@ export function resolveArtifactOptions(options: ArtifactOptions = {}, context: R
     'a lower-case image repository name',
     issues,
   );
+  const lockTimeout = parseEnvMatching(
+    env,
+    ENV.lockTimeout,
+    /^(?=.*[1-9])\d{1,7}(\.\d{1,3})?$/,
+    'a number of seconds greater than 0, e.g. 60',
+    issues,
+  );
   if (issues.length > 0) throw invalidConfig('environment', issues, 'fix or unset the variables above');
   const remoteLocation: RemoteCacheLocation | undefined =
     remoteUrl === undefined ? undefined : parseRemoteCacheUrl(remoteUrl, ENV.remoteCache);
@@ -301,6 +316,7 @@ export function resolveArtifactOptions(options: ArtifactOptions = {}, context: R
     remoteCache: location && { ...location, mode, region: o.remoteCache?.region },
     dockerCommand: nonEmpty(env[ENV.docker]) ?? 'docker',
     builderRepository: builderRepository ?? 'sweep-builder',
+    lockTimeoutMs: lockTimeout === undefined ? undefined : Number(lockTimeout) * 1000,
     buildEnv: pickBuildEnv(env),
     sources: {
       forceRebuild: !forceRebuild ? undefined : force ? force.source : (context.forceLabel ?? 'forceRebuild option'),

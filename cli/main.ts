@@ -32,7 +32,7 @@ invoke:  --event FILE|-    the event JSON (default: {}); - reads standard input
          --in-container    run bootstrap in the builder container even if this machine could run it
 
 Environment: FORCE_REBUILD, SWEEP_FORCE_REBUILD, SWEEP_DOCKER_PULL_POLICY, SWEEP_TOOLCHAIN_IMAGE, SWEEP_DOCKER,
-SWEEP_CACHE_DIR, SWEEP_REMOTE_CACHE, SWEEP_REMOTE_CACHE_MODE, SWEEP_BUILDER_REPOSITORY (see README).`;
+SWEEP_CACHE_DIR, SWEEP_REMOTE_CACHE, SWEEP_REMOTE_CACHE_MODE, SWEEP_BUILDER_REPOSITORY, SWEEP_LOCK_TIMEOUT_SECONDS (see README).`;
 
 type Command = (options: CliOptions, flags: CliFlags) => Promise<number>;
 

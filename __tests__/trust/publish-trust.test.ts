@@ -1,0 +1,75 @@
+import { describe, expect, it } from '@jest/globals';
+import type { CacheDomain } from '../../build/artifact-paths.js';
+import { decide } from '../../build/decide.js';
+import { explainDecision } from '../../build/explain.js';
+import { computeFingerprint } from '../../build/fingerprint.js';
+import type { ArtifactMetadata } from '../../build/metadata.js';
+
+/**
+ * Issue 12: a publishing build (remote mode read-write) has cargo caches of its own so that it
+ * never packages what an untrusted build could have written to the local ones. The zip in dist/
+ * that a local build made came from those local caches, so a publishing run does not take it as
+ * a hit (it would deploy it, and `push` refuses it). publish-domain.integration.test.ts shows it
+ * end to end with a tampered binary.
+ */
+const fingerprint = computeFingerprint(
+  {
+    engine: 1,
+    package: 'app',
+    binary: 'bootstrap',
+    target: 'x86_64-unknown-linux-gnu',
+    profile: 'release',
+    features: [],
+    runtime: 'provided.al2023',
+    toolchainImage: 'rust:1-bullseye',
+    builderRecipe: 'a'.repeat(64),
+    env: {},
+  },
+  new Map([['src/main.rs', 'b'.repeat(64)]]),
+);
+
+function metadataFrom(origin: ArtifactMetadata['origin']): ArtifactMetadata {
+  return {
+    schemaVersion: 2,
+    artifact: 'app',
+    fingerprint: fingerprint.value,
+    settings: fingerprint.settings,
+    inputs: Object.fromEntries(fingerprint.inputs),
+    builderImage: { tag: 'sweep-builder:rust-1-bullseye-aaaaaaaa', id: `sha256:${'f'.repeat(64)}` },
+    zip: { file: 'app.zip', size: 1, sha256: 'e'.repeat(64), sha256Base64: `${'A'.repeat(43)}=`, originFingerprint: fingerprint.value },
+    binary: { machine: 'x86_64', linkage: 'dynamic', glibcRequired: '2.28', glibcAvailable: '2.34', size: 1 },
+    origin,
+    builtAt: '2026-01-01T00:00:00.000Z',
+    timingsMs: { total: 1 },
+  };
+}
+
+const line = (domain: CacheDomain, origin: ArtifactMetadata['origin']) =>
+  explainDecision(
+    decide({
+      current: fingerprint,
+      metadata: { status: 'ok', metadata: metadataFrom(origin) },
+      zip: { state: 'matches' },
+      forcedBy: undefined,
+      domain,
+    }),
+    { zipPath: 'dist/app.zip' },
+  );
+
+describe('trust: which zips in dist/ a publishing build reuses', () => {
+  it('GIVEN a current zip a local build made WHEN a publishing run checks it THEN it is a miss that says why', () => {
+    expect(line('publish', { kind: 'build', cacheDomain: 'local' })).toBe(
+      'cache-miss: the zip was built with the local cargo caches, which a publishing build does not trust',
+    );
+  });
+
+  it('GIVEN a current zip a publishing build made (here or downloaded) WHEN a publishing run checks it THEN it is a hit', () => {
+    expect(line('publish', { kind: 'build', cacheDomain: 'publish' })).toBe('cache-hit');
+    expect(line('publish', { kind: 'remote', cacheDomain: 'publish', remote: 's3://bucket/prefix' })).toBe('cache-hit');
+  });
+
+  it('GIVEN a current zip from either domain WHEN a local run checks it THEN it is a hit (a local run trusts both)', () => {
+    expect(line('local', { kind: 'build', cacheDomain: 'local' })).toBe('cache-hit');
+    expect(line('local', { kind: 'build', cacheDomain: 'publish' })).toBe('cache-hit');
+  });
+});
