@@ -112,12 +112,15 @@ export class RemoteCache {
    * Uploads a verified artifact: the zip, then its metadata, each only if absent. When the zip is
    * already there with other bytes, the build is not reproducible: that is said, the remote object
    * is left as it is, and its metadata is not touched.
+   *
+   * Resolves to whether the store now holds this build (uploaded, or already there): a build goes
+   * on either way, but `push`, whose only job is the upload, must fail when it did not happen.
    */
-  async publish(check: CacheCheck, zip: Uint8Array, metadata: ArtifactMetadata, reporter: Reporter): Promise<void> {
-    if (this.unavailable) return;
+  async publish(check: CacheCheck, zip: Uint8Array, metadata: ArtifactMetadata, reporter: Reporter): Promise<boolean> {
+    if (this.unavailable) return false;
     const started = performance.now();
     const fingerprint = metadata.fingerprint;
-    await this.guard(reporter, undefined, async () => {
+    const published = await this.guard(reporter, undefined, async () => {
       const zipResult = await this.store.putIfAbsent(this.key(fingerprint, 'zip'), zip, { sha256: metadata.zip.sha256 });
       if (zipResult === 'exists') {
         const there = await this.store.head(this.key(fingerprint, 'zip'));
@@ -126,7 +129,7 @@ export class RemoteCache {
           reporter.line(
             `warning: remote: ${this.location(fingerprint, 'zip')} holds different bytes for this fingerprint (sha256 ${theirs?.slice(0, 12) ?? 'unknown'} there, ${metadata.zip.sha256.slice(0, 12)} here): the build is not reproducible; ${check.name} deploys this machine's verified build and the remote object is left as it is`,
           );
-          return;
+          return false;
         }
       }
       const text = new TextEncoder().encode(serializeMetadata(metadata));
@@ -136,7 +139,9 @@ export class RemoteCache {
           ? `remote: uploaded ${this.location(fingerprint, 'zip')} (${formatBytes(zip.byteLength)}) and its metadata in ${formatDuration(performance.now() - started)}`
           : `remote: already present in ${this.url}`,
       );
+      return true;
     });
+    return published === true;
   }
 
   /**

@@ -11,6 +11,8 @@ import type { CliOptions } from './cli-options.js';
  * shared cache, for a CI job that built earlier and publishes later. Only a zip built by a
  * publishing build (remote cache mode read-write, which uses cargo caches of its own) is pushed:
  * a zip built with the everyday caches may come from a target folder that untrusted code wrote.
+ * Exit 1 when any zip did not end up in the shared cache (the store unusable, or other bytes
+ * already there for its fingerprint): a warning says why, and CI sees that nothing was published.
  */
 export async function pushCommand({ targets }: CliOptions): Promise<number> {
   let failed = 0;
@@ -46,7 +48,8 @@ export async function pushCommand({ targets }: CliOptions): Promise<number> {
       failed++;
       continue;
     }
-    await remote.publish(check, fs.readFileSync(check.paths.zip), metadata, reporter);
+    // The warning saying why is already printed; the exit code tells a CI job it did not publish.
+    if (!(await remote.publish(check, fs.readFileSync(check.paths.zip), metadata, reporter))) failed++;
     remote.close();
   }
   return failed > 0 ? 1 : 0;
