@@ -46,6 +46,11 @@ export async function invokeCommand({ artifact, app }: CliOptions, flags: CliFla
     case 'timeout':
       reporter.line(`invoke: timed out after ${formatDuration(outcome.timeoutMs)} (request ${outcome.requestId}, ran on ${ranOn})`);
       return 1;
+    case 'init-timeout':
+      reporter.line(
+        `invoke: bootstrap never asked for the event (GET /runtime/invocation/next) within the ${formatDuration(outcome.initTimeoutMs)} init phase (request ${outcome.requestId}, ran on ${ranOn})`,
+      );
+      return 1;
     case 'exited':
       reporter.line(`invoke: bootstrap exited (${outcome.signal ?? `code ${outcome.exitCode}`}) before answering (ran on ${ranOn})`);
       return 1;
@@ -77,13 +82,14 @@ function readEvent(source: string | undefined): string {
   return text;
 }
 
-function parseTimeout(raw: string | undefined, fallbackSeconds: number): number {
+/** `--timeout` in milliseconds: seconds greater than 0 and at most 900 (Lambda's maximum). */
+export function parseTimeout(raw: string | undefined, fallbackSeconds: number): number {
   if (raw === undefined) return fallbackSeconds * 1000;
   const seconds = Number(raw);
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 900) {
     throw new SweepError({
       stage: 'config',
-      problem: `--timeout ${JSON.stringify(raw)} is not a number of seconds from 0 to 900`,
+      problem: `--timeout ${JSON.stringify(raw)} is not a number of seconds greater than 0 and at most 900`,
       fix: 'e.g. --timeout 30',
     });
   }
