@@ -644,3 +644,30 @@ function errorMessage(cause: unknown): string {
 function shellQuote(text: string): string {
   return /^[\w./@%+=:,-]+$/.test(text) ? text : `'${printable(text).replace(/'/g, `'\\''`)}'`;
 }
+
+// --- invoke ---------------------------------------------------------------------------------
+// Local invoke (invoke/*) refusing what Lambda itself would refuse, and zips it cannot read.
+
+export function eventTooLarge(bytes: number, limit: number): SweepError {
+  return new SweepError({
+    stage: 'invoke',
+    problem: `the event is ${bytes} bytes; Lambda refuses a synchronous invoke of ${limit} bytes or more (RequestEntityTooLargeException)`,
+    fix: 'send a smaller event: put large inputs in S3 and pass their key in the event',
+  });
+}
+
+export function zipTooLargeUnzipped(zipPath: string, bytes: number, limit: number): SweepError {
+  return new SweepError({
+    stage: 'invoke',
+    problem: `${zipPath} unzips to ${bytes} bytes; Lambda refuses code of ${limit} bytes or more unzipped`,
+    fix: 'make the binary smaller (strip symbols, opt-level "z", fewer dependencies) or deploy a container image instead',
+  });
+}
+
+export function zipDamaged(zipPath: string, reason: string): SweepError {
+  return new SweepError({
+    stage: 'invoke',
+    problem: `cannot read ${zipPath}: ${reason}`,
+    fix: 'rebuild it: FORCE_REBUILD=1 npx sweep-runtime build',
+  });
+}

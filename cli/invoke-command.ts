@@ -3,6 +3,7 @@ import { ensureArtifacts } from '../build/engine.js';
 import { SweepError } from '../build/errors.js';
 import { createReporter, type Reporter } from '../build/reporter.js';
 import { formatDuration } from '../build/stage-timer.js';
+import { checkEventSize } from '../invoke/limits.js';
 import { invokeLocally, type LocalInvokeOutcome } from '../invoke/local-invoke.js';
 import type { CliFlags, CliOptions } from './cli-options.js';
 
@@ -14,7 +15,8 @@ import type { CliFlags, CliOptions } from './cli-options.js';
  * and the functions' logs go to stderr, so stdout is only the responses.
  */
 export async function invokeCommand({ targets, app }: CliOptions, flags: CliFlags): Promise<number> {
-  const event = readEvent(flags.event);
+  const event = await readEvent(flags.event);
+  const timeouts = targets.map((t) => parseTimeout(flags.timeout, t.function.timeoutSeconds));
   const built = await ensureArtifacts(
     targets.map((t) => t.artifact),
     { output: process.stderr },
@@ -28,7 +30,7 @@ export async function invokeCommand({ targets, app }: CliOptions, flags: CliFlag
       zipPath: result.zipPath,
       metadata: result.metadata,
       event,
-      timeoutMs: parseTimeout(flags.timeout, fn.timeoutSeconds),
+      timeoutMs: timeouts[i]!,
       functionName: fn.functionName,
       memorySize: fn.memorySize,
       region: app.region,
@@ -60,16 +62,27 @@ function reportOutcome(outcome: LocalInvokeOutcome, ranOn: string, reporter: Rep
     case 'timeout':
       reporter.line(`invoke: timed out after ${formatDuration(outcome.timeoutMs)} (request ${outcome.requestId}, ran on ${ranOn})`);
       return false;
+    case 'init-timeout':
+      reporter.line(
+        `invoke: bootstrap never asked for the event (GET /runtime/invocation/next) within the ${formatDuration(outcome.initTimeoutMs)} init phase (request ${outcome.requestId}, ran on ${ranOn})`,
+      );
+      return false;
     case 'exited':
       reporter.line(`invoke: bootstrap exited (${outcome.signal ?? `code ${outcome.exitCode}`}) before answering (ran on ${ranOn})`);
       return false;
   }
 }
 
-function readEvent(source: string | undefined): string {
+/** The event: a file, standard input (`-`, read as a stream: a large piped event is not lost), or `{}`. */
+async function readEvent(source: string | undefined): Promise<string> {
   let text: string;
   try {
-    text = source === undefined ? '{}' : fs.readFileSync(source === '-' ? 0 : source, 'utf8');
+    if (source === undefined) text = '{}';
+    else if (source === '-') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      text = Buffer.concat(chunks).toString('utf8');
+    } else text = fs.readFileSync(source, 'utf8');
   } catch (cause) {
     throw new SweepError({
       stage: 'invoke',
@@ -78,6 +91,8 @@ function readEvent(source: string | undefined): string {
       cause,
     });
   }
+  // Refused before anything is built, as Lambda refuses it before anything runs.
+  checkEventSize(text);
   try {
     JSON.parse(text);
   } catch (cause) {
@@ -91,13 +106,14 @@ function readEvent(source: string | undefined): string {
   return text;
 }
 
-function parseTimeout(raw: string | undefined, fallbackSeconds: number): number {
+/** `--timeout` in milliseconds: seconds greater than 0 and at most 900 (Lambda's maximum). */
+export function parseTimeout(raw: string | undefined, fallbackSeconds: number): number {
   if (raw === undefined) return fallbackSeconds * 1000;
   const seconds = Number(raw);
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 900) {
     throw new SweepError({
       stage: 'config',
-      problem: `--timeout ${JSON.stringify(raw)} is not a number of seconds from 0 to 900`,
+      problem: `--timeout ${JSON.stringify(raw)} is not a number of seconds greater than 0 and at most 900`,
       fix: 'e.g. --timeout 30',
     });
   }

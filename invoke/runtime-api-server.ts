@@ -23,16 +23,24 @@ import {
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { finished } from 'node:stream/promises';
+import { EVENT_SIZE_LIMIT_BYTES, INIT_TIMEOUT_MS, MAX_RESPONSE_BYTES } from './limits.js';
+
+// Re-exported: callers and tests know the cap as part of this server's contract.
+export { MAX_RESPONSE_BYTES } from './limits.js';
 
 /** The Runtime API version prefix every runtime puts in front of its resource paths. */
 const API_PREFIX = '/2018-06-01';
 
 /**
- * Largest invocation response Lambda accepts for a buffered (synchronous) invoke: 6 MB,
- * which AWS's emulator implements as 6 MiB. Anything larger gets 413 on the runtime side
- * and a `Function.ResponseSizeTooLarge` error for the caller, as on AWS.
+ * What Lambda answers for a body over {@link MAX_RESPONSE_BYTES}: the runtime gets 413 with
+ * this body (AWS's emulator, `RenderRequestEntityTooLarge`), the caller a
+ * `Function.ResponseSizeTooLarge` error with the message below (Lambda's own wording).
  */
-export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
+const TOO_LARGE_FOR_RUNTIME = {
+  errorMessage: `Exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
+  errorType: 'RequestEntityTooLarge',
+};
+const TOO_LARGE_TYPE = 'Function.ResponseSizeTooLarge';
 
 /** The ARN handed to the runtime when the caller does not name one. */
 export const DEFAULT_FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:local';
@@ -40,11 +48,18 @@ export const DEFAULT_FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:funct
 /** Options for one local invocation. */
 export interface InvokeOptions {
   /**
-   * The function's configured timeout in milliseconds. It sets the
-   * `Lambda-Runtime-Deadline-Ms` header and the timer after which {@link RuntimeApiServer.invoke}
-   * resolves with a `timeout` outcome.
+   * The function's configured timeout in milliseconds, counted from the moment the runtime
+   * receives the event (as on Lambda). It sets the `Lambda-Runtime-Deadline-Ms` header and the
+   * timer after which {@link RuntimeApiServer.invoke} resolves with a `timeout` outcome.
    */
   readonly timeoutMs: number;
+  /**
+   * How long the runtime may take to ask for the event (`GET /runtime/invocation/next`) after
+   * `invoke()`; for a runtime just started, that is its init phase. Default
+   * {@link INIT_TIMEOUT_MS}, Lambda's 10 s. When it runs out, `invoke()` resolves with
+   * `init-timeout`.
+   */
+  readonly initTimeoutMs?: number;
   /** The `Lambda-Runtime-Aws-Request-Id`; defaults to a random UUID, as Lambda's are. */
   readonly requestId?: string;
   /** The `Lambda-Runtime-Invoked-Function-Arn`; defaults to {@link DEFAULT_FUNCTION_ARN}. */
@@ -84,8 +99,10 @@ export type InvocationOutcome =
     }
   /** The runtime posted to `/runtime/init/error`: it could not start, so no invocation ran. */
   | { readonly kind: 'init-error'; readonly errorType: string; readonly errorMessage: string; readonly body: string }
-  /** Nobody answered within `timeoutMs`. */
-  | { readonly kind: 'timeout'; readonly requestId: string; readonly timeoutMs: number };
+  /** The runtime received the event but did not answer within `timeoutMs`. */
+  | { readonly kind: 'timeout'; readonly requestId: string; readonly timeoutMs: number }
+  /** The runtime never asked for the event (`GET /runtime/invocation/next`) within `initTimeoutMs`. */
+  | { readonly kind: 'init-timeout'; readonly requestId: string; readonly initTimeoutMs: number };
 
 /** One request the server received, in arrival order. */
 export interface RecordedRequest {
@@ -200,7 +217,8 @@ export class RuntimeApiServer {
    * @param event the event payload, normally JSON, delivered verbatim as the `/next` body.
    * @param options the timeout and the invocation metadata headers.
    * @returns the outcome; rejects if another invocation is in flight, the options are invalid,
-   *   or the server is closed before the invocation settles.
+   *   the event is one Lambda would refuse (6 MiB or more), or the server is closed before the
+   *   invocation settles.
    */
   invoke(event: string, options: InvokeOptions): Promise<InvocationOutcome> {
     if (this.closing) {
@@ -215,10 +233,22 @@ export class RuntimeApiServer {
       );
     }
     const { timeoutMs } = options;
+    const initTimeoutMs = options.initTimeoutMs ?? INIT_TIMEOUT_MS;
     // setTimeout silently clamps anything above 2^31-1 ms to 1 ms, which would turn a typo
     // into an instant timeout.
-    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > 2_147_483_647) {
-      return Promise.reject(new RangeError(`timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`));
+    for (const [name, value] of [
+      ['timeoutMs', timeoutMs],
+      ['initTimeoutMs', initTimeoutMs],
+    ] as const) {
+      if (!Number.isFinite(value) || value <= 0 || value > 2_147_483_647) {
+        return Promise.reject(new RangeError(`${name} must be a positive number of milliseconds, got ${value}`));
+      }
+    }
+    const eventBytes = Buffer.byteLength(event, 'utf8');
+    if (eventBytes >= EVENT_SIZE_LIMIT_BYTES) {
+      return Promise.reject(
+        new RangeError(`the event is ${eventBytes} bytes; Lambda refuses a synchronous invoke of ${EVENT_SIZE_LIMIT_BYTES} bytes or more`),
+      );
     }
     const requestId = options.requestId ?? randomUUID();
     const functionArn = options.functionArn ?? DEFAULT_FUNCTION_ARN;
@@ -258,9 +288,19 @@ export class RuntimeApiServer {
         cognitoIdentity: options.cognitoIdentity,
         queuedAt: performance.now(),
         deliveredAt: undefined,
-        // The timer starts now so that an invocation nobody picks up still ends; delivery
-        // restarts it (see deliver()).
-        timer: setTimeout(() => this.settle(invocation, { kind: 'timeout', requestId, timeoutMs }), timeoutMs),
+        // Until the runtime asks for the event, the init budget runs, not the function's
+        // timeout; delivery swaps the one timer for the other (see deliver()).
+        //
+        // What Lambda documents ("Understanding the Lambda execution environment lifecycle"):
+        // the Init phase (start extensions, bootstrap the runtime, run the function's static
+        // code) ends when the runtime sends its first Next request and is limited to 10 s;
+        // the function timeout covers only the Invoke phase. Followed here: a separate init
+        // budget, 10 s by default, then the configured timeout from delivery. Not followed:
+        // on Lambda an on-demand init that overruns is retried once inside the first
+        // invocation, under the configured timeout. A local run reports the overrun instead,
+        // because that retry makes every such cold start pay for init twice. (Provisioned
+        // concurrency and SnapStart allow a longer init; pass initTimeoutMs to model them.)
+        timer: setTimeout(() => this.settle(invocation, { kind: 'init-timeout', requestId, initTimeoutMs }), initTimeoutMs),
         resolve,
         reject,
       };
@@ -370,7 +410,9 @@ export class RuntimeApiServer {
     const deadlineMs = Date.now() + invocation.timeoutMs;
     invocation.deliveredAt = performance.now();
     // Lambda's timeout measures the function, not the time an event sat waiting for a
-    // runtime that was still starting, so the clock restarts now and matches the deadline.
+    // runtime that was still starting, so the function's clock starts now and matches the
+    // deadline. A redelivery (the first write was lost) restarts it, as the runtime never saw
+    // the first deadline.
     clearTimeout(invocation.timer);
     invocation.timer = setTimeout(
       () => this.settle(invocation, { kind: 'timeout', requestId: invocation.requestId, timeoutMs: invocation.timeoutMs }),
@@ -404,7 +446,7 @@ export class RuntimeApiServer {
       sendInvalidRequestId(res);
       return;
     }
-    const { body, size, truncated } = await readBody(req, MAX_RESPONSE_BYTES);
+    const { body, tooLarge } = await readBody(req, MAX_RESPONSE_BYTES);
     // Re-check: the invocation may have timed out, or another response won, while the body
     // was being read.
     const invocation = this.isOpen(requestId);
@@ -413,16 +455,9 @@ export class RuntimeApiServer {
       return;
     }
     const durationMs = this.durationOf(invocation);
-    if (truncated) {
-      sendJson(res, 413, {
-        errorMessage: `Exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
-        errorType: 'RequestEntityTooLarge',
-      });
-      const report = {
-        errorType: 'Function.ResponseSizeTooLarge',
-        errorMessage: `Response payload size (${size} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
-      };
-      this.settle(invocation, { kind: 'function-error', requestId, ...report, body: JSON.stringify(report), durationMs });
+    if (tooLarge) {
+      sendJson(res, 413, TOO_LARGE_FOR_RUNTIME);
+      this.settle(invocation, { kind: 'function-error', requestId, ...tooLargeReport('Response'), durationMs });
       return;
     }
     sendAccepted(res);
@@ -444,22 +479,37 @@ export class RuntimeApiServer {
       sendInvalidRequestId(res);
       return;
     }
-    const { body } = await readBody(req);
+    const { body, tooLarge } = await readBody(req, MAX_RESPONSE_BYTES);
     const invocation = this.isOpen(requestId);
     if (!invocation) {
       sendInvalidRequestId(res);
       return;
     }
     const durationMs = this.durationOf(invocation);
+    if (tooLarge) {
+      // The error report is what the caller would receive, so Lambda's response cap applies.
+      sendJson(res, 413, TOO_LARGE_FOR_RUNTIME);
+      this.settle(invocation, { kind: 'function-error', requestId, ...tooLargeReport('Response'), durationMs });
+      return;
+    }
     sendAccepted(res);
     const report = parseErrorReport(body.toString('utf8'), headerValue(req.headers['lambda-runtime-function-error-type']));
     this.settle(invocation, { kind: 'function-error', requestId, ...report, durationMs });
   }
 
   private async handleInitError(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const { body } = await readBody(req);
-    sendAccepted(res);
-    const report = parseErrorReport(body.toString('utf8'), headerValue(req.headers['lambda-runtime-function-error-type']));
+    const { body, tooLarge } = await readBody(req, MAX_RESPONSE_BYTES);
+    const headerType = nonEmpty(headerValue(req.headers['lambda-runtime-function-error-type']));
+    let report: ErrorReport;
+    if (tooLarge) {
+      // Lambda hands the init error to the first invoke's caller in the response's place, so
+      // the response cap applies; the runtime's own error type is kept in the message.
+      sendJson(res, 413, TOO_LARGE_FOR_RUNTIME);
+      report = tooLargeReport('Init error', headerType);
+    } else {
+      sendAccepted(res);
+      report = parseErrorReport(body.toString('utf8'), headerType);
+    }
     const invocation = this.current;
     if (invocation) {
       this.settle(invocation, { kind: 'init-error', ...report });
@@ -516,24 +566,48 @@ function matchRoute(path: string): Route | undefined {
 }
 
 /**
- * Reads a request body. Past `limit` bytes the rest is read and discarded, so the connection
- * stays usable for keep-alive and the caller can still answer 413.
+ * Reads a request body of at most `limit` bytes. A larger one resolves `tooLarge` as soon as
+ * that is known (from Content-Length, else when the running count passes `limit`) with nothing
+ * kept, so no more than `limit` bytes are ever held and the caller can answer 413 at once; the
+ * rest is drained unread, so the connection stays usable for keep-alive.
  */
-function readBody(req: IncomingMessage, limit = Number.POSITIVE_INFINITY): Promise<{ body: Buffer; size: number; truncated: boolean }> {
+function readBody(req: IncomingMessage, limit: number): Promise<{ body: Buffer; tooLarge: boolean }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const overflow = () => {
+      chunks.length = 0;
+      req.off('data', onData);
+      req.resume();
+      resolve({ body: Buffer.alloc(0), tooLarge: true });
+    };
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-    });
-    req.once('end', () => resolve({ body: Buffer.concat(chunks), size, truncated: size > limit }));
+      if (size > limit) overflow();
+      else chunks.push(chunk);
+    };
     req.once('error', reject);
     // 'close' also fires after a normal 'end'; only an incomplete message means a hang-up.
     req.once('close', () => {
       if (!req.complete) reject(new Error('request body incomplete: client disconnected'));
     });
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      overflow();
+      return;
+    }
+    req.on('data', onData);
+    req.once('end', () => resolve({ body: Buffer.concat(chunks), tooLarge: false }));
   });
+}
+
+/** The error the caller gets for a body over the cap, in Lambda's wording. */
+function tooLargeReport(what: 'Response' | 'Init error', runtimeType?: string): ErrorReport {
+  const errorMessage =
+    `${what} payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).` +
+    (runtimeType === undefined ? '' : ` The runtime reported error type ${runtimeType}.`);
+  const report = { errorType: TOO_LARGE_TYPE, errorMessage };
+  return { ...report, body: JSON.stringify(report) };
 }
 
 /** Drains a body nobody needs, so the keep-alive connection can carry the next request. */

@@ -66,6 +66,19 @@ describeWithDocker('sweep-runtime invoke', () => {
     );
   });
 
+  it("refuses an event over Lambda's 6 MiB request limit instead of delivering it", async () => {
+    const event = JSON.stringify({ start: 0, stop: 10, step: 2.5, function: 'square', padding: 'x'.repeat(6 * 1024 * 1024) });
+    // From a file: a 6 MiB standard input currently fails earlier, in the CLI's stdin read (EAGAIN).
+    fs.writeFileSync(path.join(project.root, 'big.json'), event);
+    const run = await runCli(['invoke', '--event', 'big.json'], { cwd: project.root, env });
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(
+      `error (invoke): the event is ${event.length} bytes; Lambda refuses a synchronous invoke of 6291456 bytes or more (RequestEntityTooLargeException)`,
+    );
+    expect(run.stderr).not.toContain('invoke: response');
+  });
+
   it('refuses an event that is not JSON before running anything', async () => {
     const run = await runCli(['invoke', '--event', '-'], { cwd: project.root, env, input: '{not json' });
     expect(run.exitCode).toBe(1);

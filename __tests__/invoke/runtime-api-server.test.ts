@@ -4,6 +4,7 @@
 import { Agent, request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
 import { afterEach, describe, expect, it } from '@jest/globals';
 
+import { EVENT_SIZE_LIMIT_BYTES, INIT_TIMEOUT_MS } from '../../invoke/limits.js';
 import { DEFAULT_FUNCTION_ARN, type InvocationOutcome, MAX_RESPONSE_BYTES, RuntimeApiServer } from '../../invoke/runtime-api-server.js';
 
 const NEXT = '/2018-06-01/runtime/invocation/next';
@@ -280,13 +281,42 @@ describe('RuntimeApiServer', () => {
     expect(late.status).toBe(400);
   });
 
-  it('times out an invocation no runtime ever picks up', async () => {
+  it('ends an invocation no runtime ever picks up with init-timeout, not a function timeout', async () => {
     const server = await startServer();
-    await expect(server.invoke('{}', { timeoutMs: 200, requestId: 'orphan' })).resolves.toEqual({
-      kind: 'timeout',
+    await expect(server.invoke('{}', { timeoutMs: NO_TIMEOUT, initTimeoutMs: 200, requestId: 'orphan' })).resolves.toEqual({
+      kind: 'init-timeout',
       requestId: 'orphan',
-      timeoutMs: 200,
+      initTimeoutMs: 200,
     });
+    // The event was withdrawn: a runtime that polls late gets nothing for it.
+    expect((await post(server, responsePath('orphan'), '{}')).status).toBe(400);
+  }, 10_000);
+
+  it('does not count the time before pick-up against the function timeout', async () => {
+    const server = await startServer();
+    // A runtime whose init takes longer than the function's whole timeout, within the init budget.
+    const outcome = server.invoke('{}', { timeoutMs: 200, initTimeoutMs: NO_TIMEOUT, requestId: 'slow-init' });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const before = Date.now();
+    const event = await next(server);
+    expect(Number(event.headers.get('lambda-runtime-deadline-ms'))).toBeGreaterThanOrEqual(before + 200);
+    expect((await post(server, responsePath('slow-init'), '"late but fine"')).status).toBe(202);
+    await expect(outcome).resolves.toMatchObject({ kind: 'response', body: '"late but fine"' });
+  }, 10_000);
+
+  it("gives init Lambda's own 10 s budget by default, separate from a shorter function timeout", async () => {
+    expect(INIT_TIMEOUT_MS).toBe(10_000);
+    const server = await startServer();
+    const outcome = server.invoke('{}', { timeoutMs: 100, requestId: 'default-init' });
+    let settled: InvocationOutcome | undefined;
+    void outcome.then((o) => {
+      settled = o;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(settled).toBeUndefined();
+    await next(server);
+    await post(server, responsePath('default-init'), '{}');
+    await expect(outcome).resolves.toMatchObject({ kind: 'response' });
   });
 
   it('answers an unknown request id with 400 InvalidRequestID', async () => {
@@ -352,7 +382,8 @@ describe('RuntimeApiServer', () => {
     expect(server.requests.find((r) => r.method === 'POST')?.headers['transfer-encoding']).toBe('chunked');
   });
 
-  it('accepts a response of exactly 6 MiB and rejects a larger one with 413', async () => {
+  it("accepts a response of exactly Lambda's cap (6 MiB + 100 bytes) and rejects a larger one with 413", async () => {
+    expect(MAX_RESPONSE_BYTES).toBe(6_291_556);
     const server = await startServer();
     const atLimit = 'x'.repeat(MAX_RESPONSE_BYTES);
     const fits = server.invoke('{}', { timeoutMs: NO_TIMEOUT, requestId: 'at-limit' });
@@ -365,13 +396,96 @@ describe('RuntimeApiServer', () => {
     await next(server);
     const reply = await post(server, responsePath('too-big'), `${atLimit}x`);
     expect(reply.status).toBe(413);
-    expect(JSON.parse(reply.body)).toMatchObject({ errorType: 'RequestEntityTooLarge' });
+    expect(JSON.parse(reply.body)).toEqual({
+      errorType: 'RequestEntityTooLarge',
+      errorMessage: 'Exceeded maximum allowed payload size (6291556 bytes).',
+    });
     await expect(tooBig).resolves.toMatchObject({
       kind: 'function-error',
       requestId: 'too-big',
       errorType: 'Function.ResponseSizeTooLarge',
+      errorMessage: 'Response payload size exceeded maximum allowed payload size (6291556 bytes).',
     });
   });
+
+  it('caps an invocation error body like a response: exactly the cap is accepted, one byte more gets 413', async () => {
+    const server = await startServer();
+    const atLimit = JSON.stringify({ errorType: 'Big', errorMessage: 'x'.repeat(MAX_RESPONSE_BYTES - 37) });
+    expect(Buffer.byteLength(atLimit)).toBe(MAX_RESPONSE_BYTES);
+    const fits = server.invoke('{}', { timeoutMs: NO_TIMEOUT, requestId: 'error-at-limit' });
+    await next(server);
+    expect((await post(server, errorPath('error-at-limit'), atLimit)).status).toBe(202);
+    await expect(fits).resolves.toMatchObject({ kind: 'function-error', errorType: 'Big' });
+
+    const tooBig = server.invoke('{}', { timeoutMs: NO_TIMEOUT, requestId: 'error-too-big' });
+    await next(server);
+    const reply = await post(server, errorPath('error-too-big'), `${atLimit} `);
+    expect(reply.status).toBe(413);
+    expect(JSON.parse(reply.body)).toMatchObject({ errorType: 'RequestEntityTooLarge' });
+    await expect(tooBig).resolves.toMatchObject({
+      kind: 'function-error',
+      requestId: 'error-too-big',
+      errorType: 'Function.ResponseSizeTooLarge',
+    });
+  });
+
+  it('caps an init error body, keeping the type the runtime named', async () => {
+    const server = await startServer();
+    const reply = await post(server, INIT_ERROR, 'x'.repeat(MAX_RESPONSE_BYTES + 1), {
+      'Lambda-Runtime-Function-Error-Type': 'Runtime.Huge',
+    });
+    expect(reply.status).toBe(413);
+    await expect(server.invoke('{}', { timeoutMs: NO_TIMEOUT })).resolves.toMatchObject({
+      kind: 'init-error',
+      errorType: 'Function.ResponseSizeTooLarge',
+      errorMessage:
+        'Init error payload size exceeded maximum allowed payload size (6291556 bytes). The runtime reported error type Runtime.Huge.',
+    });
+  });
+
+  it.each([
+    ['error', errorPath('flood')],
+    ['init/error', INIT_ERROR],
+  ])(
+    'answers 413 to an endless %s body once it passes the cap, without waiting for (or keeping) the rest',
+    async (_name, path) => {
+      const server = await startServer();
+      // Settled into a value at once, so a server that never answers fails this test by its
+      // timeout rather than by an unhandled rejection when afterEach closes the server.
+      const outcome = server.invoke('{}', { timeoutMs: NO_TIMEOUT, requestId: 'flood' }).catch((error: unknown) => error);
+      await next(server);
+      const [host, port] = server.endpoint.split(':');
+      const req = httpRequest({ host, port: Number(port), method: 'POST', path, headers: { 'Transfer-Encoding': 'chunked' } });
+      req.on('error', () => undefined);
+      const status = new Promise<number>((resolve) => req.on('response', (res) => resolve(res.statusCode ?? 0)));
+      const chunk = Buffer.alloc(1024 * 1024, 'x');
+      for (let sent = 0; sent <= MAX_RESPONSE_BYTES; sent += chunk.length) req.write(chunk);
+      // The upload never ends; the server must answer anyway.
+      try {
+        expect(await status).toBe(413);
+        await expect(outcome).resolves.toMatchObject({ errorType: 'Function.ResponseSizeTooLarge' });
+      } finally {
+        req.destroy();
+      }
+    },
+    10_000,
+  );
+
+  it('refuses an event of 6 MiB or more, as Lambda refuses the Invoke, and delivers one just under', async () => {
+    expect(EVENT_SIZE_LIMIT_BYTES).toBe(6_291_456);
+    const server = await startServer();
+    const tooBig = `"${'x'.repeat(EVENT_SIZE_LIMIT_BYTES - 2)}"`;
+    await expect(server.invoke(tooBig, { timeoutMs: NO_TIMEOUT })).rejects.toThrow(/6291456 bytes; Lambda refuses/);
+    // Bytes, not characters: 3 MiB of a two-byte character is 6 MiB.
+    await expect(server.invoke(`"${'é'.repeat(EVENT_SIZE_LIMIT_BYTES / 2)}"`, { timeoutMs: NO_TIMEOUT })).rejects.toThrow(RangeError);
+
+    const fits = `"${'x'.repeat(EVENT_SIZE_LIMIT_BYTES - 3)}"`;
+    const outcome = server.invoke(fits, { timeoutMs: NO_TIMEOUT, requestId: 'just-under' });
+    const event = await next(server);
+    expect(event.body.length).toBe(EVENT_SIZE_LIMIT_BYTES - 1);
+    await post(server, responsePath('just-under'), '{}');
+    await expect(outcome).resolves.toMatchObject({ kind: 'response' });
+  }, 10_000);
 
   it('treats error trailers on a streamed response as a function error', async () => {
     const server = await startServer();
@@ -410,6 +524,7 @@ describe('RuntimeApiServer', () => {
     await first;
 
     await expect(server.invoke('{}', { timeoutMs: 0 })).rejects.toThrow(RangeError);
+    await expect(server.invoke('{}', { timeoutMs: NO_TIMEOUT, initTimeoutMs: 0 })).rejects.toThrow(/initTimeoutMs/);
     await expect(server.invoke('{}', { timeoutMs: NO_TIMEOUT, requestId: 'a/b' })).rejects.toThrow(/requestId/);
     await expect(server.invoke('{}', { timeoutMs: NO_TIMEOUT, traceId: 'bad\r\nheader' })).rejects.toThrow();
   });
