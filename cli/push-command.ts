@@ -25,6 +25,16 @@ export async function pushCommand({ targets }: CliOptions): Promise<number> {
         'no shared cache is configured (or its mode is off)',
         'set sweep.artifact.remoteCache or SWEEP_REMOTE_CACHE=s3://bucket/prefix',
       );
+    // Where the zip came from decides first: an everyday build's zip is refused for what it is,
+    // whatever else the check says about it.
+    const stored = check.metadata.status === 'ok' ? check.metadata.metadata : undefined;
+    if (stored?.origin.kind === 'build' && stored.origin.cacheDomain !== 'publish') {
+      throw pushRefused(
+        check.name,
+        'its zip was built with the everyday cargo caches, which untrusted builds may have written',
+        'rebuild it with SWEEP_REMOTE_CACHE_MODE=read-write (a publishing build, which uploads it itself)',
+      );
+    }
     if (!isHit(check))
       throw pushRefused(
         check.name,
@@ -35,13 +45,6 @@ export async function pushCommand({ targets }: CliOptions): Promise<number> {
     if (metadata.origin.kind === 'remote') {
       reporter.line(`remote: already present (downloaded from ${metadata.origin.remote})`);
       continue;
-    }
-    if (metadata.origin.cacheDomain !== 'publish') {
-      throw pushRefused(
-        check.name,
-        'its zip was built with the everyday cargo caches, which untrusted builds may have written',
-        'rebuild it with SWEEP_REMOTE_CACHE_MODE=read-write (a publishing build, which uploads it itself)',
-      );
     }
     const remote = await RemoteCache.open({ ...check.options, remoteCache: { ...settings, mode: 'read-write' } }, reporter);
     if (!remote) {
