@@ -14,11 +14,15 @@ describeWithDocker('sweep-runtime invoke', () => {
   const SQUARE =
     '{"function":"square","count":5,"points":[{"x":0,"y":0},{"x":2.5,"y":6.25},{"x":5,"y":25},{"x":7.5,"y":56.25},{"x":10,"y":100}],"min":0,"max":100,"mean":37.5,"sum":187.5}';
   let project: TestProject;
+  /** The repository's cdktf.json, with the sweep-lambda function's environment replaced. */
   const writeConfig = (environment: Record<string, string>) => {
     const config = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdktf.json'), 'utf8'));
-    config.context.sweep.environment = environment;
+    config.context.sweep.functions['sweep-lambda'].environment = environment;
     fs.writeFileSync(path.join(project.root, 'cdktf.json'), JSON.stringify(config));
   };
+  /** `sweep-runtime invoke` of the sweep-lambda function (cdktf.json has two). */
+  const invoke = (args: string[], options: { input?: string } = {}) =>
+    runCli(['invoke', '--function', 'sweep-lambda', ...args], { cwd: project.root, env, ...options });
   beforeAll(() => {
     project = makeTestProject();
     writeConfig({ SWEEP_MAX_POINTS: '1000' });
@@ -27,7 +31,7 @@ describeWithDocker('sweep-runtime invoke', () => {
   afterAll(() => project.remove());
 
   it('prints the function response on stdout for a real event (building the zip first if needed)', async () => {
-    const run = await runCli(['invoke', '--event', 'square.json'], { cwd: project.root, env });
+    const run = await invoke(['--event', 'square.json']);
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toBe(SQUARE);
     expect(run.stderr).toContain('[sweep-lambda] cache-miss: no metadata (first build)');
@@ -35,22 +39,14 @@ describeWithDocker('sweep-runtime invoke', () => {
   });
 
   it('runs the artifact in the builder container when asked, with the same answer', async () => {
-    const run = await runCli(['invoke', '--event', '-', '--in-container'], {
-      cwd: project.root,
-      env,
-      input: '{"start": 0, "stop": 10, "step": 2.5, "function": "square"}',
-    });
+    const run = await invoke(['--event', '-', '--in-container'], { input: '{"start": 0, "stop": 10, "step": 2.5, "function": "square"}' });
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toBe(SQUARE);
     expect(run.stderr).toMatch(/ran on sweep-builder:rust-1-bullseye-[0-9a-f]{8}\)/);
   });
 
   it('reports a handler error with its type and exits 1', async () => {
-    const run = await runCli(['invoke', '--event', '-'], {
-      cwd: project.root,
-      env,
-      input: '{"start": 0, "stop": 10, "step": 0, "function": "square"}',
-    });
+    const run = await invoke(['--event', '-'], { input: '{"start": 0, "stop": 10, "step": 0, "function": "square"}' });
     expect(run.exitCode).toBe(1);
     expect(run.stdout).toBe('{"errorMessage":"field \\"step\\" must be greater than 0, got 0","errorType":"InvalidEvent"}');
     expect(run.stderr).toContain('[sweep-lambda] invoke: function error InvalidEvent: field "step" must be greater than 0, got 0');
@@ -58,7 +54,7 @@ describeWithDocker('sweep-runtime invoke', () => {
 
   it("passes the function's configured environment, so a bad setting is an init error", async () => {
     writeConfig({ SWEEP_MAX_POINTS: '0' });
-    const run = await runCli(['invoke', '--event', 'square.json'], { cwd: project.root, env });
+    const run = await invoke(['--event', 'square.json']);
     writeConfig({ SWEEP_MAX_POINTS: '1000' });
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toMatch(
@@ -68,9 +64,8 @@ describeWithDocker('sweep-runtime invoke', () => {
 
   it("refuses an event over Lambda's 6 MiB request limit instead of delivering it", async () => {
     const event = JSON.stringify({ start: 0, stop: 10, step: 2.5, function: 'square', padding: 'x'.repeat(6 * 1024 * 1024) });
-    // From a file: a 6 MiB standard input currently fails earlier, in the CLI's stdin read (EAGAIN).
     fs.writeFileSync(path.join(project.root, 'big.json'), event);
-    const run = await runCli(['invoke', '--event', 'big.json'], { cwd: project.root, env });
+    const run = await invoke(['--event', 'big.json']);
     expect(run.exitCode).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(
@@ -80,9 +75,33 @@ describeWithDocker('sweep-runtime invoke', () => {
   });
 
   it('refuses an event that is not JSON before running anything', async () => {
-    const run = await runCli(['invoke', '--event', '-'], { cwd: project.root, env, input: '{not json' });
+    const run = await invoke(['--event', '-'], { input: '{not json' });
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toMatch(/^error \(invoke\): the event in standard input is not JSON: /);
     expect(run.stderr).toContain('fix: Lambda events are JSON documents; check the file');
+  });
+});
+
+describeWithDocker('sweep-runtime invoke of every function', () => {
+  it('invokes each function of cdktf.json with the event, one response line each, and exits 1 when one fails', async () => {
+    const project = makeTestProject();
+    try {
+      fs.copyFileSync(path.join(REPO_ROOT, 'cdktf.json'), path.join(project.root, 'cdktf.json'));
+      // A jobs event: sweep-batch answers it, sweep-lambda refuses it as an invalid event.
+      const event = '{"jobs": [{"start": 0, "stop": 2, "step": 1, "function": "square"}]}';
+      const run = await runCli(['invoke', '--event', '-'], {
+        cwd: project.root,
+        env: { SWEEP_TOOLCHAIN_IMAGE: TOOLCHAIN_IMAGE },
+        input: event,
+      });
+      expect(run.exitCode).toBe(1);
+      const [lambda, batch] = run.stdout.split('\n');
+      expect(JSON.parse(lambda!)).toMatchObject({ errorType: 'InvalidEvent' });
+      expect(JSON.parse(batch!)).toMatchObject({ count: 1, succeeded: 1, failed: 0 });
+      expect(run.stderr).toMatch(/\[sweep-lambda\] invoke: function error InvalidEvent/);
+      expect(run.stderr).toMatch(/\[sweep-batch\] invoke: response in /);
+    } finally {
+      project.remove();
+    }
   });
 });

@@ -14,8 +14,11 @@ import { REPO_ROOT } from '../helpers/project.js';
 export const FIXTURES = path.join(REPO_ROOT, '__tests__', 'fixtures', 'workspaces');
 /** The installed command users run (`npx sweep-runtime`). */
 export const SWEEP_BIN = path.join(REPO_ROOT, 'bin', 'sweep-runtime.mjs');
-/** The artifact the CLI builds in a project without cdktf.json (config/app-config.ts's default function). */
-export const CLI_ARTIFACT = 'aws-serverless-sweep';
+/**
+ * The artifact the CLI builds in a project of the trust-hold fixture without cdktf.json: the one
+ * function, whose artifact is named after its package.
+ */
+export const CLI_ARTIFACT = 'trust-hold';
 /** The builder-image repository of tests that make or remove builder images (the engine is shared). */
 export const OWN_BUILDER_REPOSITORY = 'sweep-test-trust';
 
