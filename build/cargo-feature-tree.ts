@@ -1,4 +1,4 @@
-import { SweepError } from './errors.js';
+import { featureTreeUnreadable } from './errors.js';
 
 /**
  * Which features cargo turns on, for one Lambda function built alone, on every package of its
@@ -150,11 +150,7 @@ function parseNode(text: string): { id: string; procMacro: boolean; features: st
 }
 
 function unreadable(lineNumber: number, line: string, why: string): never {
-  throw new SweepError({
-    stage: 'workspace',
-    problem: `cannot read cargo tree's feature output at line ${lineNumber} ("${line}"): ${why}`,
-    fix: 'run cargo tree exactly as featureTreeCommand builds it (indent prefix, ascii charset, format {p}|{f}, no dev edges)',
-  });
+  throw featureTreeUnreadable(lineNumber, line, why);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { type CargoFunction, describeDisagreement, featuresAgree, type ResolvedFeatures } from './cargo-feature-tree.js';
-import { SweepError } from './errors.js';
+import { impossibleCargoRun, type SweepError } from './errors.js';
 
 /**
  * Groups the Lambda functions of one workspace into `cargo build` runs such that every function
@@ -166,9 +166,5 @@ function label(fn: PlannedFunction): string {
 }
 
 function impossibleRun(what: string): SweepError {
-  return new SweepError({
-    stage: 'compile',
-    problem: `cannot build ${what} in one cargo run`,
-    fix: 'group the functions with planCargoRuns, which gives such a function a run of its own',
-  });
+  return impossibleCargoRun(what);
 }

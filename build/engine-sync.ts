@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { type CacheCheck, isHit } from './check-cache.js';
 import { type ArtifactResult, checkAll, reportHit } from './engine.js';
-import { conflictingArtifacts, engineProcessFailed, SweepError } from './errors.js';
+import { conflictingArtifacts, engineProcessFailed, errorFromEngineProcess } from './errors.js';
 import { canonicalJson } from './fingerprint.js';
 import { artifactMetadataSchema } from './metadata.js';
 import { type ResolvedArtifactOptions, resolvedArtifactOptionsSchema } from './options.js';
@@ -110,6 +110,6 @@ function runEngineProcess(artifacts: readonly ResolvedArtifactOptions[]): Artifa
     const how = child.signal ? `killed by ${child.signal}` : `exit code ${child.status}`;
     throw engineProcessFailed(`it ended (${how}) without a result`, cause);
   }
-  if (!response.ok) throw new SweepError({ ...response.error, stage: response.error.stage as SweepError['stage'] });
+  if (!response.ok) throw errorFromEngineProcess(response.error);
   return response.results;
 }

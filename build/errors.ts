@@ -126,7 +126,7 @@ export function unsafeArtifactName(name: string, origin: OptionsOrigin): SweepEr
   return new SweepError({
     stage: 'config',
     problem: `the artifact name ${JSON.stringify(name)} (from ${describeOrigin(origin)}, or its package's name) cannot be a file name in dist/`,
-    fix: `set ${optionHint(origin, 'name')} to letters, digits, _ . - (starting with a letter or digit)`,
+    fix: `set ${optionHint(origin, 'name')} to ${SAFE_NAME_RULE}`,
   });
 }
 
@@ -390,6 +390,8 @@ export class RemoteCacheError extends SweepError {
   readonly kind: RemoteCacheErrorKind;
   readonly url: string;
   readonly endpoint: string;
+  /** What failed, without where (the url and endpoint say that). */
+  readonly reason: string;
 
   constructor(init: RemoteCacheErrorInit) {
     super({ stage: 'remote-cache', problem: `${init.url} (${init.endpoint}): ${init.problem}`, fix: init.fix, cause: init.cause });
@@ -397,6 +399,7 @@ export class RemoteCacheError extends SweepError {
     this.kind = init.kind;
     this.url = init.url;
     this.endpoint = init.endpoint;
+    this.reason = init.problem;
     this.message = `remote cache ${init.url} (${init.endpoint}): ${init.problem}; ${init.fix}`;
   }
 }
@@ -670,4 +673,74 @@ export function zipDamaged(zipPath: string, reason: string): SweepError {
     problem: `cannot read ${zipPath}: ${reason}`,
     fix: 'rebuild it: FORCE_REBUILD=1 npx sweep-runtime build',
   });
+}
+
+export function eventUnreadable(source: string | undefined, cause: unknown): SweepError {
+  return new SweepError({
+    stage: 'invoke',
+    problem: `cannot read the event from ${source === '-' ? 'standard input' : source}: ${errorMessage(cause)}`,
+    fix: 'pass --event with a readable JSON file, or - to read standard input',
+    cause,
+  });
+}
+
+export function eventNotJson(source: string | undefined, cause: unknown): SweepError {
+  return new SweepError({
+    stage: 'invoke',
+    problem: `the event in ${source === '-' ? 'standard input' : source} is not JSON: ${errorMessage(cause)}`,
+    fix: 'Lambda events are JSON documents; check the file',
+    cause,
+  });
+}
+
+export function invalidTimeout(raw: string): SweepError {
+  return new SweepError({
+    stage: 'config',
+    problem: `--timeout ${JSON.stringify(raw)} is not a number of seconds greater than 0 and at most 900`,
+    fix: 'e.g. --timeout 30',
+  });
+}
+
+export function zipWithoutBootstrap(zipPath: string): SweepError {
+  return new SweepError({
+    stage: 'invoke',
+    problem: `${zipPath} has no bootstrap entry`,
+    fix: 'rebuild it: FORCE_REBUILD=1 npx sweep-runtime build',
+  });
+}
+
+export function noEmulator(machine: string, hostMachine: string, emulator: string): SweepError {
+  return new SweepError({
+    stage: 'invoke',
+    problem: `cannot run ${machine} binaries on this ${hostMachine} machine: no emulator is registered (${emulator})`,
+    fix: `install an emulator (e.g. \`sudo apt-get install qemu-user-static binfmt-support\`), or invoke on a ${machine} machine`,
+  });
+}
+
+// --- batches and verification -----------------------------------------------------------------
+
+export function featureTreeUnreadable(lineNumber: number, line: string, why: string): SweepError {
+  return new SweepError({
+    stage: 'workspace',
+    problem: `cannot read cargo tree's feature output at line ${lineNumber} ("${printable(line)}"): ${why}`,
+    fix: 'run cargo tree exactly as featureTreeCommand builds it (indent prefix, ascii charset, format {p}|{f}, no dev edges)',
+  });
+}
+
+export function impossibleCargoRun(what: string): SweepError {
+  return new SweepError({
+    stage: 'compile',
+    problem: `cannot build ${what} in one cargo run`,
+    fix: 'group the functions with planCargoRuns, which gives such a function a run of its own',
+  });
+}
+
+/** A zip that fails the checks before deploy: never committed. */
+export function artifactRefused(problem: string, fix: string, cause?: unknown): SweepError {
+  return new SweepError({ stage: 'verify', problem: `${problem}; the zip was not recorded, the previous one is unchanged`, fix, cause });
+}
+
+/** The error the engine's child process reported, as the SweepError it was. */
+export function errorFromEngineProcess(error: { stage: string; problem: string; fix: string; details?: string }): SweepError {
+  return new SweepError({ ...error, stage: error.stage as Stage });
 }

@@ -158,7 +158,7 @@ export class RemoteCache {
       return await operation();
     } catch (error) {
       if (!(error instanceof RemoteCacheError)) throw error;
-      if (error.kind === 'corrupted' && onCorrupted) return onCorrupted(error.problem);
+      if (error.kind === 'corrupted' && onCorrupted) return onCorrupted(error.reason);
       this.unavailable = true;
       reporter.line(unavailableWarning(this.url, error));
       return undefined;
@@ -170,7 +170,9 @@ export class RemoteCache {
   }
 }
 
+/** One line: where, what failed, what to do; then that the run goes on. */
 function unavailableWarning(url: string, error: unknown): string {
-  const reason = error instanceof Error ? error.message : String(error);
-  return `warning: remote cache ${url} unavailable (${reason}); continuing without it`;
+  if (error instanceof RemoteCacheError)
+    return `warning: remote cache ${url} unavailable (${error.endpoint}: ${error.reason}; ${error.fix}); continuing without it`;
+  return `warning: remote cache ${url} unavailable (${error instanceof Error ? error.message : String(error)}); continuing without it`;
 }

@@ -1,6 +1,6 @@
 import { unzipSync } from 'fflate';
 import { compareVersions, ElfFormatError, type ElfSummary, readElf } from './elf.js';
-import { SweepError } from './errors.js';
+import { artifactRefused, type SweepError } from './errors.js';
 import { type Architecture, type LambdaRuntime, RUNTIME_GLIBC } from './options.js';
 import { listZipEntries, ZIP_ENTRY_MODE, ZIP_ENTRY_NAME, type ZipEntry } from './package-zip.js';
 import { printable } from './printable.js';
@@ -131,7 +131,7 @@ export function verifyZip(
 }
 
 function verifyError(problem: string, fix: string, cause?: unknown): SweepError {
-  return new SweepError({ stage: 'verify', problem: `${problem}; the zip was not recorded, the previous one is unchanged`, fix, cause });
+  return artifactRefused(problem, fix, cause);
 }
 
 /** `x86_64 ELF, dynamic, needs glibc 2.28 (provided.al2023 has 2.34)` */

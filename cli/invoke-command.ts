@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { ensureArtifacts } from '../build/engine.js';
-import { SweepError } from '../build/errors.js';
+import { eventNotJson, eventUnreadable, invalidTimeout } from '../build/errors.js';
 import { createReporter, type Reporter } from '../build/reporter.js';
 import { formatDuration } from '../build/stage-timer.js';
 import { checkEventSize } from '../invoke/limits.js';
@@ -84,24 +84,14 @@ async function readEvent(source: string | undefined): Promise<string> {
       text = Buffer.concat(chunks).toString('utf8');
     } else text = fs.readFileSync(source, 'utf8');
   } catch (cause) {
-    throw new SweepError({
-      stage: 'invoke',
-      problem: `cannot read the event from ${source === '-' ? 'standard input' : source}: ${(cause as Error).message}`,
-      fix: 'pass --event with a readable JSON file, or - to read standard input',
-      cause,
-    });
+    throw eventUnreadable(source, cause);
   }
   // Refused before anything is built, as Lambda refuses it before anything runs.
   checkEventSize(text);
   try {
     JSON.parse(text);
   } catch (cause) {
-    throw new SweepError({
-      stage: 'invoke',
-      problem: `the event in ${source === '-' ? 'standard input' : source} is not JSON: ${(cause as Error).message}`,
-      fix: 'Lambda events are JSON documents; check the file',
-      cause,
-    });
+    throw eventNotJson(source, cause);
   }
   return text;
 }
@@ -111,11 +101,7 @@ export function parseTimeout(raw: string | undefined, fallbackSeconds: number): 
   if (raw === undefined) return fallbackSeconds * 1000;
   const seconds = Number(raw);
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 900) {
-    throw new SweepError({
-      stage: 'config',
-      problem: `--timeout ${JSON.stringify(raw)} is not a number of seconds greater than 0 and at most 900`,
-      fix: 'e.g. --timeout 30',
-    });
+    throw invalidTimeout(raw);
   }
   return seconds * 1000;
 }

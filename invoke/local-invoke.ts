@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { compareVersions } from '../build/elf.js';
-import { SweepError } from '../build/errors.js';
+import { noEmulator, zipWithoutBootstrap } from '../build/errors.js';
 import type { ArtifactMetadata } from '../build/metadata.js';
 import { ZIP_ENTRY_NAME } from '../build/package-zip.js';
 import { containerRunArgs } from './container-run.js';
@@ -63,11 +63,7 @@ export async function invokeLocally(request: LocalInvokeRequest): Promise<LocalI
   checkEventSize(request.event);
   const binary = readZipEntry(request.zipPath, ZIP_ENTRY_NAME);
   if (!binary) {
-    throw new SweepError({
-      stage: 'invoke',
-      problem: `${request.zipPath} has no ${ZIP_ENTRY_NAME} entry`,
-      fix: 'rebuild it: FORCE_REBUILD=1 npx sweep-runtime build',
-    });
+    throw zipWithoutBootstrap(request.zipPath);
   }
   const where = chooseWhereToRun(request);
   const taskRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-invoke-'));
@@ -138,11 +134,7 @@ function chooseWhereToRun(request: LocalInvokeRequest): string {
     // (its multiarch packages), which this machine lacks: run it there.
     const emulator = `/proc/sys/fs/binfmt_misc/qemu-${binary.machine}`;
     if (fs.existsSync(emulator)) return builderImage.tag;
-    throw new SweepError({
-      stage: 'invoke',
-      problem: `cannot run ${binary.machine} binaries on this ${hostMachine} machine: no emulator is registered (${emulator})`,
-      fix: `install an emulator (e.g. \`sudo apt-get install qemu-user-static binfmt-support\`), or invoke on a ${binary.machine} machine`,
-    });
+    throw noEmulator(binary.machine, hostMachine, emulator);
   }
   if (request.inContainer) return builderImage.tag;
   const hostGlibc = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime;

@@ -124,11 +124,9 @@ describeWithDocker('shared artifact cache (real S3 server, real builds)', () => 
           zipSha256: sha256Hex(template.zip),
           metadata: new TextEncoder().encode(template.metadataText),
         }),
-        // The store itself refuses the body: the problem comes with the store's location.
+        // The store itself refuses the body (the discarded line already says where).
         why: () =>
-          new RegExp(
-            `^${escapeRegExp(`${url('tamper-flip-stored')} (${server.endpoint}): download of ${objectKey(template.fingerprint, 'zip')}: the downloaded bytes do not match the SHA-256 stored with the object`)}$`,
-          ),
+          `download of ${objectKey(template.fingerprint, 'zip')}: the downloaded bytes do not match the SHA-256 stored with the object`,
       },
       {
         name: 'metadata claiming another hash',
@@ -164,9 +162,7 @@ describeWithDocker('shared artifact cache (real S3 server, real builds)', () => 
         }),
         // Refused from the response's length, before the body is read.
         why: () =>
-          new RegExp(
-            `^${escapeRegExp(`${url('tamper-size')} (${server.endpoint}): download of ${objectKey(template.fingerprint, 'zip')}: ${objectKey(template.fingerprint, 'zip')} is ${template.zip.byteLength} bytes, more than the 1000 expected`)}$`,
-          ),
+          `download of ${objectKey(template.fingerprint, 'zip')}: ${objectKey(template.fingerprint, 'zip')} is ${template.zip.byteLength} bytes, more than the 1000 expected`,
       },
       {
         name: 'a valid zip of a shell script, with metadata matching it exactly',
