@@ -10,7 +10,7 @@ import { SweepError } from '../../build/errors.js';
 import { type ArtifactOptions, resolveArtifactOptions } from '../../build/options.js';
 import { createRecordingOutput } from '../../build/reporter.js';
 import { DOCKER, describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
-import { appendLine, makeTestProject, REPO_ROOT, type TestProject } from '../helpers/project.js';
+import { appendLine, makeTestProject, projectAt, REPO_ROOT, type TestProject } from '../helpers/project.js';
 
 /**
  * Many functions of one Cargo workspace through the engine, with the real Docker engine and
@@ -86,15 +86,7 @@ function recorded(output: ReturnType<typeof createRecordingOutput>) {
 function copyProject(from: TestProject, prefix: string): TestProject {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   fs.cpSync(from.root, root, { recursive: true, preserveTimestamps: true });
-  const workspace = path.join(root, 'rust');
-  return {
-    root,
-    workspace,
-    dist: path.join(root, 'dist'),
-    cache: path.join(root, '.cache'),
-    file: (relative) => path.join(workspace, relative),
-    remove: () => fs.rmSync(root, { recursive: true, force: true }),
-  };
+  return projectAt(root);
 }
 
 function replaceIn(file: string, from: string, to: string): void {

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execa } from 'execa';
 import { TOOLCHAIN_IMAGE } from '../helpers/docker.js';
-import { copyWorkspace, EXAMPLE_WORKSPACE, REPO_ROOT, type TestProject } from '../helpers/project.js';
+import { copyWorkspace, EXAMPLE_WORKSPACE, projectAt, REPO_ROOT, type TestProject } from '../helpers/project.js';
 import type { S3TestServer } from '../helpers/s3-server.js';
 
 /**
@@ -83,19 +83,6 @@ export function objectKey(fingerprint: string, extension: 'zip' | 'json'): strin
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-/** The TestProject view of a project folder whose workspace is `<root>/rust`. */
-export function projectAt(root: string): TestProject {
-  const workspace = path.join(root, 'rust');
-  return {
-    root,
-    workspace,
-    dist: path.join(root, 'dist'),
-    cache: path.join(root, '.cache'),
-    file: (relative) => path.join(workspace, relative),
-    remove: () => fs.rmSync(root, { recursive: true, force: true }),
-  };
 }
 
 /** A new project folder holding a copy of the example workspace and the CLI's cdktf.json; no build output, no caches. */
