@@ -1,11 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { stripVTControlCharacters } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from '@jest/globals';
-import { execa } from 'execa';
 import { builtProject } from '../helpers/built-project.js';
+import { constructModule, planExitCode as planExitCodeOf, runCdktf, writeCdktfApp } from '../helpers/cdktf-project.js';
 import { describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
-import { appendLine, projectAt, REPO_ROOT, type TestProject } from '../helpers/project.js';
+import { appendLine, projectAt, type TestProject } from '../helpers/project.js';
 
 /**
  * The operator's loop with the real cdktf CLI and terraform: a test app puts RuntimeArtifact's
@@ -15,7 +14,6 @@ import { appendLine, projectAt, REPO_ROOT, type TestProject } from '../helpers/p
  *
  * A project is built and deployed once (beforeAll); each test starts from its own copy of it.
  */
-const CDKTF = path.join(REPO_ROOT, 'node_modules', '.bin', 'cdktf');
 const STACK = 'e2e';
 
 describeWithDocker('cdktf deploy and diff with RuntimeArtifact (real cdktf-cli and terraform)', () => {
@@ -100,34 +98,9 @@ describeWithDocker('cdktf deploy and diff with RuntimeArtifact (real cdktf-cli a
   });
 });
 
-async function cdktf(project: TestProject, args: string[], env: Record<string, string> = {}) {
-  const run = await execa(CDKTF, args, {
-    cwd: project.root,
-    env: {
-      CHECKPOINT_DISABLE: '1',
-      CI: '1',
-      FORCE_COLOR: '0',
-      SWEEP_TOOLCHAIN_IMAGE: TOOLCHAIN_IMAGE,
-      TF_CLI_CONFIG_FILE: path.join(project.root, 'terraformrc'),
-      ...env,
-    },
-    reject: false,
-    all: true,
-    stdin: 'ignore',
-  });
-  return { exitCode: run.exitCode, output: stripVTControlCharacters(run.all ?? '') };
-}
-
-/** terraform's verdict on the synthesized stack against the state: 0 no changes, 2 changes. */
-async function planExitCode(project: TestProject): Promise<number | undefined> {
-  const plan = await execa('terraform', ['plan', '-detailed-exitcode', '-input=false', '-lock=false', '-no-color'], {
-    cwd: path.join(project.root, 'cdktf.out', 'stacks', STACK),
-    env: { TF_CLI_CONFIG_FILE: path.join(project.root, 'terraformrc'), CHECKPOINT_DISABLE: '1' },
-    reject: false,
-  });
-  if (plan.exitCode === 1) throw new Error(`terraform plan failed:\n${plan.stderr}`);
-  return plan.exitCode;
-}
+const cdktf = (project: TestProject, args: string[], env: Record<string, string> = {}) =>
+  runCdktf(project.root, args, { SWEEP_TOOLCHAIN_IMAGE: TOOLCHAIN_IMAGE, ...env });
+const planExitCode = (project: TestProject) => planExitCodeOf(project.root, STACK);
 
 /**
  * A copy of the deployed project for one test: its app is written again for its own folder (the
@@ -151,30 +124,10 @@ function copyDeployed(deployed: TestProject): TestProject {
  * It imports the construct from this repository and resolves packages through a node_modules link.
  */
 function writeTestApp(root: string): void {
-  fs.rmSync(path.join(root, 'node_modules'), { force: true });
-  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(root, 'node_modules'));
-  fs.writeFileSync(path.join(root, 'terraformrc'), '');
-  // ES modules, like the project itself (execa is ESM-only).
-  fs.writeFileSync(path.join(root, 'package.json'), JSON.stringify({ name: 'sweep-e2e-app', private: true, type: 'module' }));
-  fs.writeFileSync(
-    path.join(root, 'cdktf.json'),
-    JSON.stringify(
-      {
-        language: 'typescript',
-        app: `node ${path.join(REPO_ROOT, 'bin', 'run-ts.mjs')} main.ts`,
-        terraformProviders: [],
-        terraformModules: [],
-        sendCrashReports: 'false',
-      },
-      null,
-      2,
-    ),
-  );
-  const construct = path.join(REPO_ROOT, 'constructs', 'runtime-artifact.ts');
-  fs.writeFileSync(
-    path.join(root, 'main.ts'),
-    `import { App, DataResource, LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
-import { RuntimeArtifact } from ${JSON.stringify(construct)};
+  writeCdktfApp(root, {
+    name: 'sweep-e2e-app',
+    main: `import { App, DataResource, LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
+import { RuntimeArtifact } from ${constructModule('runtime-artifact.ts')};
 
 const app = new App();
 const stack = new TerraformStack(app, ${JSON.stringify(STACK)});
@@ -191,5 +144,5 @@ const deployed = new DataResource(stack, 'function-code', {
 new TerraformOutput(stack, 'code', { value: deployed.output });
 app.synth();
 `,
-  );
+  });
 }

@@ -1,11 +1,17 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { execa } from 'execa';
+import {
+  type CdktfRun,
+  constructModule,
+  planExitCode as planExitCodeOf,
+  runCdktf,
+  runTerraform,
+  writeCdktfApp,
+} from '../helpers/cdktf-project.js';
 import { describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
-import { appendLine, makeTestProject, REPO_ROOT, type TestProject } from '../helpers/project.js';
+import { appendLine, makeTestProject, projectAt, REPO_ROOT, type TestProject } from '../helpers/project.js';
 
 /**
  * Four functions of one workspace deployed with the real cdktf CLI and terraform (issue 11): a
@@ -15,46 +21,21 @@ import { appendLine, makeTestProject, REPO_ROOT, type TestProject } from '../hel
  * deployed project (state, cdktf.out and cargo's target folder, timestamps kept) and asks
  * terraform itself what would change: the saved plan's JSON, or `plan -detailed-exitcode`.
  */
-const CDKTF = path.join(REPO_ROOT, 'node_modules', '.bin', 'cdktf');
 const MULTI = path.join(REPO_ROOT, '__tests__/fixtures/workspaces/multi-function');
 const STACK = 'multi';
 const FUNCTIONS = ['api', 'worker', 'scheduler', 'reporter'] as const;
 /** Each function's terraform_data, as the test app names it. */
 const ADDRESS = (name: string) => `terraform_data.code_${name}`;
 
-interface CdktfRun {
-  readonly exitCode: number | undefined;
-  readonly output: string;
-}
-
 describeWithDocker('cdktf deploy and plan with RuntimeArtifacts of four functions (real cdktf-cli and terraform)', () => {
   let prepared: TestProject;
   let deploy: CdktfRun;
   const copies: TestProject[] = [];
 
-  const tfEnv = (project: TestProject) => ({ TF_CLI_CONFIG_FILE: path.join(project.root, 'terraformrc'), CHECKPOINT_DISABLE: '1' });
-  const cdktf = async (project: TestProject, args: string[]): Promise<CdktfRun> => {
-    const run = await execa(CDKTF, args, {
-      cwd: project.root,
-      env: { CI: '1', FORCE_COLOR: '0', SWEEP_TOOLCHAIN_IMAGE: TOOLCHAIN_IMAGE, ...tfEnv(project) },
-      reject: false,
-      all: true,
-      stdin: 'ignore',
-    });
-    return { exitCode: run.exitCode, output: stripVTControlCharacters(run.all ?? '') };
-  };
-  const terraform = async (project: TestProject, args: string[]) => {
-    const run = await execa('terraform', args, {
-      cwd: path.join(project.root, 'cdktf.out', 'stacks', STACK),
-      env: tfEnv(project),
-      reject: false,
-    });
-    if (run.exitCode === 1) throw new Error(`terraform ${args.join(' ')} failed:\n${run.stderr}`);
-    return run;
-  };
-  /** terraform's verdict on the synthesized stack against the state: 0 no changes, 2 changes. */
-  const planExitCode = async (project: TestProject) =>
-    (await terraform(project, ['plan', '-detailed-exitcode', '-input=false', '-lock=false', '-no-color'])).exitCode;
+  const cdktf = (project: TestProject, args: string[]): Promise<CdktfRun> =>
+    runCdktf(project.root, args, { SWEEP_TOOLCHAIN_IMAGE: TOOLCHAIN_IMAGE });
+  const terraform = (project: TestProject, args: string[]) => runTerraform(project.root, STACK, args);
+  const planExitCode = (project: TestProject) => planExitCodeOf(project.root, STACK);
   /** The actions terraform plans per resource address, from a saved plan's JSON. */
   const plannedActions = async (project: TestProject) => {
     await terraform(project, ['plan', '-out=tfplan', '-input=false', '-lock=false', '-no-color']);
@@ -67,15 +48,7 @@ describeWithDocker('cdktf deploy and plan with RuntimeArtifacts of four function
   const copy = () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-e2e-multi-copy-'));
     fs.cpSync(prepared.root, root, { recursive: true, preserveTimestamps: true });
-    const workspace = path.join(root, 'rust');
-    const project: TestProject = {
-      root,
-      workspace,
-      dist: path.join(root, 'dist'),
-      cache: path.join(root, '.cache'),
-      file: (relative) => path.join(workspace, relative),
-      remove: () => fs.rmSync(root, { recursive: true, force: true }),
-    };
+    const project = projectAt(root);
     copies.push(project);
     return project;
   };
@@ -149,22 +122,10 @@ describeWithDocker('cdktf deploy and plan with RuntimeArtifacts of four function
  * project is a deployed project of its own.
  */
 function writeTestApp(root: string): void {
-  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(root, 'node_modules'));
-  fs.writeFileSync(path.join(root, 'terraformrc'), '');
-  fs.writeFileSync(path.join(root, 'package.json'), JSON.stringify({ name: 'sweep-e2e-multi-app', private: true, type: 'module' }));
-  fs.writeFileSync(
-    path.join(root, 'cdktf.json'),
-    JSON.stringify(
-      { language: 'typescript', app: 'npx tsx main.ts', terraformProviders: [], terraformModules: [], sendCrashReports: 'false' },
-      null,
-      2,
-    ),
-  );
-  const construct = path.join(REPO_ROOT, 'constructs', 'runtime-artifact.ts');
-  fs.writeFileSync(
-    path.join(root, 'main.ts'),
-    `import { App, DataResource, LocalBackend, TerraformStack } from 'cdktf';
-import { RuntimeArtifacts } from ${JSON.stringify(construct)};
+  writeCdktfApp(root, {
+    name: 'sweep-e2e-multi-app',
+    main: `import { App, DataResource, LocalBackend, TerraformStack } from 'cdktf';
+import { RuntimeArtifacts } from ${constructModule('runtime-artifact.ts')};
 
 const FUNCTIONS = ${JSON.stringify(FUNCTIONS)};
 const app = new App();
@@ -188,5 +149,5 @@ for (const name of FUNCTIONS) {
 }
 app.synth();
 `,
-  );
+  });
 }

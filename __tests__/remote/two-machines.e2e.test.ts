@@ -1,10 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { execa } from 'execa';
+import { constructModule, planExitCode as planExitCodeOf, runCdktf, runTerraform, writeCdktfApp } from '../helpers/cdktf-project.js';
 import { describeWithDocker } from '../helpers/docker.js';
-import { REPO_ROOT, type TestProject } from '../helpers/project.js';
+import type { TestProject } from '../helpers/project.js';
 import { describeWithS3, type S3TestServer, startS3Server } from '../helpers/s3-server.js';
 import {
   distEntries,
@@ -28,7 +27,6 @@ import {
  *
  * A's deploy is the shared GIVEN (beforeAll); every test uses a fresh machine B of its own.
  */
-const CDKTF = path.join(REPO_ROOT, 'node_modules', '.bin', 'cdktf');
 const STACK = 'two-machines';
 const BUCKET = 'shared';
 const URL = `s3://${BUCKET}/${PREFIX}`;
@@ -44,28 +42,10 @@ describeWithDocker('two machines share one build through the remote cache (real 
       machines.push(project);
       return project;
     };
-    const cdktf = async (project: TestProject, args: string[], env: Record<string, string>) => {
-      const run = await execa(CDKTF, args, {
-        cwd: project.root,
-        env: { CHECKPOINT_DISABLE: '1', CI: '1', FORCE_COLOR: '0', TF_CLI_CONFIG_FILE: path.join(project.root, 'terraformrc'), ...env },
-        reject: false,
-        all: true,
-        stdin: 'ignore',
-      });
-      return { exitCode: run.exitCode, output: stripVTControlCharacters(run.all ?? '') };
-    };
-    const terraform = (project: TestProject, args: string[]) =>
-      execa('terraform', [...args, '-input=false', '-no-color'], {
-        cwd: path.join(project.root, 'cdktf.out', 'stacks', STACK),
-        env: { TF_CLI_CONFIG_FILE: path.join(project.root, 'terraformrc'), CHECKPOINT_DISABLE: '1' },
-        reject: false,
-      });
+    const cdktf = (project: TestProject, args: string[], env: Record<string, string>) => runCdktf(project.root, args, env);
+    const terraform = (project: TestProject, args: string[]) => runTerraform(project.root, STACK, [...args, '-input=false', '-no-color']);
     /** terraform's verdict on B's synthesized stack against the state in B's state path: 0 no changes, 2 changes. */
-    const planExitCode = async (project: TestProject) => {
-      const plan = await terraform(project, ['plan', '-detailed-exitcode', '-lock=false']);
-      if (plan.exitCode === 1) throw new Error(`terraform plan failed:\n${plan.stderr}`);
-      return plan.exitCode;
-    };
+    const planExitCode = (project: TestProject) => planExitCodeOf(project.root, STACK);
 
     beforeAll(async () => {
       server = await startS3Server();
@@ -144,29 +124,11 @@ describeWithDocker('two machines share one build through the remote cache (real 
  */
 function testApp(project: TestProject): TestProject {
   const { root } = project;
-  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(root, 'node_modules'));
-  fs.writeFileSync(path.join(root, 'terraformrc'), '');
-  fs.writeFileSync(path.join(root, 'package.json'), JSON.stringify({ name: 'sweep-two-machines', private: true, type: 'module' }));
-  fs.writeFileSync(
-    path.join(root, 'cdktf.json'),
-    JSON.stringify(
-      {
-        language: 'typescript',
-        app: 'npx tsx main.ts',
-        terraformProviders: [],
-        terraformModules: [],
-        sendCrashReports: 'false',
-        context: SWEEP_CONTEXT,
-      },
-      null,
-      2,
-    ),
-  );
-  const construct = path.join(REPO_ROOT, 'constructs', 'runtime-artifact.ts');
-  fs.writeFileSync(
-    path.join(root, 'main.ts'),
-    `import { App, DataResource, LocalBackend, TerraformStack } from 'cdktf';
-import { RuntimeArtifact } from ${JSON.stringify(construct)};
+  writeCdktfApp(root, {
+    name: 'sweep-two-machines',
+    context: SWEEP_CONTEXT,
+    main: `import { App, DataResource, LocalBackend, TerraformStack } from 'cdktf';
+import { RuntimeArtifact } from ${constructModule('runtime-artifact.ts')};
 
 const app = new App();
 const stack = new TerraformStack(app, ${JSON.stringify(STACK)});
@@ -182,6 +144,6 @@ new DataResource(stack, 'function-code', {
 });
 app.synth();
 `,
-  );
+  });
   return project;
 }
