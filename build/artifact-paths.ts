@@ -4,7 +4,7 @@ import { unsafeArtifactName } from './errors.js';
 import type { ResolvedArtifactOptions } from './options.js';
 import { isSafeName } from './safe-name.js';
 
-/**
+/*
  * Where one artifact's files live. `dist/` holds what is deployed (the zip and its metadata) and
  * the build lock; the cache folder holds what only makes builds faster and can be deleted at any
  * time. Every name that becomes a path here, wherever it came from (an option, a Cargo.toml),
@@ -54,7 +54,7 @@ export interface CachePaths {
   readonly cargoTarget: string;
   /** The content-addressed parts of CARGO_HOME that persist (see cargo-home.ts). */
   readonly cargoHome: string;
-  /** Resolved cargo features per manifest state (see cargo-features.ts). */
+  /** `cargo tree` output per manifest state (see build-batch.ts), which decides who may share a cargo run. */
   readonly features: string;
 }
 

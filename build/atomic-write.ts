@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/**
+/*
  * Writes a file so that readers see either the old content or the new, never a part: the data
  * goes to a temporary file in the same folder (same file system, so the rename is atomic) and
  * is flushed before it is renamed over the target. A process killed at any moment leaves at

@@ -21,7 +21,7 @@ import { formatBytes, type Reporter } from './reporter.js';
 import { formatTimings, type StageTimer } from './stage-timer.js';
 import { describeBinaryFacts, verifyArtifact } from './verify-artifact.js';
 
-/**
+/*
  * The cold path for every artifact that missed both caches:
  *
  *   batches: artifacts that share workspace, cache domain, toolchain image, builder recipe,
@@ -32,7 +32,7 @@ import { describeBinaryFacts, verifyArtifact } from './verify-artifact.js';
  *
  * Batching never changes an artifact's bytes: cargo unifies features across the packages of one
  * invocation, so only functions whose resolved features agree on every package they share go in
- * one run (cargo-features.ts decides, from `cargo tree`), and two packages with binaries of the
+ * one run (cargo-runs.ts decides, from `cargo tree` read by cargo-feature-tree.ts), and two packages with binaries of the
  * same name never do. Each artifact is packaged, verified and committed on its own: one that fails
  * its checks never blocks the others, and its error names it.
  */

@@ -7,11 +7,11 @@ import { printable } from './printable.js';
 import { readRegularFile } from './regular-file.js';
 import { formatDuration } from './stage-timer.js';
 
-/**
+/*
  * One build of an artifact at a time, across processes (`cdktf diff` in one terminal while
  * `cdktf deploy` runs in another): the lock is a folder created with mkdir, which is atomic on
  * every file system, holding `owner.json` (pid, host, start time, command). It lives in the
- * dist folder, next to the zip and record it protects: `dist/.<name>.lock` (see
+ * dist folder, next to the zip and metadata it protects: `dist/.<name>.lock` (see
  * artifact-paths.ts), not in the cache folder.
  *
  * A waiter says whom it waits for. A lock whose owner process is gone (killed, even with

@@ -8,7 +8,7 @@ import type { ResolvedArtifactOptions } from './options.js';
 import { isAlive } from './processes.js';
 import type { Reporter } from './reporter.js';
 
-/**
+/*
  * How every command of a build runs in the builder image (cargo build, cargo tree):
  *
  * - The workspace is mounted read-only, always at /work: cargo's own fingerprints include

@@ -5,7 +5,7 @@ import { builderImageBuildFailed, builderImageMissingAfterBuild, toolchainImageA
 import type { ResolvedArtifactOptions } from './options.js';
 import type { Reporter } from './reporter.js';
 
-/**
+/*
  * Makes sure the builder image for this recipe exists, honouring the pull policy:
  * - `if-missing` (default): reuse the tagged builder image when present; otherwise build it,
  *   pulling the toolchain image first only if it is not present locally.

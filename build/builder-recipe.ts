@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { canonicalJson } from './fingerprint.js';
 import { type ResolvedArtifactOptions, TARGETS } from './options.js';
 
-/**
+/*
  * What the builder image is made from: docker/builder.Dockerfile and its build args. Its hash
  * is part of the fingerprint and of the image's tag, so a changed recipe builds a new image
  * (and rebuilds the zip) while an unchanged one is reused without running `docker build`.

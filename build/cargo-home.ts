@@ -5,7 +5,7 @@ import { parse as parseToml } from 'smol-toml';
 import type { CachePaths } from './artifact-paths.js';
 import type { Reporter } from './reporter.js';
 
-/**
+/*
  * CARGO_HOME in a build container. Only what is content-addressed and checked by cargo persists
  * between containers: the registry index, the downloaded `.crate` files and git databases.
  * Everything else (a `config.toml` a build script could write with a `linker` or `rustflags`

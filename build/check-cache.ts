@@ -20,7 +20,7 @@ import { type ArtifactMetadata, type MetadataReadResult, readMetadata } from './
 import type { ResolvedArtifactOptions } from './options.js';
 import { checkZipLayout } from './verify-artifact.js';
 
-/**
+/*
  * The fast path: fingerprint the inputs, read the stored metadata, check the zip, decide.
  * Synchronous and Docker-free, so the CDKTF construct can call it from its constructor: an
  * unchanged workspace costs a stat per input file and one read of the zip.

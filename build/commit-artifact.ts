@@ -7,7 +7,7 @@ import { type ArtifactMetadata, METADATA_SCHEMA_VERSION, writeMetadata } from '.
 import { isAlive } from './processes.js';
 import type { BinaryFacts } from './verify-artifact.js';
 
-/**
+/*
  * Puts a verified zip in dist/ and writes the metadata that vouches for it: the zip first, then
  * the metadata, each to a temporary file renamed into place. At every moment the metadata on disk
  * describes a complete, verified zip, or the check sees a mismatch and builds again; a process

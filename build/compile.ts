@@ -5,9 +5,9 @@ import type { CargoFunction } from './cargo-feature-tree.js';
 import { cargoBuildArgs } from './cargo-runs.js';
 import { cargoProducedNoBinary } from './errors.js';
 
-/**
+/*
  * Compiles one cargo run: one `cargo build --locked` in the builder container for every unit
- * (package, binary, features) that may share it (see cargo-features.ts for who may), and returns
+ * (package, binary, features) that may share it (see cargo-runs.ts for who may), and returns
  * each unit's binary, read at once: a later run in the same target folder may write a binary of
  * the same name.
  */

@@ -3,7 +3,7 @@ import type { BuildSettings, Fingerprint } from './fingerprint.js';
 import { canonicalJson } from './fingerprint.js';
 import type { MetadataReadResult } from './metadata.js';
 
-/**
+/*
  * The cache decision, and nothing else: a pure function of what is known (the current
  * fingerprint, the stored metadata, the state of the zip, the force flag), so every path through
  * it is a unit test.

@@ -3,7 +3,7 @@ import { ensureArtifacts } from './engine.js';
 import { type EngineResponse, engineRequestSchema } from './engine-sync.js';
 import { isSweepError, unexpectedFailure } from './errors.js';
 
-/**
+/*
  * The child process of the synchronous entry (engine-sync.ts): reads the resolved options of the
  * artifacts to ensure from stdin, runs the engine with its progress on stdout, and writes the
  * results (or the error) as JSON to file descriptor 3.

@@ -10,7 +10,7 @@ import { type ResolvedArtifactOptions, resolvedArtifactOptionsSchema } from './o
 import { createReporter } from './reporter.js';
 import type { StageTimer } from './stage-timer.js';
 
-/**
+/*
  * The engine's synchronous entry, for CDKTF constructs (constructors cannot await, and
  * `TerraformAsset` takes its hash at construction):
  *

@@ -9,7 +9,7 @@ import type { RemoteCache } from './remote-cache.js';
 import { createReporter, formatBytes, type Output, type Reporter } from './reporter.js';
 import { formatDuration, formatTimings, StageTimer } from './stage-timer.js';
 
-/**
+/*
  * The engine's one entry: make sure each artifact's zip in dist/ is current and verified, doing
  * as little as possible:
  *

@@ -3,7 +3,7 @@ import { type ArtifactOptions, CONTEXT_KEY, type OptionsOrigin, optionHint } fro
 import { printable } from './printable.js';
 import { SAFE_NAME_RULE } from './safe-name.js';
 
-/**
+/*
  * Every failure the engine reports to a user is a `SweepError`: it names the stage that failed,
  * says what happened, and says what to do about it. The first line is short enough for a
  * terminal; `details` (for example the last lines of cargo's output) follows underneath.
@@ -737,7 +737,7 @@ export function impossibleCargoRun(what: string): SweepError {
 
 /** A zip that fails the checks before deploy: never committed. */
 export function artifactRefused(problem: string, fix: string, cause?: unknown): SweepError {
-  return new SweepError({ stage: 'verify', problem: `${problem}; the zip was not recorded, the previous one is unchanged`, fix, cause });
+  return new SweepError({ stage: 'verify', problem: `${problem}; the zip was not committed, the previous one is unchanged`, fix, cause });
 }
 
 /** The error the engine's child process reported, as the SweepError it was. */

@@ -2,7 +2,7 @@ import type { Decision, MissReason } from './decide.js';
 import { settingWords } from './fingerprint.js';
 import { printable } from './printable.js';
 
-/**
+/*
  * Words for a cache decision: the `cache-hit` / `cache-miss: <reasons>` line every run prints,
  * e.g. `cache-miss: changed Cargo.lock, crates/sweep-lambda/src/main.rs; profile release -> dev`.
  * Paths are relative to the workspace; long lists are shortened with a count.

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { writeFileAtomic } from './atomic-write.js';
 import { readRegularFile } from './regular-file.js';
 
-/**
+/*
  * A per-file content-hash cache, kept between runs the way git's index is: a file whose size,
  * mtime, ctime and inode are what they were when it was hashed is not read again. This is what
  * makes the repeated fast path cost a `stat` per input instead of a read.

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import { z } from 'zod';
 
-/**
+/*
  * The cache key of a runtime artifact: everything that can change the bytes of the zip.
  *
  * `settings` are the build's parameters; `inputs` are the workspace files (relative path ->

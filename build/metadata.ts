@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { writeFileAtomic } from './atomic-write.js';
 import { buildSettingsSchema } from './fingerprint.js';
 
-/**
+/*
  * The metadata written next to the zip in `dist/` (`<name>.json`): what was built, from what,
  * and how long it took. It is the cache's memory: the fast path compares the current fingerprint
  * with the one here and never touches Docker when they match. The shared cache stores the same

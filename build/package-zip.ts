@@ -1,7 +1,7 @@
 import { zipSync } from 'fflate';
 import { LAMBDA_ENTRY_POINT } from './options.js';
 
-/**
+/*
  * The Lambda zip: one entry, `bootstrap`, at the root, mode 0755, a fixed timestamp and fixed
  * compression, so the same binary always gives a byte-identical zip (and so the same asset hash
  * and no Terraform diff).
@@ -45,7 +45,7 @@ export interface ZipEntry {
 
 /**
  * Lists a zip's entries from its central directory. Used to check the zip we wrote (and any
- * zip the user points at) before it is recorded as good.
+ * zip the user points at) before it is committed as good.
  */
 export function listZipEntries(zip: Uint8Array): ZipEntry[] {
   const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);

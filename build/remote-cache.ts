@@ -8,7 +8,7 @@ import { formatBytes, type Reporter } from './reporter.js';
 import { formatDuration } from './stage-timer.js';
 import { type BinaryFacts, MAX_UNZIPPED_BYTES, verifyZip } from './verify-artifact.js';
 
-/**
+/*
  * The shared artifact cache on S3: the fingerprint is the key, so a zip built and verified on
  * one machine is reused on every other machine with the same inputs, without Docker.
  *
@@ -96,7 +96,7 @@ export class RemoteCache {
         facts = verifyZip(zip, check.options);
       } catch (error) {
         if (!(error instanceof SweepError)) throw error;
-        return discard(`it fails verification: ${error.problem.replace(/; the zip was not recorded.*$/, '')}`);
+        return discard(`it fails verification: ${error.problem.replace(/; the zip was not committed.*$/, '')}`);
       }
       return { zip, facts, metadata, elapsedMs: performance.now() - started };
     });

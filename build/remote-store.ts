@@ -3,7 +3,7 @@ import type * as S3 from '@aws-sdk/client-s3';
 import { invalidRemoteCacheUrl, RemoteCacheError, type RemoteCacheErrorKind } from './errors.js';
 
 export type { RemoteCacheErrorKind } from './errors.js';
-/**
+/*
  * The low-level S3 store behind the shared artifact cache: get, head and conditional put of
  * objects under `s3://bucket/prefix`, with every failure turned into one classified
  * RemoteCacheError. It knows nothing about fingerprints or artifacts (the caller picks the keys).

@@ -1,4 +1,4 @@
-/**
+/*
  * Progress output for one artifact: every line is prefixed with the artifact's name, and lines
  * streamed from a stage's process (docker build, cargo) with the stage too.
  *

@@ -1,4 +1,4 @@
-/**
+/*
  * Names read from Cargo manifests (package and binary names) and the artifact's name end up in
  * file paths: `dist/<name>.zip`, `dist/<name>.json`, `dist/.<name>.lock`, the hash index in the
  * cache folder. A name like `../../../tmp/x` would make `status` read and `clean` delete files

@@ -1,4 +1,4 @@
-/**
+/*
  * Measures the stages of one run (fingerprint, lock, remote, builder-image, compile, ...) so the
  * summary line and the metadata show where the time went.
  */

@@ -5,8 +5,8 @@ import { type Architecture, type LambdaRuntime, RUNTIME_GLIBC } from './options.
 import { listZipEntries, ZIP_ENTRY_MODE, ZIP_ENTRY_NAME, type ZipEntry } from './package-zip.js';
 import { printable } from './printable.js';
 
-/**
- * Checks, before anything is recorded, that the zip will start on Lambda: a zip that deploys and
+/*
+ * Checks, before anything is committed, that the zip will start on Lambda: a zip that deploys and
  * then fails with Runtime.InvalidEntrypoint or a glibc error costs a whole deploy loop.
  * - exactly one entry, `bootstrap`, at the root, executable;
  * - an ELF executable for the function's architecture;

@@ -1,7 +1,7 @@
 import { ensureArtifacts } from '../build/engine.js';
 import type { CliOptions } from './cli-options.js';
 
-/**
+/*
  * `sweep-runtime build [--force-rebuild]`: what synth does, for every function (or those named):
  * hits reused, the shared cache asked, the rest built in as few cargo runs as their features allow.
  *

@@ -8,7 +8,7 @@ import { describeError } from '../build/errors.js';
 import { createReporter, formatBytes, type Reporter } from '../build/reporter.js';
 import type { CliFlags, CliOptions } from './cli-options.js';
 
-/**
+/*
  * `sweep-runtime clean [--all]`: removes each function's zip, metadata and file-hash index (the
  * next run is a cache miss); with --all also the cache folder's cargo caches (both trust domains)
  * and the builder images, and says how much space that freed. It takes the build locks first, so

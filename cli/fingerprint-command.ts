@@ -1,7 +1,7 @@
 import { checkAll } from '../build/engine.js';
 import type { CliOptions } from './cli-options.js';
 
-/**
+/*
  * `sweep-runtime fingerprint`: the fingerprint of each function's build inputs, e.g. to key a CI
  * cache. One function: the fingerprint alone, for `$(...)`. Several: `fingerprint  name` per line,
  * like sha256sum.

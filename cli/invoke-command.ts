@@ -7,7 +7,7 @@ import { checkEventSize } from '../invoke/limits.js';
 import { invokeLocally, type LocalInvokeOutcome } from '../invoke/local-invoke.js';
 import type { CliFlags, CliOptions } from './cli-options.js';
 
-/**
+/*
  * `sweep-runtime invoke [--event FILE|-] [--timeout SECONDS] [--in-container]`: builds the zips
  * that are out of date (a cache hit costs nothing), runs each function once against a local
  * Runtime API with the same event, prints each response on stdout (one line per function), and

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { describeError, isSweepError, unexpectedFailure } from '../build/errors.js';
 import { type CliFlags, type CliOptions, resolveCliOptions } from './cli-options.js';
 
-/**
+/*
  * `sweep-runtime <command>`: the engine from the command line, with the configuration the CDKTF
  * app reads (cdktf.json context `sweep`, then the SWEEP_* / FORCE_REBUILD environment). Each
  * command acts on every function of cdktf.json, or on those named with --function.

@@ -6,7 +6,7 @@ import { RemoteCache } from '../build/remote-cache.js';
 import { createReporter } from '../build/reporter.js';
 import type { CliOptions } from './cli-options.js';
 
-/**
+/*
  * `sweep-runtime push`: uploads each function's current verified zip and its metadata to the
  * shared cache, for a CI job that built earlier and publishes later. Only a zip built by a
  * publishing build (remote cache mode read-write, which uses cargo caches of its own) is pushed:

@@ -3,7 +3,7 @@ import { createReporter } from '../build/reporter.js';
 import { formatDuration } from '../build/stage-timer.js';
 import type { CliFlags, CliOptions } from './cli-options.js';
 
-/**
+/*
  * `sweep-runtime status [--remote]`: per function, the cache decision and its reasons, the
  * fingerprint and what the metadata says; no build, no Docker. `--remote` also asks the shared
  * cache whether it holds each current fingerprint (one HEAD each). Exit 0 either way.

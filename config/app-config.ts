@@ -11,7 +11,7 @@ import {
   toConfigIssues,
 } from '../build/options.js';
 
-/**
+/*
  * The app's configuration: the `sweep` key of cdktf.json's `context` (the CDKTF convention),
  * validated by one schema. The build controls that operators flip per run (FORCE_REBUILD,
  * SWEEP_DOCKER_PULL_POLICY, ...) are environment overrides applied by build/options.ts.

@@ -13,7 +13,7 @@ import { checkEventSize } from './limits.js';
 import { type InvocationOutcome, RuntimeApiServer } from './runtime-api-server.js';
 import { readZipEntry } from './zip-entry.js';
 
-/**
+/*
  * Runs a built zip's `bootstrap` once against a local Lambda Runtime API: the zip is unpacked to
  * a temporary folder (what is tested is the artifact that will be deployed, not a host build),
  * the binary is started with the variables Lambda sets, one event is sent, and the outcome is

@@ -7,7 +7,7 @@ import { makeTestProject, REPO_ROOT, type TestProject } from '../helpers/project
 
 /**
  * The app (main.ts) as cdktf runs it, in a project folder with its own cdktf.json: the
- * configuration loop of the seed ("env var updates") never rebuilds, and bad configuration
+ * operator's configuration loop ("env var updates") never rebuilds, and bad configuration
  * fails synth with one clear message.
  */
 // What cdktf.json's `app` runs: main.ts through the compile cache.

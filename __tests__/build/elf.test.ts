@@ -8,7 +8,7 @@ import { compareVersions, ElfFormatError, type ElfSummary, readElf } from '../..
 const fixtureDir = fileURLToPath(new URL('../fixtures/elf/', import.meta.url));
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(fixtureDir + name));
 
-// Host binaries are only checked where the brief's assumptions hold (Debian 12, x86-64).
+// Host binaries are only checked where this project's CI machine's assumptions hold (Debian 12, x86-64).
 const onDebianX64 = process.platform === 'linux' && process.arch === 'x64' && existsSync('/etc/debian_version');
 const describeOnDebianX64 = onDebianX64 ? describe : describe.skip;
 

@@ -11,7 +11,7 @@ import { type BinaryFacts, describeBinaryFacts, verifyArtifact } from '../../bui
 const fixtureDir = fileURLToPath(new URL('../fixtures/elf/', import.meta.url));
 const elf = (name: string): Uint8Array => new Uint8Array(readFileSync(fixtureDir + name));
 
-const NOT_RECORDED = '; the zip was not recorded, the previous one is unchanged';
+const NOT_RECORDED = '; the zip was not committed, the previous one is unchanged';
 const PACKAGING_BUG = 'this is a packaging bug: report it with the zip attached';
 
 function verify(name: string, architecture: Architecture, runtime: LambdaRuntime): BinaryFacts {

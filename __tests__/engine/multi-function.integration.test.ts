@@ -242,7 +242,7 @@ describeWithDocker('many functions of one workspace (multi-function fixture)', (
     expect(compiles).toEqual([`${HEAD} -p api --bin api -p worker --bin worker -p scheduler --bin scheduler -p reporter --bin reporter`]);
     expect(error.stage).toBe('verify');
     expect(error.problem).toMatch(
-      /^worker: bootstrap needs GLIBC_2\.\d+, but provided\.al2 has glibc 2\.26; the zip was not recorded, the previous one is unchanged$/,
+      /^worker: bootstrap needs GLIBC_2\.\d+, but provided\.al2 has glibc 2\.26; the zip was not committed, the previous one is unchanged$/,
     );
     expect(of('worker').some((line) => line.startsWith('done:'))).toBe(false);
     // The failing function's previous zip and metadata are left as they were...

@@ -57,7 +57,7 @@ describeWithDocker('verification of real builds', () => {
       expect(arm64.builderImage.tag).not.toBe(metadataOf(project, 'sweep-lambda').builderImage.tag);
       const zip = fs.readFileSync(path.join(project.dist, 'sweep-arm64.zip'));
       expect(() => verifyArtifact(zip, unzipSync(zip).bootstrap!, { architecture: 'x86_64', runtime: 'provided.al2023' })).toThrow(
-        "verify: bootstrap is built for aarch64, but the function's architecture is x86_64 (needs x86_64); the zip was not recorded, the previous one is unchanged",
+        "verify: bootstrap is built for aarch64, but the function's architecture is x86_64 (needs x86_64); the zip was not committed, the previous one is unchanged",
       );
     }));
 
@@ -92,7 +92,7 @@ describeWithDocker('verification of real builds', () => {
         (e: unknown) => e as Error & { fix: string },
       );
       expect(error?.message).toMatch(
-        /^verify: sweep-lambda: bootstrap needs GLIBC_2\.3\d, but provided\.al2 has glibc 2\.26; the zip was not recorded, the previous one is unchanged$/,
+        /^verify: sweep-lambda: bootstrap needs GLIBC_2\.3\d, but provided\.al2 has glibc 2\.26; the zip was not committed, the previous one is unchanged$/,
       );
       expect(error?.fix).toBe(
         'build on an older base image (toolchain image rust:1-bullseye has glibc 2.31), or build a static binary with a musl target',
