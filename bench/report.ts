@@ -5,7 +5,8 @@ import { formatBreakdown, formatMs, formatRatio, round } from './stats.js';
  * The results table, the targets with PASS/MISS (and, for a miss, where the time goes), and the
  * notes. Targets are reported, never asserted: the exit code only says whether every scenario ran.
  */
-export type TargetStatus = 'PASS' | 'MISS' | 'N/A';
+/** INFO: a measurement the run reports next to the targets, with no threshold of its own. */
+export type TargetStatus = 'PASS' | 'MISS' | 'N/A' | 'INFO';
 
 export interface TargetResult {
   readonly id: string;
@@ -13,8 +14,9 @@ export interface TargetResult {
   /** The measured value the target is judged on (ms or a ratio). */
   readonly value: number | null;
   readonly unit: 'ms' | 'ratio';
-  readonly threshold: number;
-  readonly comparison: '<' | '<=' | '>=';
+  /** null for INFO. */
+  readonly threshold: number | null;
+  readonly comparison: '<' | '<=' | '>=' | null;
   readonly status: TargetStatus;
   /** The measurement in words: `median 9.8 ms`, `baseline 28.1 s / hot 9.8 ms = 2867x`. */
   readonly measured: string;
@@ -22,7 +24,7 @@ export interface TargetResult {
   readonly explanation?: string;
 }
 
-export function judge(value: number | null | undefined, comparison: TargetResult['comparison'], threshold: number): TargetStatus {
+export function judge(value: number | null | undefined, comparison: '<' | '<=' | '>=', threshold: number): TargetStatus {
   if (value === null || value === undefined || !Number.isFinite(value)) return 'N/A';
   const ok = comparison === '<' ? value < threshold : comparison === '<=' ? value <= threshold : value >= threshold;
   return ok ? 'PASS' : 'MISS';
@@ -67,7 +69,7 @@ export function renderTargets(targets: readonly TargetResult[]): string {
   for (const t of targets) {
     lines.push(`  ${t.status.padEnd(4)}  ${t.description}: ${t.measured}`);
     if (t.explanation && t.status !== 'PASS')
-      lines.push(`        ${t.status === 'MISS' ? 'where the time goes' : 'why'}: ${t.explanation}`);
+      lines.push(`        ${t.status === 'MISS' || t.status === 'INFO' ? 'where the time goes' : 'why'}: ${t.explanation}`);
   }
   return lines.join('\n');
 }

@@ -1,16 +1,35 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execa } from 'execa';
-import { type ArtifactResult, buildArtifact } from '../build/build-artifact.js';
+import { zipSync } from 'fflate';
 import { builderRecipe } from '../build/builder-recipe.js';
 import { type CacheCheck, checkCache } from '../build/check-cache.js';
-import { type ArtifactRecord, artifactRecordSchema, METADATA_SCHEMA_VERSION, writeMetadata } from '../build/metadata.js';
-import { isBuildEnvName, type ResolvedArtifactOptions, resolveArtifactOptions } from '../build/options.js';
-import { createLambdaZip } from '../build/package-zip.js';
-import { createRecordingReporter } from '../build/reporter.js';
-import { parseAppConfig, readContextFromCdktfJson } from '../config/app-config.js';
-import { DOCKER, imageId, removeContainer, removeImageTag } from './docker.js';
+import { checkAll } from '../build/engine.js';
+import { type ArtifactMetadata, artifactMetadataSchema, METADATA_SCHEMA_VERSION, writeMetadata } from '../build/metadata.js';
+import { isBuildEnvName, type ResolvedArtifactOptions } from '../build/options.js';
+import { createLambdaZip, ZIP_ENTRY_MODE, ZIP_ENTRY_NAME } from '../build/package-zip.js';
+import {
+  BENCH_BUILDER_REPOSITORY,
+  BENCH_TOOLCHAIN_REPOSITORY,
+  buildFreshToolchain,
+  DOCKER,
+  imageId,
+  removeContainer,
+  removeImageTag,
+} from './docker.js';
+import {
+  appTargets,
+  assertAllHits,
+  cargoFinishedMs,
+  compiledCrates,
+  engineMsFromOutput,
+  ensureRecorded,
+  readStackJson,
+  runApp,
+  runBreakdown,
+  runChild,
+} from './engine-run.js';
 import { generateSources } from './generate-workspace.js';
 import type { Progress } from './progress.js';
 import {
@@ -21,6 +40,7 @@ import {
   REPO_ROOT,
   removeTempDir,
   waitUntilOlderThan,
+  wipeProjectState,
 } from './project.js';
 import { formatBreakdown, formatMs, medianBreakdown, round, type Summary, summarize } from './stats.js';
 
@@ -29,11 +49,17 @@ import { formatBreakdown, formatMs, medianBreakdown, round, type Summary, summar
  * timed iteration), the median breakdown of where the time went when it is known, and notes.
  * Setup that is not part of what a scenario measures (removing caches, making a project, a build
  * that brings the cache to the state the scenario starts from) is never timed.
+ *
+ * The engine scenarios (cold, warm, edit, hot, config) work on the app as cdktf.json describes
+ * it: every function (sweep-lambda and sweep-batch), as `cdktf synth` and `sweep-runtime build`
+ * ensure them. The baseline is the old script, which built sweep-lambda alone.
  */
 export const TOOLCHAIN_IMAGE = 'rust:1-bullseye';
 export const TARGET_TRIPLE = 'x86_64-unknown-linux-gnu';
 /** The old shell script's native packages. */
 export const BASELINE_APT_PACKAGES = ['clang', 'cmake', 'perl', 'pkg-config'];
+/** The function the edit scenario edits and the baseline builds. */
+export const LAMBDA = 'sweep-lambda';
 
 export interface Counts {
   readonly baseline: number;
@@ -42,19 +68,28 @@ export interface Counts {
   readonly edit: number;
   readonly hotCheck: number;
   readonly hotSynth: number;
+  readonly bigZipCheck: number;
   readonly config: number;
   readonly scaleSizes: readonly number[];
   readonly scaleFirst: number;
   readonly scaleRepeated: number;
+  readonly remote: number;
+  readonly manyCold: number;
+  readonly manyEdit: number;
+  readonly startupNode: number;
+  readonly startupApp: number;
+  readonly startupEdit: number;
 }
 
 export interface Context {
   readonly counts: Counts;
   readonly progress: Progress;
-  /** The environment every engine run and child process gets: this one without build overrides. */
+  /** The environment every engine run and child process gets: this one without build overrides, with the bench's builder repository. */
   readonly env: Record<string, string>;
-  /** When this run started (Date.now()): images created since are this run's. */
+  /** When this run started (Date.now()). */
   readonly startedMs: number;
+  /** A short id of this run, for the names of images and buckets it creates. */
+  readonly runId: string;
 }
 
 export interface ScenarioResult {
@@ -69,7 +104,7 @@ export interface ScenarioResult {
   error?: string;
 }
 
-function newResult(id: string, label: string): ScenarioResult {
+export function newResult(id: string, label: string): ScenarioResult {
   return { id, label, samplesMs: [], summary: summarize([]), notes: [], details: {} };
 }
 
@@ -95,7 +130,30 @@ export async function runScenario(
   return result;
 }
 
-/** This process's environment without the variables that would change or force what the engine builds. */
+/**
+ * Runs a body that fills several results (one loop, interleaved measurements): an exception
+ * becomes the error of each of them.
+ */
+export async function runScenarioGroup(ctx: Context, results: readonly ScenarioResult[], body: () => Promise<void>): Promise<void> {
+  ctx.progress.scenario(results.map((r) => r.label).join(' | '));
+  try {
+    await body();
+  } catch (error) {
+    const message =
+      error instanceof Error
+        ? `${error.message}${error.stack ? `\n${error.stack.split('\n').slice(1, 6).join('\n')}` : ''}`
+        : String(error);
+    for (const r of results) r.error = message;
+    ctx.progress.line(`!! ${results[0]?.label} failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  }
+  for (const r of results) r.summary = summarize(r.samplesMs);
+}
+
+/**
+ * This process's environment without the variables that would change or force what the engine
+ * builds or where it looks (the shared cache is set only by the scenario that measures it), with
+ * the benchmark's own builder repository: the engine never touches `sweep-builder:*`.
+ */
 export function cleanEnvironment(source: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const dropped = new Set([
     'FORCE_REBUILD',
@@ -103,6 +161,9 @@ export function cleanEnvironment(source: NodeJS.ProcessEnv = process.env): Recor
     'SWEEP_CACHE_DIR',
     'SWEEP_TOOLCHAIN_IMAGE',
     'SWEEP_DOCKER_PULL_POLICY',
+    'SWEEP_BUILDER_REPOSITORY',
+    'SWEEP_REMOTE_CACHE',
+    'SWEEP_REMOTE_CACHE_MODE',
     'CDKTF_OUTDIR',
     'CDKTF_CONTEXT_JSON',
   ]);
@@ -111,68 +172,23 @@ export function cleanEnvironment(source: NodeJS.ProcessEnv = process.env): Recor
     if (value !== undefined && !dropped.has(name) && !isBuildEnvName(name)) env[name] = value;
   }
   env.CHECKPOINT_DISABLE = '1';
+  env.SWEEP_BUILDER_REPOSITORY = BENCH_BUILDER_REPOSITORY;
   return env;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Engine helpers
 
-/** The artifact options the app itself resolves in `project` (cdktf.json context, projectRoot). */
-export function projectOptions(project: BenchProject, env: Record<string, string>): ResolvedArtifactOptions {
-  const config = parseAppConfig(readContextFromCdktfJson(project.root));
-  return resolveArtifactOptions({ ...config.artifact, projectRoot: project.root }, env, 'benchmark project');
-}
-
-interface EngineRun {
-  readonly ms: number;
-  readonly result: ArtifactResult;
-  readonly lines: readonly string[];
-}
-
-/** `buildArtifact` in-process with a recording reporter; on failure the error carries the log's tail. */
-async function engineBuild(options: ResolvedArtifactOptions): Promise<EngineRun> {
-  const reporter = createRecordingReporter();
-  const started = performance.now();
-  try {
-    const result = await buildArtifact(options, { reporter });
-    return { ms: performance.now() - started, result, lines: reporter.lines };
-  } catch (error) {
-    const tail = reporter.lines.slice(-25).join('\n');
-    throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- engine output (last lines) ---\n${tail}`, {
-      cause: error,
-    });
-  }
-}
-
-/**
- * The engine's stage timings, with its compile stage split in two using cargo's own `Finished ...
- * in 1.23s` line: cargo itself, and the rest (starting and removing the builder container).
- */
-function stageBreakdown(timingsMs: Readonly<Record<string, number>>, lines: readonly string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [stage, ms] of Object.entries(timingsMs)) if (stage !== 'total') out[stage] = ms;
-  const cargo = cargoFinishedMs(lines.join('\n'));
-  if (cargo !== undefined && out.compile !== undefined) {
-    out['compile: cargo itself'] = cargo;
-    out['compile: docker run start+teardown'] = Math.max(0, out.compile - cargo);
-  }
-  return out;
-}
-
-/** Cargo's `Finished `release` profile [optimized] target(s) in 1.23s` (or `in 1m 02s`), in ms. */
-export function cargoFinishedMs(output: string): number | undefined {
-  const match = /Finished .* in (?:(\d+)m )?([\d.]+)s\b/.exec(output);
-  if (!match) return undefined;
-  return (Number(match[1] ?? 0) * 60 + Number(match[2])) * 1000;
-}
-
 /** Brings the project to "everything cached": a no-op when it already is. Not timed. */
-async function ensureBuilt(ctx: Context, project: BenchProject): Promise<ArtifactResult> {
-  const options = projectOptions(project, ctx.env);
-  const run = await engineBuild(options);
-  if (run.result.outcome === 'cache-miss')
-    ctx.progress.line(`   (setup, not timed: built ${path.basename(run.result.zipPath)} in ${formatMs(run.ms)})`);
-  return run.result;
+export async function ensureBuilt(ctx: Context, project: BenchProject, env = ctx.env): Promise<void> {
+  const run = await ensureRecorded(appTargets(project, env));
+  const built = run.results.filter((r) => r.via !== 'local');
+  if (built.length > 0)
+    ctx.progress.line(`   (setup, not timed: built ${built.map((r) => path.basename(r.zipPath)).join(', ')} in ${formatMs(run.ms)})`);
+}
+
+function metadataOf(project: BenchProject, name: string): ArtifactMetadata {
+  return artifactMetadataSchema.parse(JSON.parse(fs.readFileSync(path.join(project.dist, `${name}.json`), 'utf8')));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -273,55 +289,41 @@ function markers(output: string): Record<string, number> {
 // ---------------------------------------------------------------------------------------------
 // 2. Cold: no builder image, no target cache, no metadata
 
+/**
+ * Each iteration gets a toolchain image of its own (`FROM rust:1-bullseye` + a random label: a new
+ * image ID), so the builder image is built from scratch: Docker's layer cache, keyed by the parent
+ * image's ID, has nothing to give it, whatever other builder images of the same recipe exist. The
+ * builder image and the toolchain tag are removed after each iteration (untimed).
+ */
 export async function coldScenario(ctx: Context, result: ScenarioResult, project: BenchProject): Promise<void> {
-  const options = projectOptions(project, ctx.env);
   const breakdowns: Record<string, number>[] = [];
-  const notCold: string[] = [];
-  let redosLeft = 2;
   for (let i = 1; i <= ctx.counts.cold; i++) {
-    const recipe = builderRecipe(options);
-    // Untagged duplicates of this recipe made during this run (see restoreBuilderImage) would
-    // hand their layers to the next build: they go too.
-    await removeDanglingDuplicates(recipe.hash, ctx.startedMs);
-    const removed = await removeImageTag(recipe.tag);
-    fs.rmSync(project.dist, { recursive: true, force: true });
-    fs.rmSync(project.cache, { recursive: true, force: true });
-    if ((await imageId(TOOLCHAIN_IMAGE)) === undefined) throw new Error(`${TOOLCHAIN_IMAGE} is gone: the cold scenario needs it present`);
-    const done = ctx.progress.iteration('cold', i, ctx.counts.cold);
-    const run = await engineBuild(options);
-    if (run.result.outcome !== 'cache-miss') throw new Error(`cold run ${i} was a ${run.result.outcome}`);
-    // Cold means the builder image was really built: not reused (another process may have built
-    // it since the rmi), and its RUN step not taken from Docker's layer cache (another image with
-    // the same base and the same RUN would supply it).
-    const reused = run.lines.some((l) => l.startsWith('builder-image: reusing'));
-    const runCached = runStepFromCache(run.lines);
-    const breakdown = stageBreakdown(run.result.timingsMs, run.lines);
-    const why = reused ? 'builder image reused' : runCached ? 'RUN step from the layer cache' : undefined;
-    const detail = `${formatBreakdown(breakdown)}${removed ? '' : '; the builder image was already absent'}${why ? `; NOT COLD: ${why}` : ''}`;
-    if (why && redosLeft > 0) {
-      redosLeft--;
-      done(run.ms, `${detail}; not counted, done again`);
-      i--;
-      continue;
+    const toolchain = `${BENCH_TOOLCHAIN_REPOSITORY}:${ctx.runId}-cold${i}`;
+    await buildFreshToolchain(toolchain, TOOLCHAIN_IMAGE);
+    const env = { ...ctx.env, SWEEP_TOOLCHAIN_IMAGE: toolchain };
+    const targets = appTargets(project, env);
+    const builderTag = builderRecipe(targets[0]!).tag;
+    try {
+      if ((await imageId(builderTag)) !== undefined) throw new Error(`${builderTag} exists before the cold build`);
+      wipeProjectState(project);
+      const done = ctx.progress.iteration('cold', i, ctx.counts.cold);
+      const run = await ensureRecorded(targets);
+      if (run.results.some((r) => r.via !== 'build')) throw new Error(`cold run ${i} reused an artifact`);
+      // Cold means the builder image was really built, its RUN step not taken from Docker's layer cache.
+      if (!run.lines.some((l) => l.includes('builder-image: building'))) throw new Error(`cold run ${i} did not build the builder image`);
+      if (runStepFromCache(run.lines)) throw new Error(`cold run ${i}: the builder image's RUN step came from Docker's layer cache`);
+      const breakdown = runBreakdown(run);
+      result.samplesMs.push(run.ms);
+      breakdowns.push(breakdown);
+      done(run.ms, formatBreakdown(breakdown));
+    } finally {
+      await removeImageTag(builderTag);
+      await removeImageTag(toolchain);
     }
-    if (why) notCold.push(`${i} (${why})`);
-    result.samplesMs.push(run.ms);
-    breakdowns.push(breakdown);
-    done(run.ms, detail);
   }
   result.breakdownMs = medianBreakdown(breakdowns);
-  result.details.builderTag = builderRecipe(options).tag;
-  result.details.redone = 2 - redosLeft;
-  if (2 - redosLeft > 0) {
-    result.notes.push(
-      `${2 - redosLeft} iteration(s) found the builder image (or its layers) supplied by another process and were done again, not counted`,
-    );
-  }
-  if (notCold.length > 0) {
-    result.notes.push(
-      `iteration(s) ${notCold.join(', ')} did not build the builder image from scratch (another process supplied it or its layers): those numbers understate a cold build`,
-    );
-  }
+  result.details.functions = appTargets(project, ctx.env).map((t) => t.name);
+  result.details.toolchain = `${BENCH_TOOLCHAIN_REPOSITORY}:<run>-cold<i> (FROM ${TOOLCHAIN_IMAGE} + a random label), one per iteration`;
 }
 
 function runStepFromCache(lines: readonly string[]): boolean {
@@ -333,18 +335,18 @@ function runStepFromCache(lines: readonly string[]): boolean {
 // 3. Warm image, clean target
 
 export async function warmScenario(ctx: Context, result: ScenarioResult, project: BenchProject): Promise<void> {
-  const options = projectOptions(project, ctx.env);
-  if ((await imageId(builderRecipe(options).tag)) === undefined) await ensureBuilt(ctx, project);
+  await ensureBuilt(ctx, project);
+  const targets = appTargets(project, ctx.env);
   const breakdowns: Record<string, number>[] = [];
   for (let i = 1; i <= ctx.counts.warm; i++) {
     fs.rmSync(path.join(project.cache, 'cargo-target'), { recursive: true, force: true });
     fs.rmSync(project.dist, { recursive: true, force: true });
     const done = ctx.progress.iteration('warm image, clean target', i, ctx.counts.warm);
-    const run = await engineBuild(options);
-    if (run.result.outcome !== 'cache-miss') throw new Error(`warm run ${i} was a ${run.result.outcome}`);
-    if (!run.lines.some((l) => l.startsWith('builder-image: reusing'))) throw new Error(`warm run ${i} did not reuse the builder image`);
+    const run = await ensureRecorded(targets);
+    if (run.results.some((r) => r.via !== 'build')) throw new Error(`warm run ${i} reused an artifact`);
+    if (!run.lines.some((l) => l.includes('builder-image: reusing'))) throw new Error(`warm run ${i} did not reuse the builder image`);
     result.samplesMs.push(run.ms);
-    const breakdown = stageBreakdown(run.result.timingsMs, run.lines);
+    const breakdown = runBreakdown(run);
     breakdowns.push(breakdown);
     done(run.ms, formatBreakdown(breakdown));
   }
@@ -354,11 +356,10 @@ export async function warmScenario(ctx: Context, result: ScenarioResult, project
 // ---------------------------------------------------------------------------------------------
 // 4. Edit: one line of the Lambda crate changed
 
-/** Two versions of main.rs, each with one string literal changed, alternated so every edit is real. */
-function editedVersions(original: string): [string, string] {
-  const anchor = 'eprintln!("';
+/** Two versions of a source, each with one string literal changed after `anchor`, alternated so every edit is real. */
+export function editedVersions(original: string, anchor: string, file: string): [string, string] {
   const at = original.indexOf(anchor);
-  if (at < 0) throw new Error(`${LAMBDA_MAIN_RS} has no \`eprintln!("\` whose literal the edit scenario could change`);
+  if (at < 0) throw new Error(`${file} has no \`${anchor}\` whose literal the edit could change`);
   const edit = (mark: string) => `${original.slice(0, at + anchor.length)}[bench edit ${mark}] ${original.slice(at + anchor.length)}`;
   return [edit('A'), edit('B')];
 }
@@ -366,24 +367,28 @@ function editedVersions(original: string): [string, string] {
 export async function editScenario(ctx: Context, result: ScenarioResult, project: BenchProject): Promise<void> {
   const file = project.file(LAMBDA_MAIN_RS);
   const original = fs.readFileSync(file, 'utf8');
-  const versions = editedVersions(original);
-  let previousSha = (await ensureBuilt(ctx, project)).record.zip.sha256;
-  const options = projectOptions(project, ctx.env);
+  const versions = editedVersions(original, 'eprintln!("', LAMBDA_MAIN_RS);
+  await ensureBuilt(ctx, project);
+  let previousSha = metadataOf(project, LAMBDA).zip.sha256;
+  const targets = appTargets(project, ctx.env);
   const breakdowns: Record<string, number>[] = [];
-  result.details.edit = `one string literal in rust/${LAMBDA_MAIN_RS} (the first eprintln!), alternating between two versions`;
+  result.details.edit = `one string literal in rust/${LAMBDA_MAIN_RS} (the first eprintln!), alternating between two versions; every function ensured`;
   try {
     for (let i = 1; i <= ctx.counts.edit; i++) {
       fs.writeFileSync(file, versions[(i - 1) % 2]!);
       const done = ctx.progress.iteration('edit', i, ctx.counts.edit);
-      const run = await engineBuild(options);
-      if (run.result.outcome !== 'cache-miss') throw new Error(`edit run ${i} was a ${run.result.outcome}: the edit was not seen`);
-      if (!run.result.explanation.includes('main.rs')) throw new Error(`edit run ${i}: unexpected reason: ${run.result.explanation}`);
-      const sha = run.result.record.zip.sha256;
-      if (sha === previousSha) throw new Error(`edit run ${i}: the zip did not change, so the binary did not either`);
-      previousSha = sha;
-      const recompiled = run.lines.filter((l) => /compile \|\s+Compiling /.test(l)).map((l) => l.replace(/.*Compiling /, '').split(' ')[0]);
+      const run = await ensureRecorded(targets);
+      const lambda = run.results.find((r) => r.name === LAMBDA)!;
+      if (lambda.outcome !== 'cache-miss') throw new Error(`edit run ${i} was a ${lambda.outcome}: the edit was not seen`);
+      if (!lambda.explanation.includes('main.rs')) throw new Error(`edit run ${i}: unexpected reason: ${lambda.explanation}`);
+      const others = run.results.filter((r) => r.name !== LAMBDA && r.outcome !== 'cache-hit');
+      if (others.length > 0) throw new Error(`edit run ${i}: ${others.map((r) => r.name).join(', ')} rebuilt too`);
+      if (lambda.metadata.zip.sha256 === previousSha)
+        throw new Error(`edit run ${i}: the zip did not change, so the binary did not either`);
+      previousSha = lambda.metadata.zip.sha256;
+      const recompiled = compiledCrates(run.lines);
       result.samplesMs.push(run.ms);
-      const breakdown = stageBreakdown(run.result.timingsMs, run.lines);
+      const breakdown = runBreakdown(run);
       breakdowns.push(breakdown);
       done(run.ms, `${formatBreakdown(breakdown)}; recompiled ${recompiled.join(', ') || 'nothing'}`);
       result.details.recompiled = recompiled;
@@ -398,111 +403,134 @@ export async function editScenario(ctx: Context, result: ScenarioResult, project
 }
 
 // ---------------------------------------------------------------------------------------------
-// 5b. Hot: the engine's check alone, in-process
+// 5a. Hot: the engine's check alone, in-process
 
+/** `checkAll` of every function of the app (what a synth runs before anything else), each asserted a hit. */
 export async function hotCheckScenario(ctx: Context, result: ScenarioResult, project: BenchProject): Promise<void> {
   await ensureBuilt(ctx, project);
-  const options = projectOptions(project, ctx.env);
-  const warmup = checkCache(options);
-  if (warmup.decision.outcome !== 'cache-hit') throw new Error(`the hot check is not a hit: ${warmup.explanation}`);
+  const targets = appTargets(project, ctx.env);
+  const warmup = checkAll(targets);
+  assertHits(warmup, 'the hot check');
   ctx.progress.line(
-    `hot check: 1 warm-up + ${ctx.counts.hotCheck} timed checkCache() calls, ${warmup.fingerprint.inputs.size} input files`,
+    `hot check: 1 warm-up + ${ctx.counts.hotCheck} timed checkAll() calls, ${warmup.length} functions, ${warmup.map((c) => c.fingerprint.inputs.size).join(' + ')} input files`,
   );
   let rehashed = 0;
   for (let i = 0; i < ctx.counts.hotCheck; i++) {
     const started = performance.now();
-    const check = checkCache(options);
+    const checks = checkAll(targets);
     result.samplesMs.push(performance.now() - started);
-    if (check.decision.outcome !== 'cache-hit') throw new Error(`hot check ${i + 1} was a miss: ${check.explanation}`);
-    rehashed += check.hashedFiles;
+    assertHits(checks, `hot check ${i + 1}`);
+    rehashed += checks.reduce((n, c) => n + c.hashedFiles, 0);
   }
   const s = summarize(result.samplesMs);
   ctx.progress.line(`hot check: median ${formatMs(s.medianMs)} (min ${formatMs(s.minMs)}, max ${formatMs(s.maxMs)})`);
-  result.details.inputFiles = warmup.fingerprint.inputs.size;
+  result.details.functions = warmup.map((c) => c.name);
+  result.details.inputFiles = warmup.map((c) => c.fingerprint.inputs.size);
+  result.details.zipBytes = warmup.map((c) => (c.metadata.status === 'ok' ? c.metadata.metadata.zip.size : 0));
   result.details.filesRehashed = rehashed;
-  result.breakdownMs = profileCheck(options, Math.max(5, Math.min(ctx.counts.hotCheck, 20)));
+  result.breakdownMs = profileChecks(targets, Math.max(5, Math.min(ctx.counts.hotCheck, 20)));
+}
+
+function assertHits(checks: readonly CacheCheck[], what: string): void {
+  const misses = checks.filter((c) => c.decision.outcome !== 'cache-hit');
+  if (misses.length > 0) throw new Error(`${what} is not a hit: ${misses.map((c) => `${c.name}: ${c.explanation}`).join('; ')}`);
 }
 
 /**
  * Where a check's time goes: the step timings `checkCache` reports itself (manifests, inputs,
- * fingerprint, record, zip, decide). Medians over `iterations`; `prepare` runs untimed before
- * each (e.g. deleting the hash index for a first check).
+ * fingerprint, metadata, zip, decide), summed over the artifacts. Medians over `iterations`;
+ * `prepare` runs untimed before each (e.g. deleting the hash index for a first check).
  */
-export function profileCheck(options: ResolvedArtifactOptions, iterations: number, prepare?: () => void): Record<string, number> {
+export function profileChecks(list: readonly ResolvedArtifactOptions[], iterations: number, prepare?: () => void): Record<string, number> {
   const runs: Record<string, number>[] = [];
   for (let i = 0; i < iterations; i++) {
     prepare?.();
-    runs.push({ ...checkCache(options).stepsMs });
+    const steps: Record<string, number> = {};
+    for (const check of list.map((options) => checkCache(options))) {
+      for (const [step, ms] of Object.entries(check.stepsMs)) steps[step] = (steps[step] ?? 0) + ms;
+    }
+    runs.push(steps);
   }
   return medianBreakdown(runs);
 }
 
+/** {@link profileChecks} for one artifact (kept for bench/profile-check.ts). */
+export function profileCheck(options: ResolvedArtifactOptions, iterations: number, prepare?: () => void): Record<string, number> {
+  return profileChecks([options], iterations, prepare);
+}
+
 // ---------------------------------------------------------------------------------------------
-// 5a. Hot: the whole synth, against the same stack given a prebuilt zip
+// 5b. Hot: the check of one function whose zip is 50 MB
 
-interface SynthRun {
-  readonly ms: number;
-  readonly output: string;
+export const BIG_ZIP_BYTES = 50 * 1024 * 1024;
+
+/**
+ * A hit hashes the whole zip (the metadata's hash is a claim, not a proof): this measures that
+ * on a zip of 50 MB (a stored entry of random bytes, so its size is the binary's), with metadata
+ * that matches the workspace's current fingerprint, as a build would have left them.
+ */
+export async function bigZipCheckScenario(ctx: Context, result: ScenarioResult): Promise<void> {
+  const project = makeBenchProject('bigzip');
+  try {
+    const options = appTargets(project, ctx.env).find((t) => t.name === LAMBDA)!;
+    const binary = randomBytes(BIG_ZIP_BYTES - 200);
+    const zip = zipSync({
+      [ZIP_ENTRY_NAME]: [binary, { level: 0, mtime: new Date(1980, 0, 1), os: 3, attrs: (ZIP_ENTRY_MODE << 16) >>> 0 }],
+    });
+    const check = checkCache(options);
+    writeMatchingMetadata(options, check, zip);
+    const warmup = checkCache(options);
+    if (warmup.decision.outcome !== 'cache-hit') throw new Error(`the 50 MB zip's check is not a hit: ${warmup.explanation}`);
+    result.details.zipBytes = zip.byteLength;
+    const done = ctx.progress.iteration(`check with a ${(zip.byteLength / 2 ** 20).toFixed(0)} MiB zip`, 1, 1);
+    for (let i = 0; i < ctx.counts.bigZipCheck; i++) {
+      const started = performance.now();
+      const hit = checkCache(options);
+      result.samplesMs.push(performance.now() - started);
+      if (hit.decision.outcome !== 'cache-hit') throw new Error(`check ${i + 1} was a miss: ${hit.explanation}`);
+    }
+    const s = summarize(result.samplesMs);
+    done(s.medianMs, `median of ${ctx.counts.bigZipCheck}`);
+    result.breakdownMs = profileChecks([options], Math.max(3, Math.min(ctx.counts.bigZipCheck, 10)));
+  } finally {
+    project.remove();
+  }
 }
 
-async function synth(ctx: Context, project: BenchProject, app: string, extraEnv: Record<string, string> = {}): Promise<SynthRun> {
-  const started = performance.now();
-  const run = await execa('npx', ['tsx', app], {
-    cwd: project.root,
-    env: { ...ctx.env, ...extraEnv },
-    extendEnv: false,
-    reject: false,
-    all: true,
-    stdin: 'ignore',
-  });
-  const ms = performance.now() - started;
-  const output = String(run.all ?? '');
-  if (run.exitCode !== 0)
-    throw new Error(`npx tsx ${app} failed (exit ${run.exitCode}) in ${project.root}:\n${output.split('\n').slice(-20).join('\n')}`);
-  return { ms, output };
-}
+// ---------------------------------------------------------------------------------------------
+// 5c. Hot: the whole synth, against the same stack given prebuilt zips
 
 const PREBUILT_APP = path.join(REPO_ROOT, 'bench', 'apps', 'prebuilt-synth.ts');
-
-/** The engine's own time in a synth, from its `done: cache-hit: fingerprint 12 ms, total 12 ms` line. */
-function engineMsFromOutput(output: string): number | undefined {
-  const match = /done: cache-hit: .*total ([\d.]+) (ms|s)\b/.exec(output);
-  if (!match) return undefined;
-  return Number(match[1]) * (match[2] === 's' ? 1000 : 1);
-}
+const RUN_TS = 'bin/run-ts.mjs';
 
 export async function hotSynthScenarios(ctx: Context, hot: ScenarioResult, prebuilt: ScenarioResult, project: BenchProject): Promise<void> {
   await ensureBuilt(ctx, project);
-  const zip = path.join(project.dist, 'sweep-lambda.zip');
-  const prebuiltEnv = { SWEEP_BENCH_PREBUILT_ZIP: zip };
-  const check = (run: SynthRun) => {
-    if (!run.output.includes('cache-hit') || run.output.includes('cache-miss')) {
-      throw new Error(`the hot synth was not a cache hit:\n${run.output.split('\n').slice(-10).join('\n')}`);
-    }
-  };
+  const names = appTargets(project, ctx.env).map((t) => t.name!);
+  const prebuiltRun = () => runChild('node', [RUN_TS, PREBUILT_APP], project.root, ctx.env);
   ctx.progress.line(
-    `hot synth: 1 warm-up each, then ${ctx.counts.hotSynth} of each, interleaved: npx tsx main.ts | npx tsx bench/apps/prebuilt-synth.ts`,
+    `hot synth: 1 warm-up each, then ${ctx.counts.hotSynth} of each, interleaved: node bin/run-ts.mjs main.ts | node bin/run-ts.mjs bench/apps/prebuilt-synth.ts`,
   );
-  check(await synth(ctx, project, 'main.ts'));
-  const warm = await synth(ctx, project, PREBUILT_APP, prebuiltEnv);
-  if (warm.output.includes('[sweep-lambda]')) throw new Error('the prebuilt app ran the engine');
+  assertAllHits((await runApp(project, ctx.env)).output, names, 'the hot synth');
+  const warm = await prebuiltRun();
+  if (/\[sweep-/.test(warm.output)) throw new Error(`the prebuilt app ran the engine:\n${warm.output}`);
   const engineMs: number[] = [];
   for (let i = 1; i <= ctx.counts.hotSynth; i++) {
-    const doneHot = ctx.progress.iteration('hot synth (npx tsx main.ts)', i, ctx.counts.hotSynth);
-    const h = await synth(ctx, project, 'main.ts');
-    check(h);
+    const doneHot = ctx.progress.iteration('hot synth (app command)', i, ctx.counts.hotSynth);
+    const h = await runApp(project, ctx.env);
+    assertAllHits(h.output, names, `hot synth ${i}`);
     hot.samplesMs.push(h.ms);
     const e = engineMsFromOutput(h.output);
     if (e !== undefined) engineMs.push(e);
     doneHot(h.ms, e !== undefined ? `engine in-process ${formatMs(e)}` : undefined);
     const donePre = ctx.progress.iteration('prebuilt synth (engine skipped)', i, ctx.counts.hotSynth);
-    const p = await synth(ctx, project, PREBUILT_APP, prebuiltEnv);
+    const p = await prebuiltRun();
     prebuilt.samplesMs.push(p.ms);
     donePre(p.ms);
   }
-  hot.details.command = 'npx tsx main.ts (cdktf.json "app"), in the project folder';
-  prebuilt.details.command = 'npx tsx bench/apps/prebuilt-synth.ts: SweepStack with artifact: PrebuiltArtifact(dist/sweep-lambda.zip)';
-  if (engineMs.length > 0) hot.breakdownMs = { 'engine (its done: line)': round(summarize(engineMs).medianMs) };
+  hot.details.command = 'node bin/run-ts.mjs main.ts (cdktf.json "app"), in the project folder';
+  prebuilt.details.command =
+    'node bin/run-ts.mjs bench/apps/prebuilt-synth.ts: SweepStack with artifactFor: PrebuiltArtifact(dist/<name>.zip)';
+  if (engineMs.length > 0) hot.breakdownMs = { 'engine (its done: lines)': round(summarize(engineMs).medianMs) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -510,21 +538,22 @@ export async function hotSynthScenarios(ctx: Context, hot: ScenarioResult, prebu
 
 export async function configScenario(ctx: Context, result: ScenarioResult, project: BenchProject): Promise<void> {
   await ensureBuilt(ctx, project);
+  const names = appTargets(project, ctx.env).map((t) => t.name!);
   const originalJson = fs.readFileSync(project.cdktfJson, 'utf8');
+  type Json = { context: { sweep: { stackName: string; functions: Record<string, { environment?: Record<string, string> }> } } };
   const engineMs: number[] = [];
   try {
     for (let i = 1; i <= ctx.counts.config; i++) {
       const value = String(100_000 - i);
-      const json = JSON.parse(originalJson) as { context: { sweep: { environment?: Record<string, string> } } };
-      json.context.sweep.environment = { ...json.context.sweep.environment, SWEEP_MAX_POINTS: value };
+      const json = JSON.parse(originalJson) as Json;
+      const fn = json.context.sweep.functions[LAMBDA];
+      if (!fn) throw new Error(`cdktf.json has no function ${LAMBDA}`);
+      fn.environment = { ...fn.environment, SWEEP_MAX_POINTS: value };
       fs.writeFileSync(project.cdktfJson, `${JSON.stringify(json, null, 2)}\n`);
       const done = ctx.progress.iteration('config only (env var changed -> synth)', i, ctx.counts.config);
-      const run = await synth(ctx, project, 'main.ts');
-      if (!run.output.includes('cache-hit') || run.output.includes('cache-miss')) {
-        throw new Error(`a config-only change rebuilt (expected cache-hit):\n${run.output.split('\n').slice(-10).join('\n')}`);
-      }
-      const synthesized = readStackJson(project.root, json.context.sweep as { stackName?: string });
-      if (!synthesized.includes(`"SWEEP_MAX_POINTS":"${value}"`))
+      const run = await runApp(project, ctx.env);
+      assertAllHits(run.output, names, 'a config-only change');
+      if (!readStackJson(project, json.context.sweep.stackName).includes(`"SWEEP_MAX_POINTS":"${value}"`))
         throw new Error(`the synthesized stack does not have SWEEP_MAX_POINTS=${value}`);
       result.samplesMs.push(run.ms);
       const e = engineMsFromOutput(run.output);
@@ -534,23 +563,13 @@ export async function configScenario(ctx: Context, result: ScenarioResult, proje
   } finally {
     fs.writeFileSync(project.cdktfJson, originalJson);
   }
-  if (engineMs.length > 0) result.breakdownMs = { 'engine (its done: line)': round(summarize(engineMs).medianMs) };
-  result.details.assertion = 'output says cache-hit; cdk.tf.json has the new value';
-}
-
-function readStackJson(root: string, sweep: { stackName?: string }): string {
-  const stacks = path.join(root, 'cdktf.out', 'stacks');
-  const name = sweep.stackName ?? fs.readdirSync(stacks)[0]!;
-  return JSON.stringify(JSON.parse(fs.readFileSync(path.join(stacks, name, 'cdk.tf.json'), 'utf8')));
+  if (engineMs.length > 0) result.breakdownMs = { 'engine (its done: lines)': round(summarize(engineMs).medianMs) };
+  result.details.edit = `cdktf.json context sweep.functions.${LAMBDA}.environment.SWEEP_MAX_POINTS`;
+  result.details.assertion = 'every function says cache-hit; cdk.tf.json has the new value';
 }
 
 // ---------------------------------------------------------------------------------------------
 // Scaling: the fast path on generated workspaces
-
-export interface ScalingResults {
-  readonly first: ScenarioResult;
-  readonly repeated: ScenarioResult;
-}
 
 export async function scalingScenario(ctx: Context, size: number, first: ScenarioResult, repeated: ScenarioResult): Promise<void> {
   const project = makeBenchProject(`scale-${size}`);
@@ -561,9 +580,9 @@ export async function scalingScenario(ctx: Context, size: number, first: Scenari
     ctx.progress.line(
       `scaling ${size}: generated ${tree.files} files, ${(tree.bytes / 1e6).toFixed(1)} MB under rust/crates/sweep-lambda/src/gen in ${formatMs(performance.now() - genStarted)} (not timed); mtimes set 10 s in the past`,
     );
-    const options = projectOptions(project, ctx.env);
+    const options = appTargets(project, ctx.env).find((t) => t.name === LAMBDA)!;
     const hashes = path.join(project.cache, 'file-hashes');
-    writeMatchingRecord(options, checkCache(options));
+    writeMatchingMetadata(options, checkCache(options));
     const hit = checkCache(options);
     if (hit.decision.outcome !== 'cache-hit') throw new Error(`the generated workspace's check is not a hit: ${hit.explanation}`);
     const inputFiles = hit.fingerprint.inputs.size;
@@ -585,7 +604,7 @@ export async function scalingScenario(ctx: Context, size: number, first: Scenari
       first.samplesMs.push(ms);
       done(ms, `${check.hashedFiles} files hashed`);
     }
-    first.breakdownMs = profileCheck(options, Math.max(1, Math.min(3, ctx.counts.scaleFirst)), () =>
+    first.breakdownMs = profileChecks([options], Math.max(1, Math.min(3, ctx.counts.scaleFirst)), () =>
       fs.rmSync(hashes, { recursive: true, force: true }),
     );
 
@@ -603,14 +622,14 @@ export async function scalingScenario(ctx: Context, size: number, first: Scenari
     }
     const s = summarize(repeated.samplesMs);
     done(s.medianMs, `median of ${ctx.counts.scaleRepeated}; ${rehashed} files re-hashed in all`);
-    repeated.breakdownMs = profileCheck(options, Math.max(3, Math.min(5, ctx.counts.scaleRepeated)));
+    repeated.breakdownMs = profileChecks([options], Math.max(3, Math.min(5, ctx.counts.scaleRepeated)));
   } finally {
     project.remove();
   }
 }
 
 /** Sets every file and folder of the tree `ageMs` in the past (older than the hash index's racy window). */
-function ageTree(root: string, ageMs: number): void {
+export function ageTree(root: string, ageMs: number): void {
   const past = new Date(Date.now() - ageMs);
   const visit = (dir: string) => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -623,19 +642,23 @@ function ageTree(root: string, ageMs: number): void {
 }
 
 /**
- * A record and zip that match the current inputs, as a build would have left them, so the scaling
- * checks are cache hits (the path synth takes for an unchanged tree: it also reads and validates
- * the record, whose `inputs` has one entry per file). The zip is a stand-in: the check never opens it.
+ * A zip and metadata that match the current inputs, as a build would have left them, so the
+ * checks are cache hits (the path synth takes for an unchanged tree: it reads and validates the
+ * metadata, whose `inputs` has one entry per file, and hashes the zip and reads its layout). The
+ * zip is a stand-in with a valid layout (`zip`, by default a small one); nothing runs it.
  */
-function writeMatchingRecord(options: ResolvedArtifactOptions, check: CacheCheck): void {
-  const zip = createLambdaZip(Buffer.from('benchmark stand-in for a bootstrap binary\n'));
+export function writeMatchingMetadata(
+  options: ResolvedArtifactOptions,
+  check: CacheCheck,
+  zip: Uint8Array = createLambdaZip(Buffer.from('benchmark stand-in for a bootstrap binary\n')),
+): void {
   fs.mkdirSync(options.distDir, { recursive: true });
   fs.writeFileSync(check.paths.zip, zip);
   const sha256 = createHash('sha256').update(zip).digest();
   const settings = check.fingerprint.settings;
   // Built as a plain object and parsed by the engine's own schema: a field the schema does not
   // know is dropped, one it needs and this lacks fails here with the schema's message.
-  const record: ArtifactRecord = artifactRecordSchema.parse({
+  const metadata: ArtifactMetadata = artifactMetadataSchema.parse({
     schemaVersion: METADATA_SCHEMA_VERSION,
     artifact: check.name,
     fingerprint: check.fingerprint.value,
@@ -647,58 +670,12 @@ function writeMatchingRecord(options: ResolvedArtifactOptions, check: CacheCheck
       size: zip.byteLength,
       sha256: sha256.toString('hex'),
       sha256Base64: sha256.toString('base64'),
-      mtimeMs: fs.statSync(check.paths.zip).mtimeMs,
       originFingerprint: check.fingerprint.value,
     },
     binary: { machine: 'x86_64', linkage: 'dynamic', glibcRequired: '2.29', glibcAvailable: '2.34', size: 42 },
+    origin: { kind: 'build', cacheDomain: 'local' },
     builtAt: new Date().toISOString(),
     timingsMs: { total: 0 },
   });
-  writeMetadata(check.paths.metadata, record);
-}
-
-// ---------------------------------------------------------------------------------------------
-// The end state others rely on
-
-/**
- * Makes sure the engine's current builder tag exists (rebuilding it with the engine when the cold
- * scenario removed it), and removes the untagged duplicates of it made during this run: when
- * another process builds the same recipe while the tag is missing (another engineer's tests
- * after the cold scenario's rmi), the later `docker build` takes the tag and the earlier image is
- * left dangling, 1.5 GB of nothing.
- */
-export async function restoreBuilderImage(ctx: Context, sinceMs: number): Promise<string> {
-  const project = makeBenchProject('restore');
-  try {
-    const options = projectOptions(project, ctx.env);
-    const recipe = builderRecipe(options);
-    let state = `${recipe.tag} present`;
-    if ((await imageId(recipe.tag)) === undefined) {
-      ctx.progress.line(`restoring ${recipe.tag} (the cold scenario removed it) with the engine ...`);
-      const run = await engineBuild(options);
-      state = `${recipe.tag} rebuilt in ${formatMs(run.ms)}`;
-    }
-    const removed = await removeDanglingDuplicates(recipe.hash, sinceMs);
-    return removed > 0 ? `${state}; removed ${removed} dangling duplicate(s) of it made during this run` : state;
-  } finally {
-    project.remove();
-  }
-}
-
-async function removeDanglingDuplicates(recipeHash: string, sinceMs: number): Promise<number> {
-  const list = await execa(
-    DOCKER,
-    ['images', '-q', '--no-trunc', '--filter', 'dangling=true', '--filter', `label=org.sweep.recipe=${recipeHash}`],
-    {
-      reject: false,
-    },
-  );
-  let removed = 0;
-  for (const id of new Set(String(list.stdout).split(/\s+/).filter(Boolean))) {
-    const created = await execa(DOCKER, ['image', 'inspect', '--format', '{{.Created}}', id], { reject: false });
-    if (created.exitCode !== 0 || Date.parse(created.stdout.trim()) < sinceMs) continue;
-    // Refused (and left alone) while a container uses it.
-    if ((await execa(DOCKER, ['rmi', id], { reject: false })).exitCode === 0) removed++;
-  }
-  return removed;
+  writeMetadata(check.paths.metadata, metadata);
 }
