@@ -17,7 +17,7 @@ import type { Reporter } from './reporter.js';
  * not match is removed (cargo downloads it again) and named.
  */
 export interface CargoHome {
-  /** CARGO_HOME inside the container. */
+  /** CARGO_HOME inside the container (a tmpfs, see builder-container.ts). */
   readonly cargoHome: string;
   readonly mounts: readonly { readonly source: string; readonly target: string }[];
   /** Shell commands that link the persistent parts into the fresh CARGO_HOME. */

@@ -45,7 +45,9 @@ export interface Fingerprint {
  * Bump when the engine changes anything that alters the zip for the same sources: the cargo
  * command line, the zip layout, the verification rules. Every artifact is then rebuilt once.
  */
-export const ENGINE_PACKAGING_VERSION = 1;
+export const ENGINE_PACKAGING_VERSION = 2;
+// 2: CARGO_HOME moved into the build container (/tmp/cargo-home); registry crates' source paths,
+//    which panic messages embed, moved with it.
 
 export function computeFingerprint(settings: BuildSettings, inputs: ReadonlyMap<string, string>): Fingerprint {
   // The framing below is part of every stored fingerprint: changing it (the header, the field

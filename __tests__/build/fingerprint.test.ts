@@ -367,7 +367,8 @@ describe('fingerprint: independent of where and when', () => {
   it('is pinned for the single-package fixture', () => {
     // Like aws-cdk's pinned asset hashes: this value is in every dist/<name>.json in the wild.
     // If it changes, every artifact rebuilds once; that must be deliberate. It changes when the
-    // framing in fingerprint.ts changes (header, separators, order), when input-files.ts records
+    // framing in fingerprint.ts changes (header, separators, order), when ENGINE_PACKAGING_VERSION
+    // is bumped (2: CARGO_HOME moved into the container), when input-files.ts records
     // different paths or hashes, or when the fixture's files change (keep them byte-identical,
     // LF line endings).
     const value = fingerprintOf(
@@ -375,7 +376,7 @@ describe('fingerprint: independent of where and when', () => {
       { binary: 'single-fn' },
       { ...SETTINGS, package: 'single-fn', binary: 'single-fn' },
     );
-    expect(value).toBe('8c1632fa697b56ec65f9f8034f814fc20a4769c14386e971bc7fe221078f0fd4');
+    expect(value).toBe('871c3637091f86d0d9018ded39c0a1ed9b9cd0f0511142bc16d677b008039217');
   });
 });
 
