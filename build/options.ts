@@ -1,6 +1,7 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { type ConfigIssue, invalidConfig } from './errors.js';
+import { type ConfigIssue, invalidConfig, unusableFolder } from './errors.js';
 import { parseRemoteCacheUrl, type RemoteCacheLocation } from './remote-store.js';
 import { isSafeName } from './safe-name.js';
 
@@ -311,8 +312,12 @@ export function resolveArtifactOptions(options: ArtifactOptions = {}, context: R
     toolchainImage: toolchainImage ?? o.toolchainImage,
     pullPolicy: pullPolicy ?? o.pullPolicy,
     forceRebuild,
-    distDir: inProject(o.distDir),
-    cacheDir: inProject(nonEmpty(env[ENV.cacheDir]) ?? o.cacheDir),
+    distDir: checkedFolder(inProject(o.distDir), optionSource('distDir'), origin),
+    cacheDir: checkedFolder(
+      inProject(nonEmpty(env[ENV.cacheDir]) ?? o.cacheDir),
+      nonEmpty(env[ENV.cacheDir]) ? ENV.cacheDir : optionSource('cacheDir'),
+      origin,
+    ),
     remoteCache: location && { ...location, mode, region: o.remoteCache?.region },
     dockerCommand: nonEmpty(env[ENV.docker]) ?? 'docker',
     builderRepository: builderRepository ?? 'sweep-builder',
@@ -442,6 +447,32 @@ function safeParse(run: () => unknown): boolean {
   try {
     run();
     return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A folder the engine writes (dist, cache) must be one it can own: never a file system's root
+ * (clean would empty it), not a file, and a path the system can open (PATH_MAX is 4096 on Linux;
+ * the engine adds file names below it).
+ */
+function checkedFolder(folder: string, source: string, origin: OptionsOrigin): string {
+  const problem =
+    path.parse(folder).root === folder
+      ? "it is the file system's root"
+      : Buffer.byteLength(folder) > 3800
+        ? `the path is ${Buffer.byteLength(folder)} bytes long; with the file names below it, longer than the system allows (4096)`
+        : existsAsNonFolder(folder)
+          ? 'it exists and is not a folder'
+          : undefined;
+  if (problem !== undefined) throw unusableFolder(folder, source, problem, origin);
+  return folder;
+}
+
+function existsAsNonFolder(folder: string): boolean {
+  try {
+    return !fs.statSync(folder).isDirectory();
   } catch {
     return false;
   }

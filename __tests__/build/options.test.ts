@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import {
@@ -428,6 +430,44 @@ describe('optionHint: every key it suggests exists in cdktf.json', () => {
     );
     expect(optionHint({ kind: 'props', label: 'RuntimeArtifact "s/r" config' }, 'package')).toBe(
       '`package` in the RuntimeArtifact "s/r" config',
+    );
+  });
+});
+
+describe('resolveArtifactOptions: folders the engine writes', () => {
+  it.each([
+    ['distDir', { distDir: '/' }, {}, "cannot use / as a folder of the engine (from distDir option): it is the file system's root"],
+    ['cacheDir', { cacheDir: '/' }, {}, "cannot use / as a folder of the engine (from cacheDir option): it is the file system's root"],
+    [
+      'SWEEP_CACHE_DIR',
+      {},
+      { SWEEP_CACHE_DIR: '/' },
+      "cannot use / as a folder of the engine (from SWEEP_CACHE_DIR): it is the file system's root",
+    ],
+  ])('refuses the root as %s', (_what, options, env, problem) => {
+    const error = sweepError(() => resolve(options as ArtifactOptions, env));
+    expect(error.message).toBe(`config: ${problem}`);
+  });
+
+  it('refuses a cache folder that is a file, and a path longer than the system allows, naming the key to set', () => {
+    const file = path.join(os.tmpdir(), `sweep-options-file-${process.pid}`);
+    fs.writeFileSync(file, 'not a folder');
+    try {
+      const error = sweepError(() =>
+        resolveArtifactOptions({ projectRoot: PROJECT, cacheDir: file }, { env: {}, origin: { kind: 'context' } }),
+      );
+      expect(error.message).toBe(
+        `config: cannot use ${file} as a folder of the engine (from sweep.artifact.cacheDir): it exists and is not a folder`,
+      );
+      expect(error.fix).toBe(
+        'set `cacheDir` (cdktf.json context sweep.artifact.cacheDir) to a folder of its own inside the project (the defaults are dist and .cache)',
+      );
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+    const long = sweepError(() => resolve({ distDir: 'd'.repeat(4000) }));
+    expect(long.message).toMatch(
+      /^config: cannot use .*\.\.\.d+ as a folder of the engine \(from distDir option\): the path is \d+ bytes long/,
     );
   });
 });

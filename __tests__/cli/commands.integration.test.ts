@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from '@jest/globals';
 import { execa } from 'execa';
@@ -82,6 +83,19 @@ describeWithDocker('sweep-runtime status, fingerprint and clean', () => {
       expect(written.filter((file) => fs.lstatSync(file).uid !== uid)).toEqual([]);
     } finally {
       fresh.remove();
+    }
+  });
+
+  it('builds a project whose path holds a colon (docker -v could not mount it; --mount can)', async () => {
+    const colon = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-test-a:b-'));
+    try {
+      fs.cpSync(project.root, colon, { recursive: true, preserveTimestamps: true });
+      const run = await runCli(['build', '--force-rebuild'], { cwd: colon, env });
+      expect(run.stderr).toBe('');
+      expect(run.exitCode).toBe(0);
+      expect(run.stdout).toContain('[sweep-lambda] reproducible: the forced rebuild gave a byte-identical zip');
+    } finally {
+      fs.rmSync(colon, { recursive: true, force: true });
     }
   });
 
