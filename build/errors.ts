@@ -404,10 +404,6 @@ export class RemoteCacheError extends SweepError {
   }
 }
 
-export function isRemoteCacheError(error: unknown): error is RemoteCacheError {
-  return error instanceof RemoteCacheError;
-}
-
 /** A remote cache URL that is not `s3://bucket[/prefix]`; `source` names where it came from. */
 export function invalidRemoteCacheUrl(url: string, source: string, reason: string): SweepError {
   return new SweepError({
