@@ -1,14 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { type CacheCheck, isHit } from './check-cache.js';
-import { type ArtifactResult, checkAll, reportHit } from './engine.js';
-import { conflictingArtifacts, engineProcessFailed, errorFromEngineProcess } from './errors.js';
+import { type ArtifactResult, checkAndReportHits } from './engine.js';
+import { engineProcessFailed, errorFromEngineProcess } from './errors.js';
 import { canonicalJson } from './fingerprint.js';
 import { artifactMetadataSchema } from './metadata.js';
 import { type ResolvedArtifactOptions, resolvedArtifactOptionsSchema } from './options.js';
 import { createReporter } from './reporter.js';
-import type { StageTimer } from './stage-timer.js';
 
 /*
  * The engine's synchronous entry, for CDKTF constructs (constructors cannot await, and
@@ -43,32 +41,13 @@ export function ensureArtifactsSync(
 ): ArtifactResult[] {
   const keyOf = ({ origin: _origin, ...options }: ResolvedArtifactOptions) => canonicalJson(options);
   const todo = list.filter((options) => !memo.byOptions.has(keyOf(options)));
-  const timers = new Map<string, StageTimer>();
-  const checks = checkAll(todo, timers);
-  const pending = new Map<string, CacheCheck>();
-  const misses: CacheCheck[] = [];
-  for (const check of checks) {
-    const earlier = pending.get(check.paths.zip);
-    const fingerprint = earlier?.fingerprint.value ?? memo.byZip.get(check.paths.zip);
-    if (fingerprint !== undefined && fingerprint !== check.fingerprint.value) {
-      throw conflictingArtifacts(check.paths.zipForDisplay, (earlier ?? check).options.origin, check.options.origin);
-    }
-    memo.byZip.set(check.paths.zip, check.fingerprint.value);
-    if (earlier) continue;
-    pending.set(check.paths.zip, check);
-    for (const note of check.notes) createReporter(check.name).line(`note: ${note}`);
-    if (isHit(check)) memo.byOptions.set(keyOf(check.options), reportHit(check, timers.get(check.paths.zip)!, createReporter(check.name)));
-    else misses.push(check);
-  }
+  const { checks, results, misses } = checkAndReportHits(todo, (prefix) => createReporter(prefix), memo.byZip);
   if (misses.length > 0) {
-    const results = runEngineProcess(misses.map((check) => check.options));
-    for (const [i, check] of misses.entries()) memo.byOptions.set(keyOf(check.options), results[i]!);
+    const built = runEngineProcess(misses.map((check) => check.options));
+    for (const [i, check] of misses.entries()) results.set(check.paths.zip, built[i]!);
   }
   // Options that name the same zip as others share their result.
-  for (const check of checks) {
-    if (!memo.byOptions.has(keyOf(check.options)))
-      memo.byOptions.set(keyOf(check.options), memo.byOptions.get(keyOf(pending.get(check.paths.zip)!.options))!);
-  }
+  for (const check of checks) memo.byOptions.set(keyOf(check.options), results.get(check.paths.zip)!);
   return list.map((options) => memo.byOptions.get(keyOf(options))!);
 }
 

@@ -43,17 +43,8 @@ export interface EngineRun {
 
 export async function ensureArtifacts(list: readonly ResolvedArtifactOptions[], run: EngineRun = {}): Promise<ArtifactResult[]> {
   const reporterFor = (prefix: string) => createReporter(prefix, run.output);
-  const timers = new Map<string, StageTimer>();
+  const { checks, timers, results, misses } = checkAndReportHits(list, reporterFor);
   const timerOf = (check: CacheCheck) => timers.get(check.paths.zip)!;
-
-  const checks = checkAll(list, timers);
-  const results = new Map<string, ArtifactResult>();
-  const misses: CacheCheck[] = [];
-  for (const check of uniqueByZip(checks)) {
-    for (const note of check.notes) reporterFor(check.name).line(`note: ${note}`);
-    if (isHit(check)) results.set(check.paths.zip, reportHit(check, timerOf(check), reporterFor(check.name)));
-    else misses.push(check);
-  }
   const failures = new Map<string, SweepError>();
   if (misses.length > 0) await ensureMisses(misses, { reporterFor, timerOf, results, failures, signal: run.signal });
   if (failures.size > 0) throw artifactsFailed(failures);
@@ -81,19 +72,49 @@ export function checkAll(list: readonly ResolvedArtifactOptions[], timers?: Map<
   });
 }
 
-/** Artifacts that write the same zip must be the same artifact; the first of each stands for all. */
-function uniqueByZip(checks: readonly CacheCheck[]): CacheCheck[] {
-  const byZip = new Map<string, CacheCheck>();
-  for (const check of checks) {
-    const earlier = byZip.get(check.paths.zip);
-    if (!earlier) byZip.set(check.paths.zip, check);
-    else if (earlier.fingerprint.value !== check.fingerprint.value)
-      throw conflictingArtifacts(check.paths.zipForDisplay, earlier.options.origin, check.options.origin);
-  }
-  return [...byZip.values()];
+/** What {@link checkAndReportHits} found: every check, and per zip a hit's result or a miss to build. */
+export interface CheckedArtifacts {
+  readonly checks: readonly CacheCheck[];
+  readonly timers: ReadonlyMap<string, StageTimer>;
+  /** Results by zip path; the hits' so far. */
+  readonly results: Map<string, ArtifactResult>;
+  /** One check per zip that missed. */
+  readonly misses: readonly CacheCheck[];
 }
 
-export function reportHit(check: CacheHit, timer: StageTimer, reporter: Reporter): ArtifactResult {
+/**
+ * The in-process half of a run, shared by the engine and its synchronous entry: checks every
+ * artifact, keeps one per zip (artifacts that write the same zip must be the same artifact: a
+ * different fingerprint is an error, also against `claimed`, the zips an earlier run of this app
+ * built), prints notes and reports the hits.
+ */
+export function checkAndReportHits(
+  list: readonly ResolvedArtifactOptions[],
+  reporterFor: (prefix: string) => Reporter,
+  claimed: Map<string, string> = new Map(),
+): CheckedArtifacts {
+  const timers = new Map<string, StageTimer>();
+  const checks = checkAll(list, timers);
+  const results = new Map<string, ArtifactResult>();
+  const misses: CacheCheck[] = [];
+  const first = new Map<string, CacheCheck>();
+  for (const check of checks) {
+    const earlier = first.get(check.paths.zip);
+    const fingerprint = earlier?.fingerprint.value ?? claimed.get(check.paths.zip);
+    if (fingerprint !== undefined && fingerprint !== check.fingerprint.value) {
+      throw conflictingArtifacts(check.paths.zipForDisplay, (earlier ?? check).options.origin, check.options.origin);
+    }
+    claimed.set(check.paths.zip, check.fingerprint.value);
+    if (earlier) continue;
+    first.set(check.paths.zip, check);
+    for (const note of check.notes) reporterFor(check.name).line(`note: ${note}`);
+    if (isHit(check)) results.set(check.paths.zip, reportHit(check, timers.get(check.paths.zip)!, reporterFor(check.name)));
+    else misses.push(check);
+  }
+  return { checks, timers, results, misses };
+}
+
+function reportHit(check: CacheHit, timer: StageTimer, reporter: Reporter): ArtifactResult {
   const { metadata } = check.metadata;
   const timingsMs = timer.results();
   const source = metadata.origin.kind === 'remote' ? `, downloaded from ${metadata.origin.remote}` : '';
