@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lockNotCreated, lockWaitTimedOut } from './errors.js';
 import { printable } from './printable.js';
+import { isAlive } from './processes.js';
 import { readRegularFile } from './regular-file.js';
 import { formatDuration } from './stage-timer.js';
 
@@ -163,15 +164,6 @@ function isAbandoned(dir: string, owner: LockOwner | undefined): boolean {
     return Date.now() - fs.statSync(dir).mtimeMs > OWNERLESS_GRACE_MS;
   } catch {
     return false; // Gone already: the next mkdir will tell.
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
   }
 }
 

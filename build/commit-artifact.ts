@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from './atomic-write.js';
+import { removeAbandonedTemporaries, writeFileAtomic } from './atomic-write.js';
 import type { CacheCheck } from './check-cache.js';
 import { type ArtifactMetadata, METADATA_SCHEMA_VERSION, writeMetadata } from './metadata.js';
-import { isAlive } from './processes.js';
 import type { BinaryFacts } from './verify-artifact.js';
 
 /*
@@ -29,7 +27,8 @@ export interface CommitRequest {
 export function commitArtifact(request: CommitRequest): ArtifactMetadata {
   const { check, zip, facts } = request;
   const { paths } = check;
-  removeAbandonedTemporaries(paths.zip, paths.metadata);
+  removeAbandonedTemporaries(paths.zip);
+  removeAbandonedTemporaries(paths.metadata);
   const digest = createHash('sha256').update(zip).digest();
   const sha256 = digest.toString('hex');
   const previous = check.metadata.status === 'ok' ? check.metadata.metadata : undefined;
@@ -63,29 +62,4 @@ export function commitArtifact(request: CommitRequest): ArtifactMetadata {
   };
   writeMetadata(paths.metadata, metadata);
   return metadata;
-}
-
-/**
- * Temporary files of these two targets left by a process that was killed mid-write (the
- * rename never happened). Only files of processes that are gone are removed.
- */
-function removeAbandonedTemporaries(...targets: readonly string[]): void {
-  for (const target of targets) {
-    const folder = path.dirname(target);
-    const pattern = new RegExp(`^\\.${escapeRegExp(path.basename(target))}\\.(\\d+)\\.\\d+\\.tmp$`);
-    let entries: string[];
-    try {
-      entries = fs.readdirSync(folder);
-    } catch {
-      continue;
-    }
-    for (const entry of entries) {
-      const pid = pattern.exec(entry)?.[1];
-      if (pid !== undefined && Number(pid) !== process.pid && !isAlive(Number(pid))) fs.rmSync(path.join(folder, entry), { force: true });
-    }
-  }
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
