@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ResolvedArtifactOptions } from '../build/options.js';
+import { startCpuBusyMeter } from './cpu-busy.js';
 import {
   artifactTarget,
   cargoFinishedMs,
@@ -13,7 +14,7 @@ import {
 import { generateManyFunctionWorkspace, SHARED_CRATE_FILE, SHARED_REVISION_ANCHOR } from './generate-workspace.js';
 import { type BenchProject, EXAMPLE_WORKSPACE, makeBenchProject, makeTempDir, wipeProjectState } from './project.js';
 import type { Context, ScenarioResult } from './scenarios.js';
-import { formatBreakdown, formatMs, medianBreakdown } from './stats.js';
+import { formatBreakdown, formatMs, formatPercent, median, medianBreakdown } from './stats.js';
 
 /**
  * Many functions (issue 11): four functions of one workspace over shared crates, built
@@ -37,6 +38,8 @@ interface Side {
   readonly targets: ResolvedArtifactOptions[];
   readonly result: { cold: ScenarioResult; edit: ScenarioResult };
   readonly breakdowns: { cold: Record<string, number>[]; edit: Record<string, number>[] };
+  /** Share of both cores' time that was busy during each measured run (cpu-busy.ts). */
+  readonly cpuBusy: { cold: number[]; edit: number[] };
 }
 
 export async function manyFunctionsScenario(
@@ -56,6 +59,7 @@ export async function manyFunctionsScenario(
           ? { cold: results.batchedCold, edit: results.batchedEdit }
           : { cold: results.sequentialCold, edit: results.sequentialEdit },
       breakdowns: { cold: [], edit: [] },
+      cpuBusy: { cold: [], edit: [] },
     };
   });
   ctx.progress.line(
@@ -83,6 +87,9 @@ export async function manyFunctionsScenario(
     for (const side of sides) {
       side.result.cold.breakdownMs = medianBreakdown(side.breakdowns.cold);
       side.result.edit.breakdownMs = medianBreakdown(side.breakdowns.edit);
+      for (const kind of ['cold', 'edit'] as const) {
+        if (side.cpuBusy[kind].length > 0) side.result[kind].details.cpuBusyMedian = median(side.cpuBusy[kind]);
+      }
       for (const r of [side.result.cold, side.result.edit]) {
         r.details.functions = names;
         r.details.calls = side.label === 'batched' ? '1 ensureArtifacts([4 options])' : '4 ensureArtifact(options) in turn';
@@ -103,9 +110,11 @@ async function ensureAll(side: Side): Promise<EngineRun[]> {
 
 async function measure(ctx: Context, side: Side, kind: 'cold' | 'edit', i: number, of: number): Promise<void> {
   const done = ctx.progress.iteration(`many functions, ${kind}, ${side.label}`, i, of);
+  const cpuBusy = startCpuBusyMeter();
   const started = performance.now();
   const runs = await ensureAll(side);
   const ms = performance.now() - started;
+  const busy = cpuBusy();
   const results = runs.flatMap((run) => run.results);
   const notBuilt = results.filter((r) => r.via !== 'build');
   if (notBuilt.length > 0) throw new Error(`${side.label} ${kind} ${i}: ${notBuilt.map((r) => r.name).join(', ')} not rebuilt`);
@@ -119,10 +128,15 @@ async function measure(ctx: Context, side: Side, kind: 'cold' | 'edit', i: numbe
   );
   side.result[kind].samplesMs.push(ms);
   side.breakdowns[kind].push(breakdown);
+  if (busy !== undefined) side.cpuBusy[kind].push(busy);
   const recompiled = runs.flatMap((run) => compiledCrates(run.lines));
   // cargo's own time in each of its runs (one batched; one per function in turn).
   const cargoRuns = runs.map((run) => formatMs(cargoFinishedMs(run.lines) ?? Number.NaN)).join(' + ');
-  done(ms, `${containers} builder containers, cargo ${cargoRuns}; ${formatBreakdown(breakdown)}; compiled ${recompiled.join(', ')}`);
+  const busyText = busy === undefined ? '' : `, CPUs busy ${formatPercent(busy)}`;
+  done(
+    ms,
+    `${containers} builder containers, cargo ${cargoRuns}${busyText}; ${formatBreakdown(breakdown)}; compiled ${recompiled.join(', ')}`,
+  );
   side.result[kind].details.lastCargoRuns = cargoRuns;
   side.result[kind].details.builderContainers = containers;
   side.result[kind].details.lastRecompiled = recompiled;

@@ -38,7 +38,7 @@ import {
   warmScenario,
 } from './scenarios.js';
 import { startupScenario } from './startup.js';
-import { formatBreakdown, formatElapsed, formatMs, formatRatio } from './stats.js';
+import { formatBreakdown, formatElapsed, formatMs, formatPercent, formatRatio } from './stats.js';
 
 /**
  * `npm run bench [-- --quick] [-- --only=hot,scaling]`: the benchmark of the build engine against
@@ -625,7 +625,12 @@ function computeTargets(
   });
 
   // Many functions (issue 11).
-  const manyStages = (id: string) => `${byId.get(id)?.details.builderContainers ?? '?'} containers: ${breakdownText(id)}`;
+  const manyStages = (id: string) => {
+    const details = byId.get(id)?.details;
+    const busy = typeof details?.cpuBusyMedian === 'number' ? `, CPUs busy ${formatPercent(details.cpuBusyMedian)} of the run` : '';
+    const containers = details?.builderContainers ?? '?';
+    return `${containers} container${containers === 1 ? '' : 's'}${busy}: ${breakdownText(id)}`;
+  };
   targets.push(
     ratioTarget(
       'many-edit',

@@ -65,6 +65,11 @@ export function formatRatio(ratio: number): string {
   return `${ratio.toFixed(2)}x`;
 }
 
+/** `87%` of a fraction. */
+export function formatPercent(fraction: number): string {
+  return `${Math.round(fraction * 100)}%`;
+}
+
 /** `m:ss` of a duration, for progress lines. */
 export function formatElapsed(ms: number): string {
   const s = Math.floor(ms / 1000);

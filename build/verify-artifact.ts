@@ -29,12 +29,15 @@ const ELF_MACHINE: Record<Architecture, string> = { x86_64: 'x86_64', arm64: 'aa
 /** Libraries every provided.* runtime has: glibc's own and libgcc_s (Rust's unwinder). */
 const RUNTIME_LIBRARIES = /^(libc|libm|libdl|libpthread|librt|libutil|libresolv|libgcc_s)\.so\.\d+$|^ld-linux/;
 
-export function verifyArtifact(
-  zip: Uint8Array,
-  binary: Uint8Array,
-  expected: { readonly architecture: Architecture; readonly runtime: LambdaRuntime },
-): BinaryFacts {
+type Expected = { readonly architecture: Architecture; readonly runtime: LambdaRuntime };
+
+/** Checks a zip this process packaged from `binary`. Throws a verify SweepError. */
+export function verifyArtifact(zip: Uint8Array, binary: Uint8Array, expected: Expected): BinaryFacts {
   verifyZipLayout(zip);
+  return verifyBinary(binary, expected);
+}
+
+function verifyBinary(binary: Uint8Array, expected: Expected): BinaryFacts {
   let elf: ElfSummary;
   try {
     elf = readElf(binary);
@@ -115,10 +118,7 @@ function verifyZipLayout(zip: Uint8Array): void {
  * The same checks for a zip made elsewhere (the shared cache): layout first (so nothing
  * over-large is inflated), then the binary inside it. Throws a verify SweepError.
  */
-export function verifyZip(
-  zip: Uint8Array,
-  expected: { readonly architecture: Architecture; readonly runtime: LambdaRuntime },
-): BinaryFacts {
+export function verifyZip(zip: Uint8Array, expected: Expected): BinaryFacts {
   verifyZipLayout(zip);
   let binary: Uint8Array | undefined;
   try {
@@ -127,7 +127,7 @@ export function verifyZip(
     throw verifyError(`the zip cannot be inflated: ${(error as Error).message}`, 'the file is damaged; it will be rebuilt', error);
   }
   if (!binary) throw verifyError(`the zip has no ${ZIP_ENTRY_NAME} entry`, 'the file is damaged; it will be rebuilt');
-  return verifyArtifact(zip, binary, expected);
+  return verifyBinary(binary, expected);
 }
 
 function verifyError(problem: string, fix: string, cause?: unknown): SweepError {

@@ -37,12 +37,14 @@ export async function statusCommand({ targets }: CliOptions, flags: CliFlags): P
 
 async function reportRemote(checks: ReturnType<typeof checkAll>): Promise<void> {
   const { RemoteCache } = await import('../build/remote-cache.js');
+  // One connection per shared cache, as the engine opens them: functions usually share one.
+  const opened = new Map<string, ReturnType<typeof RemoteCache.open>>();
   for (const check of checks) {
     const reporter = createReporter(check.name);
-    const remote = await RemoteCache.open(
-      { ...check.options, remoteCache: check.options.remoteCache && { ...check.options.remoteCache, mode: 'read' } },
-      reporter,
-    );
+    const settings = check.options.remoteCache && { ...check.options.remoteCache, mode: 'read' as const };
+    const key = JSON.stringify(settings);
+    if (!opened.has(key)) opened.set(key, RemoteCache.open({ ...check.options, remoteCache: settings }, reporter));
+    const remote = await opened.get(key)!;
     if (!remote) {
       if (!check.options.remoteCache)
         reporter.line('remote: no shared cache configured (sweep.artifact.remoteCache or SWEEP_REMOTE_CACHE)');
@@ -51,6 +53,6 @@ async function reportRemote(checks: ReturnType<typeof checkAll>): Promise<void> 
     const has = await remote.has(check.fingerprint.value, reporter);
     if (has !== undefined)
       reporter.line(`remote: ${remote.url} ${has ? 'holds' : 'does not hold'} fingerprint ${check.fingerprint.value.slice(0, 12)}`);
-    remote.close();
   }
+  for (const remote of opened.values()) (await remote)?.close();
 }
