@@ -41,20 +41,6 @@ export function createRecordingOutput(): Output & { readonly lines: string[]; of
   };
 }
 
-/** A reporter that keeps its lines, for tests and for callers that print elsewhere. */
-export function createRecordingReporter(): Reporter & { readonly lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    line: (text) => {
-      lines.push(text);
-    },
-    stream: (stage) => (line) => {
-      lines.push(`${stage} | ${line}`);
-    },
-  };
-}
-
 /** `812 B`, `271.6 KiB`, `1.4 GiB` */
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;

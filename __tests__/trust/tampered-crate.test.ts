@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { cachePaths } from '../../build/artifact-paths.js';
 import { prepareCargoHome, removeTamperedCrates } from '../../build/cargo-home.js';
-import { createRecordingReporter } from '../../build/reporter.js';
+import { createRecordingOutput, createReporter } from '../../build/reporter.js';
 
 /**
  * Issue 12: cargo never checks a `.crate` file again once it is in its cache, so a build that
@@ -121,11 +121,11 @@ describe('trust: cached .crate files are checked against Cargo.lock before each 
     const cache = cachePaths({ cacheDir: path.join(root, '.cache'), remoteCache: undefined });
     registryCache = path.join(cache.cargoHome, 'registry-cache');
     put('tampered-2.1.0.crate', 'a crate with a backdoor');
-    const reporter = createRecordingReporter();
+    const output = createRecordingOutput();
 
-    const home = prepareCargoHome(cache, workspace, reporter);
+    const home = prepareCargoHome(cache, workspace, createReporter('fn', output));
 
-    expect(reporter.lines).toEqual([
+    expect(output.of('fn')).toEqual([
       `removed cached crate ${REGISTRY}/tampered-2.1.0.crate: its checksum does not match Cargo.lock (cargo downloads it again)`,
     ]);
     expect(fs.existsSync(cached('tampered-2.1.0.crate'))).toBe(false);
