@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import { afterEach, expect, it } from '@jest/globals';
-import { execa, type ResultPromise } from 'execa';
-import { CLI, runCli } from '../helpers/cli.js';
+import { outputContains, runCli, startCli } from '../helpers/cli.js';
 import { describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
 import { makeTestProject, type TestProject } from '../helpers/project.js';
 
@@ -28,7 +27,7 @@ describeWithDocker('engine: concurrent and interrupted builds', () => {
 
   it('GIVEN a build in progress WHEN a second one starts THEN it says whom it waits for, then finds a cache hit', async () => {
     project = makeTestProject();
-    const first = execa(process.execPath, [CLI, 'build'], { cwd: project.root, env, reject: false, all: true, stdin: 'ignore' });
+    const first = startCli(['build'], { cwd: project.root, env });
     await outputContains(first, 'Compiling sweep-core'); // the first holds the lock from here to its commit
     const second = await runCli(['build'], { cwd: project.root, env });
     expect((await first).exitCode).toBe(0);
@@ -48,7 +47,7 @@ describeWithDocker('engine: concurrent and interrupted builds', () => {
     const main = project.file('crates/sweep-lambda/src/main.rs');
     fs.writeFileSync(main, fs.readFileSync(main, 'utf8').replace('initialization failed', 'init failed'));
     fs.rmSync(`${project.cache}/cargo-target`, { recursive: true, force: true });
-    const victim = execa(process.execPath, [CLI, 'build'], { cwd: project.root, env, reject: false, all: true, stdin: 'ignore' });
+    const victim = startCli(['build'], { cwd: project.root, env });
     await outputContains(victim, 'Compiling sweep-core');
     victim.kill('SIGKILL');
     const killed = await victim;
@@ -67,15 +66,3 @@ describeWithDocker('engine: concurrent and interrupted builds', () => {
     expect(Buffer.compare(fs.readFileSync(`${project.dist}/sweep-lambda.zip`), zip)).not.toBe(0);
   });
 });
-
-/** Resolves once the running process has printed `text`; rejects if it ends first. */
-function outputContains(child: ResultPromise, text: string): Promise<void> {
-  let seen = '';
-  return new Promise<void>((resolve, reject) => {
-    child.all!.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (seen.includes(text)) resolve();
-    });
-    child.then(() => reject(new Error(`the process ended before printing "${text}":\n${seen}`)), reject);
-  });
-}

@@ -9,6 +9,7 @@ import { type ArtifactResult, ensureArtifacts } from '../../build/engine.js';
 import { SweepError } from '../../build/errors.js';
 import { type ArtifactOptions, resolveArtifactOptions } from '../../build/options.js';
 import { createRecordingOutput } from '../../build/reporter.js';
+import { runCli } from '../helpers/cli.js';
 import { DOCKER, describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
 import { appendLine, makeTestProject, projectAt, REPO_ROOT, type TestProject } from '../helpers/project.js';
 
@@ -425,17 +426,7 @@ function writeCdktfJson(root: string): void {
   fs.writeFileSync(path.join(root, 'cdktf.json'), JSON.stringify({ language: 'typescript', app: 'true', context: { sweep } }, null, 2));
 }
 
-/**
- * `sweep-runtime` as users run it (bin/sweep-runtime.mjs), with only PATH, HOME and this file's
- * environment: a host's RUSTFLAGS or FORCE_REBUILD would otherwise change what the CLI sees.
- */
-async function sweepRuntime(args: string[], cwd: string, env: Record<string, string> = {}) {
-  const run = await execa(process.execPath, [path.join(REPO_ROOT, 'bin', 'sweep-runtime.mjs'), ...args], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.homedir(), CHECKPOINT_DISABLE: '1', ...ENV, ...env },
-    extendEnv: false,
-    reject: false,
-    stdin: 'ignore',
-  });
-  return { exitCode: run.exitCode, stdout: run.stdout, stderr: run.stderr };
+/** `sweep-runtime` with only PATH, HOME and this file's environment (a host's RUSTFLAGS or FORCE_REBUILD would change what it sees). */
+function sweepRuntime(args: string[], cwd: string, env: Record<string, string> = {}) {
+  return runCli(args, { cwd, env: { ...ENV, ...env }, isolated: true });
 }

@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execa } from 'execa';
+import { runCli } from '../helpers/cli.js';
 import { TOOLCHAIN_IMAGE } from '../helpers/docker.js';
-import { copyWorkspace, EXAMPLE_WORKSPACE, projectAt, REPO_ROOT, type TestProject } from '../helpers/project.js';
+import { copyWorkspace, EXAMPLE_WORKSPACE, projectAt, type TestProject } from '../helpers/project.js';
 import type { S3TestServer } from '../helpers/s3-server.js';
 
 /**
@@ -18,45 +18,11 @@ import type { S3TestServer } from '../helpers/s3-server.js';
 export const NAME = 'sweep-lambda';
 export const PREFIX = 'team/sweep';
 
-/** The installed entry point, as `npx sweep-runtime` runs it. */
-export const CLI_ENTRY = path.join(REPO_ROOT, 'bin', 'sweep-runtime.mjs');
-
 /** What the CLI reads: one function, the example workspace's Lambda (cdktf.json context `sweep`). */
 export const SWEEP_CONTEXT = { sweep: { artifact: { package: NAME } } };
 
 /** A docker command that does not exist: a run that calls Docker with it fails. */
 export const NO_DOCKER = '/nonexistent/docker';
-
-export interface CliRun {
-  readonly exitCode: number | undefined;
-  readonly signal: string | undefined;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly ms: number;
-}
-
-/** Starts `sweep-runtime <args>` in `cwd`; the caller may kill it. */
-export function spawnCli(args: readonly string[], options: { cwd: string; env: Record<string, string> }) {
-  return execa(process.execPath, [CLI_ENTRY, ...args], {
-    cwd: options.cwd,
-    env: { CHECKPOINT_DISABLE: '1', ...options.env },
-    reject: false,
-    stdin: 'ignore',
-  });
-}
-
-/** Runs `sweep-runtime <args>` in `cwd` to its end; never throws on a failure (tests assert on it). */
-export async function runCli(args: readonly string[], options: { cwd: string; env: Record<string, string> }): Promise<CliRun> {
-  const started = Date.now();
-  const result = await spawnCli(args, options);
-  return {
-    exitCode: result.exitCode,
-    signal: result.signal,
-    stdout: String(result.stdout),
-    stderr: String(result.stderr),
-    ms: Date.now() - started,
-  };
-}
 
 /** The environment of a CLI run against `server`: the SDK's chain, the toolchain, the remote cache. */
 export function remoteEnv(

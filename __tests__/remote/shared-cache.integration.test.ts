@@ -4,12 +4,12 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { zipSync } from 'fflate';
 import type { ArtifactMetadata } from '../../build/metadata.js';
+import { type CliRun, runCli, startCli } from '../helpers/cli.js';
 import { describeWithDocker } from '../helpers/docker.js';
 import { REPO_ROOT, type TestProject } from '../helpers/project.js';
 import { describeWithS3, type S3TestServer, startS3Server } from '../helpers/s3-server.js';
 import {
   buildTemplate,
-  type CliRun,
   distEntries,
   distMetadata,
   distZip,
@@ -19,9 +19,7 @@ import {
   objectKey,
   PREFIX,
   remoteEnv,
-  runCli,
   sha256Hex,
-  spawnCli,
   startStallingProxy,
   type Template,
 } from './remote-fixture.js';
@@ -383,7 +381,7 @@ describeWithDocker('shared artifact cache (real S3 server, real builds)', () => 
       const proxy = await startStallingProxy(server.endpoint);
       try {
         const env = remoteEnv(server, { url: url('killed') }, { SWEEP_DOCKER: NO_DOCKER, AWS_ENDPOINT_URL_S3: proxy.endpoint });
-        const child = spawnCli(['build'], { cwd: project.root, env });
+        const child = startCli(['build'], { cwd: project.root, env });
         const outcome = await Promise.race([proxy.stalled, child.then(() => 'ended' as const)]);
         expect(outcome).toEqual({ sent: expect.any(Number), total: template.zip.byteLength });
 

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { constructModule, planExitCode as planExitCodeOf, runCdktf, runTerraform, writeCdktfApp } from '../helpers/cdktf-project.js';
+import { runCli } from '../helpers/cli.js';
 import { describeWithDocker } from '../helpers/docker.js';
 import type { TestProject } from '../helpers/project.js';
 import { describeWithS3, type S3TestServer, startS3Server } from '../helpers/s3-server.js';
@@ -15,7 +16,6 @@ import {
   objectKey,
   PREFIX,
   remoteEnv,
-  runCli,
   SWEEP_CONTEXT,
 } from './remote-fixture.js';
 

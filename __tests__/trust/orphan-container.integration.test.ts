@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { afterEach, expect, it } from '@jest/globals';
 import type { ResultPromise } from 'execa';
+import { outputContains } from '../helpers/cli.js';
 import { describeWithDocker } from '../helpers/docker.js';
 import { makeTestProject, type TestProject } from '../helpers/project.js';
 import {
@@ -9,7 +10,6 @@ import {
   CLI_ARTIFACT,
   FIXTURES,
   holdFile,
-  outputContains,
   removeBuildContainersOf,
   startSweep,
   waitFor,

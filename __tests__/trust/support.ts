@@ -2,18 +2,17 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa, execaSync, type ResultPromise } from 'execa';
+import { execaSync } from 'execa';
 import { unzipSync } from 'fflate';
 import { artifactPaths } from '../../build/artifact-paths.js';
 import { type ArtifactOptions, type Environment, resolveArtifactOptions } from '../../build/options.js';
+import { startCli } from '../helpers/cli.js';
 import { DOCKER, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
 import { REPO_ROOT } from '../helpers/project.js';
 
 /** Shared pieces of the trust tests (issues 12 and 13): fixtures, the CLI, Docker labels, zips. */
 
 export const FIXTURES = path.join(REPO_ROOT, '__tests__', 'fixtures', 'workspaces');
-/** The installed command users run (`npx sweep-runtime`). */
-export const SWEEP_BIN = path.join(REPO_ROOT, 'bin', 'sweep-runtime.mjs');
 /**
  * The artifact the CLI builds in a project of the trust-hold fixture without cdktf.json: the one
  * function, whose artifact is named after its package.
@@ -36,38 +35,9 @@ export function artifactKey(projectRoot: string, name: string): string {
   return artifactPaths(resolveArtifactOptions({ projectRoot, name }, { env: {} }), name).key;
 }
 
-/**
- * Starts `sweep-runtime <args>` in `cwd`; the child's `all` stream carries stdout and stderr.
- * `killAfterMs` stops a child that hangs (it then ends with `timedOut`), so a test of a bounded
- * wait fails on its assertions instead of leaving a process behind.
- */
-export function startSweep(
-  args: readonly string[],
-  cwd: string,
-  env: Record<string, string> = {},
-  killAfterMs?: number,
-): ResultPromise<{ all: true }> {
-  return execa(process.execPath, [SWEEP_BIN, ...args], {
-    cwd,
-    env: { CHECKPOINT_DISABLE: '1', SWEEP_TOOLCHAIN_IMAGE: TOOLCHAIN_IMAGE, ...env },
-    reject: false,
-    all: true,
-    stdin: 'ignore',
-    ...(killAfterMs === undefined ? {} : { timeout: killAfterMs }),
-  }) as ResultPromise<{ all: true }>;
-}
-
-/** Resolves once the running process has printed `text`; rejects if it ends first. */
-export function outputContains(child: ResultPromise, text: string | RegExp): Promise<void> {
-  let seen = '';
-  return new Promise<void>((resolve, reject) => {
-    const matches = () => (typeof text === 'string' ? seen.includes(text) : text.test(seen));
-    child.all!.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (matches()) resolve();
-    });
-    child.then(() => (matches() ? resolve() : reject(new Error(`the process ended before printing ${String(text)}:\n${seen}`))), reject);
-  });
+/** Starts `sweep-runtime <args>` in `cwd` with the test toolchain image (see helpers/cli.ts). */
+export function startSweep(args: readonly string[], cwd: string, env: Record<string, string> = {}, killAfterMs?: number) {
+  return startCli(args, { cwd, env: { SWEEP_TOOLCHAIN_IMAGE: TOOLCHAIN_IMAGE, ...env }, killAfterMs });
 }
 
 export interface LabelledContainer {
