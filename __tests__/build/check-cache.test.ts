@@ -11,6 +11,7 @@ import { SweepError } from '../../build/errors.js';
 import { type ArtifactMetadata, writeMetadata } from '../../build/metadata.js';
 import { type ArtifactOptions, type Environment, resolveArtifactOptions } from '../../build/options.js';
 import { createLambdaZip } from '../../build/package-zip.js';
+import { recordFor } from '../helpers/artifact-records.js';
 
 // The fast path end to end on a fixture workspace, with a record written by hand the way a build
 // writes it (the zip, then dist/<name>.json). No Docker: SWEEP_DOCKER names a command that does
@@ -38,13 +39,8 @@ function recordBuild(check: CacheCheck, zipBytes = createLambdaZip(new TextEncod
   fs.mkdirSync(path.dirname(check.paths.zip), { recursive: true });
   fs.writeFileSync(check.paths.zip, zipBytes);
   const digest = sha256(zipBytes);
-  const { settings } = check.fingerprint;
-  const record: ArtifactMetadata = {
-    schemaVersion: 2,
+  const record = recordFor(check.fingerprint, {
     artifact: check.name,
-    fingerprint: check.fingerprint.value,
-    settings: { ...settings, features: [...settings.features], env: { ...settings.env } },
-    inputs: Object.fromEntries(check.fingerprint.inputs),
     builderImage: { tag: 'sweep-builder:test', id: `sha256:${'0'.repeat(64)}` },
     zip: {
       file: path.basename(check.paths.zip),
@@ -54,10 +50,8 @@ function recordBuild(check: CacheCheck, zipBytes = createLambdaZip(new TextEncod
       originFingerprint: check.fingerprint.value,
     },
     binary: { machine: 'x86_64', linkage: 'static', glibcRequired: null, glibcAvailable: '2.34', size: 20 },
-    origin: { kind: 'build', cacheDomain: 'local' },
     builtAt: new Date().toISOString(),
-    timingsMs: { total: 1 },
-  };
+  });
   writeMetadata(check.paths.metadata, record);
   return record;
 }

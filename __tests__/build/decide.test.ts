@@ -2,24 +2,14 @@ import { describe, expect, it } from '@jest/globals';
 import { type DecisionInput, decide, type ZipState } from '../../build/decide.js';
 import { explainDecision, explainReason } from '../../build/explain.js';
 import { type BuildSettings, computeFingerprint, type Fingerprint } from '../../build/fingerprint.js';
-import type { ArtifactMetadata, MetadataReadResult } from '../../build/metadata.js';
+import type { MetadataReadResult } from '../../build/metadata.js';
+import { recordFor, testSettings } from '../helpers/artifact-records.js';
 
 // decide.ts is a pure function and explain.ts its words: every reason is checked by the whole
 // `cache-hit` / `cache-miss: ...` line a user sees.
 const hash = (c: string) => c.repeat(64);
 
-const SETTINGS: BuildSettings = {
-  engine: 1,
-  package: 'sweep-lambda',
-  binary: 'bootstrap',
-  target: 'x86_64-unknown-linux-gnu',
-  profile: 'release',
-  features: [],
-  runtime: 'provided.al2023',
-  toolchainImage: 'rust:1-bullseye',
-  builderRecipe: hash('a'),
-  env: {},
-};
+const SETTINGS = testSettings({ package: 'sweep-lambda' });
 
 const INPUTS: Record<string, string> = {
   'Cargo.lock': hash('1'),
@@ -31,30 +21,10 @@ const INPUTS: Record<string, string> = {
 const fingerprint = (settings: BuildSettings = SETTINGS, inputs: Record<string, string> = INPUTS): Fingerprint =>
   computeFingerprint(settings, new Map(Object.entries(inputs)));
 
-/** A record as the last build would have written it for `built`. */
-function recordOf(built: Fingerprint): ArtifactMetadata {
-  return {
-    schemaVersion: 2,
-    artifact: 'sweep',
-    fingerprint: built.value,
-    settings: { ...built.settings, features: [...built.settings.features], env: { ...built.settings.env } },
-    inputs: Object.fromEntries(built.inputs),
-    builderImage: { tag: 'sweep-builder:rust-1-bullseye-aaaaaaaa', id: `sha256:${hash('f')}` },
-    zip: {
-      file: 'sweep.zip',
-      size: 1234,
-      sha256: hash('e'),
-      sha256Base64: `${'A'.repeat(43)}=`,
-      originFingerprint: built.value,
-    },
-    binary: { machine: 'x86_64', linkage: 'dynamic', glibcRequired: '2.28', glibcAvailable: '2.34', size: 4096 },
-    origin: { kind: 'build', cacheDomain: 'local' },
-    builtAt: '2026-01-01T00:00:00.000Z',
-    timingsMs: { total: 1000 },
-  };
-}
-
-const ok = (built: Fingerprint = fingerprint()): MetadataReadResult => ({ status: 'ok', metadata: recordOf(built) });
+const ok = (built: Fingerprint = fingerprint()): MetadataReadResult => ({
+  status: 'ok',
+  metadata: recordFor(built, { artifact: 'sweep' }),
+});
 
 interface Case {
   readonly current?: Fingerprint;

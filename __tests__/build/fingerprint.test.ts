@@ -10,6 +10,7 @@ import { crateFolders, readCargoWorkspace, selectPackage } from '../../build/car
 import { FileHashIndex } from '../../build/file-hash-index.js';
 import { type BuildSettings, byCodePoint, canonicalJson, computeFingerprint, ENGINE_PACKAGING_VERSION } from '../../build/fingerprint.js';
 import { collectInputs, EXCLUDED_FOLDER_NAMES, type InputCollection, MAX_INPUTS } from '../../build/input-files.js';
+import { testSettings } from '../helpers/artifact-records.js';
 import { sweepError } from '../helpers/errors.js';
 import { openToOthers, runInChild } from './in-child.js';
 
@@ -17,18 +18,7 @@ import { openToOthers, runInChild } from './in-child.js';
 // fingerprint.ts (the cache key). Fixtures are copied to temp folders before they are changed.
 const FIXTURES = fileURLToPath(new URL('../fixtures/workspaces/', import.meta.url));
 
-const SETTINGS: BuildSettings = {
-  engine: ENGINE_PACKAGING_VERSION,
-  package: 'app',
-  binary: 'bootstrap',
-  target: 'x86_64-unknown-linux-gnu',
-  profile: 'release',
-  features: [],
-  runtime: 'provided.al2023',
-  toolchainImage: 'rust:1-bullseye',
-  builderRecipe: 'b'.repeat(64),
-  env: {},
-};
+const SETTINGS = testSettings({ engine: ENGINE_PACKAGING_VERSION, builderRecipe: 'b'.repeat(64) });
 
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 

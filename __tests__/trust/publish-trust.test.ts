@@ -4,6 +4,7 @@ import { decide } from '../../build/decide.js';
 import { explainDecision } from '../../build/explain.js';
 import { computeFingerprint } from '../../build/fingerprint.js';
 import type { ArtifactMetadata } from '../../build/metadata.js';
+import { recordFor, testSettings } from '../helpers/artifact-records.js';
 
 /**
  * Issue 12: a publishing build (remote mode read-write) has cargo caches of its own so that it
@@ -12,37 +13,9 @@ import type { ArtifactMetadata } from '../../build/metadata.js';
  * a hit (it would deploy it, and `push` refuses it). publish-domain.integration.test.ts shows it
  * end to end with a tampered binary.
  */
-const fingerprint = computeFingerprint(
-  {
-    engine: 1,
-    package: 'app',
-    binary: 'bootstrap',
-    target: 'x86_64-unknown-linux-gnu',
-    profile: 'release',
-    features: [],
-    runtime: 'provided.al2023',
-    toolchainImage: 'rust:1-bullseye',
-    builderRecipe: 'a'.repeat(64),
-    env: {},
-  },
-  new Map([['src/main.rs', 'b'.repeat(64)]]),
-);
+const fingerprint = computeFingerprint(testSettings(), new Map([['src/main.rs', 'b'.repeat(64)]]));
 
-function metadataFrom(origin: ArtifactMetadata['origin']): ArtifactMetadata {
-  return {
-    schemaVersion: 2,
-    artifact: 'app',
-    fingerprint: fingerprint.value,
-    settings: fingerprint.settings,
-    inputs: Object.fromEntries(fingerprint.inputs),
-    builderImage: { tag: 'sweep-builder:rust-1-bullseye-aaaaaaaa', id: `sha256:${'f'.repeat(64)}` },
-    zip: { file: 'app.zip', size: 1, sha256: 'e'.repeat(64), sha256Base64: `${'A'.repeat(43)}=`, originFingerprint: fingerprint.value },
-    binary: { machine: 'x86_64', linkage: 'dynamic', glibcRequired: '2.28', glibcAvailable: '2.34', size: 1 },
-    origin,
-    builtAt: '2026-01-01T00:00:00.000Z',
-    timingsMs: { total: 1 },
-  };
-}
+const metadataFrom = (origin: ArtifactMetadata['origin']): ArtifactMetadata => recordFor(fingerprint, { origin });
 
 const line = (domain: CacheDomain, origin: ArtifactMetadata['origin']) =>
   explainDecision(
