@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execa } from 'execa';
-import { builderRecipe } from '../build/builder-recipe.js';
-import { type ArtifactResult, ensureArtifacts } from '../build/engine.js';
-import { type ArtifactOptions, type ResolvedArtifactOptions, resolveArtifactOptions } from '../build/options.js';
-import { createRecordingOutput } from '../build/reporter.js';
+import { builderRecipe } from '../build/builder/recipe.js';
+import { type ArtifactResult, ensureArtifacts } from '../build/engine/engine.js';
+import { type ArtifactOptions, type ResolvedArtifactOptions, resolveArtifactOptions } from '../build/options/options.js';
+import { createRecordingOutput } from '../build/support/reporter.js';
 import { parseAppConfig, readContextFromCdktfJson } from '../config/app-config.js';
 import { recordCreatedTag } from './docker.js';
 import type { BenchProject } from './project.js';

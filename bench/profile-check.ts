@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkCache } from '../build/check-cache.js';
+import { checkCache } from '../build/cache/check.js';
 import { appTargets } from './engine-run.js';
 import { generateSources } from './generate-workspace.js';
 import { makeBenchProject, removeAllProjects } from './project.js';

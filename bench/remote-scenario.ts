@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { artifactMetadataSchema } from '../build/metadata.js';
+import { artifactMetadataSchema } from '../build/cache/metadata.js';
 import { repositoryTags } from './docker.js';
 import { appTargets, type ChildRun, readStackJson, runApp, runChild } from './engine-run.js';
 import { type BenchProject, makeBenchProject, wipeProjectState } from './project.js';

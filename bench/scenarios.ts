@@ -3,12 +3,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execa } from 'execa';
 import { zipSync } from 'fflate';
-import { builderRecipe } from '../build/builder-recipe.js';
-import { type CacheCheck, checkCache } from '../build/check-cache.js';
-import { checkAll } from '../build/engine.js';
-import { type ArtifactMetadata, artifactMetadataSchema, METADATA_SCHEMA_VERSION, writeMetadata } from '../build/metadata.js';
-import { isBuildEnvName, type ResolvedArtifactOptions } from '../build/options.js';
-import { createLambdaZip, ZIP_ENTRY_MODE, ZIP_ENTRY_NAME } from '../build/package-zip.js';
+import { builderRecipe } from '../build/builder/recipe.js';
+import { type CacheCheck, checkCache } from '../build/cache/check.js';
+import { type ArtifactMetadata, artifactMetadataSchema, METADATA_SCHEMA_VERSION, writeMetadata } from '../build/cache/metadata.js';
+import { checkAll } from '../build/engine/engine.js';
+import { isBuildEnvName, type ResolvedArtifactOptions } from '../build/options/options.js';
+import { createLambdaZip, ZIP_ENTRY_MODE, ZIP_ENTRY_NAME } from '../build/package/zip.js';
 import {
   BENCH_BUILDER_REPOSITORY,
   BENCH_TOOLCHAIN_REPOSITORY,

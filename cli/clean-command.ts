@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { artifactPaths, displayPath } from '../build/artifact-paths.js';
-import { BuildLock, describeOwner } from '../build/build-lock.js';
-import { readCargoWorkspace, selectPackage } from '../build/cargo-workspace.js';
-import { DockerClient } from '../build/docker-client.js';
-import { describeError } from '../build/errors.js';
-import { createReporter, formatBytes, type Reporter } from '../build/reporter.js';
+import { DockerClient } from '../build/builder/docker.js';
+import { BuildLock, describeOwner } from '../build/cache/lock.js';
+import { artifactPaths, displayPath } from '../build/cache/paths.js';
+import { readCargoWorkspace, selectPackage } from '../build/cargo/workspace.js';
+import { describeError } from '../build/support/errors.js';
+import { createReporter, formatBytes, type Reporter } from '../build/support/reporter.js';
 import type { CliFlags, CliOptions } from './cli-options.js';
 
 /*

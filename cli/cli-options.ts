@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cliUsageError } from '../build/errors.js';
-import { type ArtifactOptions, type ResolvedArtifactOptions, resolveArtifactOptions } from '../build/options.js';
+import { type ArtifactOptions, type ResolvedArtifactOptions, resolveArtifactOptions } from '../build/options/options.js';
+import { cliUsageError } from '../build/support/errors.js';
 import { type AppConfig, type FunctionConfig, parseAppConfig, readContextFromCdktfJson, selectFunctions } from '../config/app-config.js';
 
 export interface CliFlags {

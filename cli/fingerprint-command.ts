@@ -1,4 +1,4 @@
-import { checkAll } from '../build/engine.js';
+import { checkAll } from '../build/engine/engine.js';
 import type { CliOptions } from './cli-options.js';
 
 /*

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
-import { ensureArtifacts } from '../build/engine.js';
-import { eventNotJson, eventUnreadable, invalidTimeout } from '../build/errors.js';
-import { createReporter, type Reporter } from '../build/reporter.js';
-import { formatDuration } from '../build/stage-timer.js';
+import { ensureArtifacts } from '../build/engine/engine.js';
+import { eventNotJson, eventUnreadable, invalidTimeout } from '../build/support/errors.js';
+import { createReporter, type Reporter } from '../build/support/reporter.js';
+import { formatDuration } from '../build/support/stage-timer.js';
 import { checkEventSize } from '../invoke/limits.js';
 import { invokeLocally, type LocalInvokeOutcome } from '../invoke/local-invoke.js';
 import type { CliFlags, CliOptions } from './cli-options.js';

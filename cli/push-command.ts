@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
-import { isHit } from '../build/check-cache.js';
-import { checkAll } from '../build/engine.js';
-import { pushRefused } from '../build/errors.js';
-import { RemoteCache } from '../build/remote-cache.js';
-import { createReporter } from '../build/reporter.js';
+import { isHit } from '../build/cache/check.js';
+import { checkAll } from '../build/engine/engine.js';
+import { RemoteCache } from '../build/remote/cache.js';
+import { pushRefused } from '../build/support/errors.js';
+import { createReporter } from '../build/support/reporter.js';
 import type { CliOptions } from './cli-options.js';
 
 /*

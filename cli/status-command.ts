@@ -1,6 +1,6 @@
-import { checkAll } from '../build/engine.js';
-import { createReporter } from '../build/reporter.js';
-import { formatDuration } from '../build/stage-timer.js';
+import { checkAll } from '../build/engine/engine.js';
+import { createReporter } from '../build/support/reporter.js';
+import { formatDuration } from '../build/support/stage-timer.js';
 import type { CliFlags, CliOptions } from './cli-options.js';
 
 /*
@@ -36,7 +36,7 @@ export async function statusCommand({ targets }: CliOptions, flags: CliFlags): P
 }
 
 async function reportRemote(checks: ReturnType<typeof checkAll>): Promise<void> {
-  const { RemoteCache } = await import('../build/remote-cache.js');
+  const { RemoteCache } = await import('../build/remote/cache.js');
   // One connection per shared cache, as the engine opens them: functions usually share one.
   const opened = new Map<string, ReturnType<typeof RemoteCache.open>>();
   for (const check of checks) {

@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { type ConfigIssue, cdktfJsonUnusable, invalidConfig } from '../build/errors.js';
 import {
   type ArtifactOptions,
   artifactOptionsSchema,
@@ -9,12 +8,13 @@ import {
   functionArtifactSchema,
   type OptionsOrigin,
   toConfigIssues,
-} from '../build/options.js';
+} from '../build/options/options.js';
+import { type ConfigIssue, cdktfJsonUnusable, invalidConfig } from '../build/support/errors.js';
 
 /*
  * The app's configuration: the `sweep` key of cdktf.json's `context` (the CDKTF convention),
  * validated by one schema. The build controls that operators flip per run (FORCE_REBUILD,
- * SWEEP_DOCKER_PULL_POLICY, ...) are environment overrides applied by build/options.ts.
+ * SWEEP_DOCKER_PULL_POLICY, ...) are environment overrides applied by build/options/options.ts.
  *
  * Functions: `sweep.functions` maps a function's name to its settings and its `artifact`. The
  * same settings at the top level (`sweep.memorySize`, `sweep.artifact`, ...) are the defaults of

@@ -1,18 +1,18 @@
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct, type IConstruct } from 'constructs';
-import type { ArtifactResult } from '../build/engine.js';
-import { type ArtifactMemo, ensureArtifactsSync } from '../build/engine-sync.js';
+import type { ArtifactResult } from '../build/engine/engine.js';
+import { type ArtifactMemo, ensureArtifactsSync } from '../build/engine/sync.js';
 import {
   type Architecture,
   type ArtifactOptions,
   type LambdaRuntime,
   type ResolvedArtifactOptions,
   resolveArtifactOptions,
-} from '../build/options.js';
+} from '../build/options/options.js';
 import type { LambdaArtifact } from './lambda-artifact.js';
 
 /**
- * Props of {@link RuntimeArtifact}: the artifact options (build/options.ts documents each one and
+ * Props of {@link RuntimeArtifact}: the artifact options (build/options/options.ts documents each one and
  * its default). The environment overrides them where a variable exists: FORCE_REBUILD /
  * SWEEP_FORCE_REBUILD, SWEEP_DOCKER_PULL_POLICY, SWEEP_TOOLCHAIN_IMAGE, SWEEP_DOCKER,
  * SWEEP_CACHE_DIR, SWEEP_REMOTE_CACHE, SWEEP_REMOTE_CACHE_MODE.

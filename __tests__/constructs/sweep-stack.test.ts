@@ -9,7 +9,7 @@ import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { App, Testing } from 'cdktf';
-import { createLambdaZip } from '../../build/package-zip.js';
+import { createLambdaZip } from '../../build/package/zip.js';
 import { parseAppConfig } from '../../config/app-config.js';
 import { PrebuiltArtifact } from '../../constructs/prebuilt-artifact.js';
 import { SweepStack } from '../../constructs/sweep-stack.js';

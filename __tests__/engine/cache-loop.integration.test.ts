@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { ensureArtifact } from '../../build/engine.js';
-import { type ArtifactOptions, resolveArtifactOptions } from '../../build/options.js';
-import { createRecordingOutput } from '../../build/reporter.js';
+import { ensureArtifact } from '../../build/engine/engine.js';
+import { type ArtifactOptions, resolveArtifactOptions } from '../../build/options/options.js';
+import { createRecordingOutput } from '../../build/support/reporter.js';
 import { builtProject } from '../helpers/built-project.js';
 import { describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
 import { appendLine, makeTestProject, type TestProject } from '../helpers/project.js';

@@ -1,5 +1,5 @@
-import type { BuildSettings, Fingerprint } from '../../build/fingerprint.js';
-import { type ArtifactMetadata, METADATA_SCHEMA_VERSION } from '../../build/metadata.js';
+import { type ArtifactMetadata, METADATA_SCHEMA_VERSION } from '../../build/cache/metadata.js';
+import type { BuildSettings, Fingerprint } from '../../build/fingerprint/fingerprint.js';
 
 /**
  * Build settings and metadata for unit tests, so each test spells out only what it is about.

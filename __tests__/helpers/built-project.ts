@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ensureArtifacts } from '../../build/engine.js';
-import { type ArtifactOptions, resolveArtifactOptions } from '../../build/options.js';
-import { createRecordingOutput } from '../../build/reporter.js';
+import { ensureArtifacts } from '../../build/engine/engine.js';
+import { type ArtifactOptions, resolveArtifactOptions } from '../../build/options/options.js';
+import { createRecordingOutput } from '../../build/support/reporter.js';
 import { TOOLCHAIN_IMAGE } from './docker.js';
 import { makeTestProject, projectAt, type TestProject } from './project.js';
 

@@ -1,5 +1,5 @@
 import { expect } from '@jest/globals';
-import { SweepError } from '../../build/errors.js';
+import { SweepError } from '../../build/support/errors.js';
 
 /** Runs `run`, which must throw a SweepError, and returns it for assertions on its parts. */
 export function sweepError(run: () => unknown): SweepError {

@@ -15,8 +15,8 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { execa } from 'execa';
-import { isAlive } from '../../build/processes.js';
-import { withoutNodeVersionWarning } from '../../build/remote-store.js';
+import { withoutNodeVersionWarning } from '../../build/remote/store.js';
+import { isAlive } from '../../build/support/processes.js';
 
 /**
  * A real S3 server for tests: a single-node Ceph cluster (one monitor, one OSD on the memstore

@@ -12,7 +12,7 @@ import { REPO_ROOT } from './project.js';
  * modules it loaded, its real environment, what happens when it is killed).
  *
  * `imports` maps what to import to where from: a `.ts` path relative to the repository root
- * (e.g. 'build/remote-store.ts'), a `node:` module, or a package of the repository's node_modules.
+ * (e.g. 'build/remote/store.ts'), a `node:` module, or a package of the repository's node_modules.
  * The child gets exactly `env` plus PATH and a throw-away HOME.
  */
 export async function runTsChild(

@@ -1,7 +1,7 @@
 // A stand-in `bootstrap` for invokeLocally tests that need no Docker and no Rust build: a
 // Node.js script (run by this Node binary through its #! line) that speaks the Runtime API.
 import * as os from 'node:os';
-import type { ArtifactMetadata } from '../../build/metadata.js';
+import type { ArtifactMetadata } from '../../build/cache/metadata.js';
 import { TOOLCHAIN_IMAGE } from '../helpers/docker.js';
 
 /**

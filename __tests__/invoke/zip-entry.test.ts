@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { SweepError } from '../../build/errors.js';
+import { SweepError } from '../../build/support/errors.js';
 import { UNZIPPED_SIZE_LIMIT_BYTES } from '../../invoke/limits.js';
 import { crc32, readZipEntry } from '../../invoke/zip-entry.js';
 import { sweepError } from '../helpers/errors.js';

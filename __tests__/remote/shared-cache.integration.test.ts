@@ -3,7 +3,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { zipSync } from 'fflate';
-import type { ArtifactMetadata } from '../../build/metadata.js';
+import type { ArtifactMetadata } from '../../build/cache/metadata.js';
 import { type CliRun, runCli, startCli } from '../helpers/cli.js';
 import { describeWithDocker } from '../helpers/docker.js';
 import { REPO_ROOT, type TestProject } from '../helpers/project.js';

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, expect, it } from '@jest/globals';
-import { ensureArtifact } from '../../build/engine.js';
-import { createRecordingOutput } from '../../build/reporter.js';
+import { ensureArtifact } from '../../build/engine/engine.js';
+import { createRecordingOutput } from '../../build/support/reporter.js';
 import { describeWithDocker } from '../helpers/docker.js';
 import { makeTestProject, type TestProject } from '../helpers/project.js';
 import { bootstrapOf, engineOptions, FIXTURES, listTree } from './support.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { resolveArtifactOptions } from '../../build/options.js';
+import { resolveArtifactOptions } from '../../build/options/options.js';
 import { sweepError } from '../helpers/errors.js';
 
 /**

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import type { CacheDomain } from '../../build/artifact-paths.js';
-import { decide } from '../../build/decide.js';
-import { explainDecision } from '../../build/explain.js';
-import { computeFingerprint } from '../../build/fingerprint.js';
-import type { ArtifactMetadata } from '../../build/metadata.js';
+import { decide } from '../../build/cache/decide.js';
+import { explainDecision } from '../../build/cache/explain.js';
+import type { ArtifactMetadata } from '../../build/cache/metadata.js';
+import type { CacheDomain } from '../../build/cache/paths.js';
+import { computeFingerprint } from '../../build/fingerprint/fingerprint.js';
 import { recordFor, testSettings } from '../helpers/artifact-records.js';
 
 /**

@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 import { afterEach, expect, it } from '@jest/globals';
 import { execaSync } from 'execa';
-import { ensureArtifact } from '../../build/engine.js';
-import { SweepError } from '../../build/errors.js';
-import { createRecordingOutput } from '../../build/reporter.js';
+import { ensureArtifact } from '../../build/engine/engine.js';
+import { SweepError } from '../../build/support/errors.js';
+import { createRecordingOutput } from '../../build/support/reporter.js';
 import { DOCKER, describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
 import { makeTestProject, type TestProject } from '../helpers/project.js';
 import { engineOptions, FIXTURES, OWN_BUILDER_REPOSITORY } from './support.js';

@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { cachePaths } from '../../build/artifact-paths.js';
-import { prepareCargoHome, removeTamperedCrates } from '../../build/cargo-home.js';
-import { createRecordingOutput, createReporter } from '../../build/reporter.js';
+import { prepareCargoHome, removeTamperedCrates } from '../../build/builder/cargo-home.js';
+import { cachePaths } from '../../build/cache/paths.js';
+import { createRecordingOutput, createReporter } from '../../build/support/reporter.js';
 
 /**
  * Issue 12: cargo never checks a `.crate` file again once it is in its cache, so a build that

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { App } from 'cdktf';
-import { describeError } from '../../build/errors.js';
-import { ARTIFACT_DEFAULTS } from '../../build/options.js';
+import { ARTIFACT_DEFAULTS } from '../../build/options/options.js';
+import { describeError } from '../../build/support/errors.js';
 import { CONTEXT_KEY, parseAppConfig, readContextFromCdktfJson } from '../../config/app-config.js';
 import { PrebuiltArtifact } from '../../constructs/prebuilt-artifact.js';
 import { SweepStack } from '../../constructs/sweep-stack.js';

@@ -6,7 +6,7 @@
  * image, interleaved:
  * - old: the whole CARGO_HOME persists (a bind mount at /cache/cargo-home, as before cargo-home.ts),
  *   so cargo finds every crate already extracted in `registry/src`;
- * - new: the container of build/builder-container.ts: CARGO_HOME=/tmp/cargo-home, fresh, with
+ * - new: the container of build/builder/container.ts: CARGO_HOME=/tmp/cargo-home, fresh, with
  *   only `registry/index`, `registry/cache` and `git/db` linked to persistent folders, built with
  *   the engine's own `prepareCargoHome` and `bindMount`; cargo extracts every crate again.
  *
@@ -27,9 +27,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseToml } from 'smol-toml';
-import type { CachePaths } from '../../build/artifact-paths.js';
-import { bindMount, TARGET_MOUNT, WORKSPACE_MOUNT } from '../../build/builder-container.js';
-import { prepareCargoHome } from '../../build/cargo-home.js';
+import { prepareCargoHome } from '../../build/builder/cargo-home.js';
+import { bindMount, TARGET_MOUNT, WORKSPACE_MOUNT } from '../../build/builder/container.js';
+import type { CachePaths } from '../../build/cache/paths.js';
 import { makeLocalRegistry } from './make-local-registry.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));

@@ -1,0 +1,258 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { CargoWorkspace } from '../cargo/workspace.js';
+import { tooManyInputs, unreadableInputFile, unreadableInputFolder, workspaceFileNotRegular } from '../support/errors.js';
+import { printable } from '../support/printable.js';
+import { describeKind, type FileKind, fileKind, isMissing } from '../support/regular-file.js';
+import { byCodePoint } from './fingerprint.js';
+import { FileHashIndex } from './hash-index.js';
+
+/**
+ * Collects the build inputs of one binary and hashes each one: the workspace-level files, every
+ * member's manifest, and every file under the folders of the crates the binary is built from.
+ *
+ * Paths are relative to the workspace root with `/` separators, so the result does not depend on
+ * where the workspace is checked out. Be conservative: anything under a crate folder is an input
+ * unless it is in an excluded folder.
+ *
+ * Excluded are folders with a name in EXCLUDED_FOLDER_NAMES, at any depth, and the configured
+ * dist and cache folders by their real path (not by name: a cache folder `/x/src` must not drop
+ * every `src/` from the inputs).
+ *
+ * Only regular files are read. FIFOs, sockets and devices in a crate folder are never opened (a
+ * FIFO would block the walk forever): each is an input by its kind (`special:fifo`), so adding or
+ * removing one changes the fingerprint. A file or folder that cannot be read is an error naming
+ * it: silently leaving it out would make edits to it cache hits.
+ *
+ * Each folder is walked once, by its real path. Crate folders are walked first, without
+ * following symlinks, so every file in them is an input under its own path; then the symlinks
+ * to folders met on the way are followed in walk order, each only if its real folder was not
+ * walked yet (otherwise its content is already an input, and the link is recorded by its link
+ * text). Without that, symlinks arranged as a fan-out (each folder linking to the next several
+ * times) multiply the walk: 36 of them made a million inputs. The number of inputs is capped
+ * as well, with an error that says what to do.
+ */
+
+/** Folder names never walked, at any depth: build output, VCS data, and this tool's own output. */
+export const EXCLUDED_FOLDER_NAMES: readonly string[] = ['target', '.git', 'node_modules', 'dist', 'cdktf.out', '.cache'];
+
+/** More inputs than this stop the walk with an error (a real crate has thousands at most). */
+export const MAX_INPUTS = 200_000;
+
+export interface InputCollection {
+  /**
+   * Relative path -> content hash: `sha256 hex` for a file, `symlink:<sha256 of the link text>`
+   * for a link that is not followed, `special:<kind>` for a FIFO, socket or device.
+   */
+  readonly inputs: ReadonlyMap<string, string>;
+  /** How many files were read and hashed (the rest were known to the hash index). */
+  readonly hashedFiles: number;
+  /** Facts the user should see, e.g. that a configured dist or cache folder lies inside a crate folder. */
+  readonly notes: readonly string[];
+}
+
+export interface CollectInputsRequest {
+  readonly workspace: CargoWorkspace;
+  /** Folders (relative to the root) whose every file is an input. */
+  readonly crateFolders: readonly string[];
+  /**
+   * Absolute paths of folders that are never inputs, wherever they are: the configured dist and
+   * cache folders. Compared by real path; a crate folder itself is walked even if listed here.
+   */
+  readonly excludedPaths: readonly string[];
+  readonly hashIndex?: FileHashIndex;
+  /** The most inputs accepted. @default MAX_INPUTS */
+  readonly maxInputs?: number;
+}
+
+export function collectInputs(request: CollectInputsRequest): InputCollection {
+  const { workspace } = request;
+  const root = workspace.root;
+  const rootReal = fs.realpathSync(root);
+  const excludedNames = new Set(EXCLUDED_FOLDER_NAMES);
+  const maxInputs = request.maxInputs ?? MAX_INPUTS;
+  const folders = [...request.crateFolders, ...workspace.patchDirs];
+  const walkRoots = folders.flatMap((folder) => {
+    const absolute = path.join(root, folder);
+    try {
+      return [{ folder, absolute, real: fs.realpathSync(absolute) }];
+    } catch (cause) {
+      if (isMissing(cause)) return []; // e.g. a [patch] folder that does not exist: cargo will say so
+      throw unreadableInputFolder(folder, absolute, cause);
+    }
+  });
+  const configured = request.excludedPaths.map((given) => ({ given, real: realPathOrResolved(given) }));
+  // A configured folder that holds a crate folder (a cache folder set to the project root) would
+  // exclude the crate's own files: it is not excluded, and a note says so.
+  const excluded = configured.filter(({ real }) => !walkRoots.some((r) => isInside(real, r.real)));
+  const excludedReal = new Set(excluded.map((e) => e.real));
+  const isInsideExcluded = (real: string): boolean => excluded.some((e) => isInside(e.real, real));
+  const index = request.hashIndex ?? FileHashIndex.inMemory();
+  const inputs = new Map<string, string>();
+
+  const record = (relative: string, value: () => string): void => {
+    // A file reached twice (a member manifest, overlapping crate folders) is read once.
+    if (inputs.has(relative)) return;
+    if (inputs.size >= maxInputs) throw tooManyInputs(maxInputs, folders);
+    inputs.set(relative, value());
+  };
+  const hashInto = (relative: string, absolute: string, stat: fs.Stats): void =>
+    record(relative, () => {
+      try {
+        return index.hashFile(relative, absolute, stat);
+      } catch (cause) {
+        throw unreadableInputFile(relative, absolute, cause);
+      }
+    });
+  const recordLinkText = (relative: string, absolute: string): void =>
+    record(relative, () => `symlink:${createHash('sha256').update(fs.readlinkSync(absolute)).digest('hex')}`);
+  const recordSpecial = (relative: string, kind: FileKind): void => record(relative, () => `special:${kind}`);
+
+  /** Real paths of the folders walked so far: each is walked once. */
+  const walked = new Set<string>();
+  /** Symlinks to folders met while walking, followed once the crate folders are done. */
+  const linkedFolders: { readonly relative: string; readonly absolute: string; readonly real: string }[] = [];
+
+  // A symlink whose target is inside the workspace is followed (the build container sees the
+  // target's content, under the link's path); one that points outside is not, and its link text
+  // is the input.
+  const addSymlink = (relative: string, absolute: string): void => {
+    let real: string | undefined;
+    try {
+      real = fs.realpathSync(absolute);
+    } catch {
+      real = undefined; // dangling, or a loop of links
+    }
+    if (real === undefined || !isInside(rootReal, real)) {
+      recordLinkText(relative, absolute);
+      return;
+    }
+    if (isInsideExcluded(real)) return;
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(real);
+    } catch (cause) {
+      if (!isMissing(cause)) throw unreadableInputFile(relative, real, cause);
+      recordLinkText(relative, absolute); // removed meanwhile
+      return;
+    }
+    const kind = fileKind(stat);
+    if (kind === 'file') hashInto(relative, real, stat);
+    else if (kind === 'directory') linkedFolders.push({ relative, absolute, real });
+    else recordSpecial(relative, kind);
+  };
+
+  const walk = (relative: string, absolute: string, real: string): void => {
+    if (walked.has(real)) return;
+    walked.add(real);
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(absolute, { withFileTypes: true });
+    } catch (cause) {
+      if (isMissing(cause)) return; // removed while we walk: nothing there to hash
+      throw unreadableInputFolder(relative, absolute, cause);
+    }
+    entries.sort((a, b) => byCodePoint(a.name, b.name));
+    for (const entry of entries) {
+      const childRelative = relative === '' ? entry.name : `${relative}/${entry.name}`;
+      const childAbsolute = path.join(absolute, entry.name);
+      const kind = fileKind(entry);
+      if (kind === 'directory') {
+        // An entry that is not a symlink has the real path of its folder plus its name.
+        const childReal = path.join(real, entry.name);
+        // Folders are entered top-down, so an excluded folder is met as itself before anything in it.
+        if (!excludedNames.has(entry.name) && !excludedReal.has(childReal)) walk(childRelative, childAbsolute, childReal);
+      } else if (kind === 'symlink') {
+        if (!excludedNames.has(entry.name)) addSymlink(childRelative, childAbsolute);
+      } else if (kind === 'file') {
+        if (inputs.has(childRelative)) continue;
+        let stat: fs.Stats;
+        try {
+          stat = fs.lstatSync(childAbsolute);
+        } catch (cause) {
+          if (isMissing(cause)) continue; // removed while we walk
+          throw unreadableInputFile(childRelative, childAbsolute, cause);
+        }
+        if (stat.isFile()) hashInto(childRelative, childAbsolute, stat);
+        else recordSpecial(childRelative, fileKind(stat)); // replaced meanwhile: never opened
+      } else {
+        recordSpecial(childRelative, kind);
+      }
+    }
+  };
+
+  // The workspace-level files and manifests: cargo-workspace.ts has refused any that is not a
+  // regular file; one replaced since then is refused here, never opened.
+  const addFile = (relative: string): void => {
+    const absolute = path.join(root, relative);
+    let stat: fs.Stats;
+    try {
+      stat = fs.lstatSync(absolute);
+    } catch {
+      return; // Listed by the workspace but absent: cargo will say so; nothing to hash.
+    }
+    const kind = fileKind(stat);
+    if (kind === 'symlink') addSymlink(relative, absolute);
+    else if (kind === 'file') hashInto(relative, absolute, stat);
+    else throw workspaceFileNotRegular(relative, absolute, describeKind(kind));
+  };
+
+  for (const file of workspace.rootFiles) addFile(file);
+  for (const member of workspace.members) addFile(member.dir === '' ? 'Cargo.toml' : `${member.dir}/Cargo.toml`);
+  for (const { folder, absolute, real } of walkRoots) walk(folder, absolute, real);
+  // Breadth-first over the links: a link found inside a linked folder is followed after the
+  // links found before it. The first in that order wins a folder; later ones are link text.
+  for (let i = 0; i < linkedFolders.length; i++) {
+    const link = linkedFolders[i]!;
+    if (walked.has(link.real)) recordLinkText(link.relative, link.absolute);
+    else walk(link.relative, link.absolute, link.real);
+  }
+  index.save();
+
+  const sorted = new Map([...inputs.entries()].sort(([a], [b]) => byCodePoint(a, b)));
+  return { inputs: sorted, hashedFiles: index.hashedFiles, notes: excludedFolderNotes(configured, walkRoots) };
+}
+
+/**
+ * Says when a configured dist or cache folder lies inside a crate folder (its files are then not
+ * inputs, though they are in a crate folder), or holds one (then it is not excluded at all). A
+ * folder whose name is excluded anyway (`dist`, `.cache`) inside a crate folder is not worth a
+ * note: its name alone leaves it out.
+ */
+function excludedFolderNotes(
+  configured: readonly { readonly given: string; readonly real: string }[],
+  walkRoots: readonly { readonly folder: string; readonly real: string }[],
+): string[] {
+  const notes: string[] = [];
+  for (const { given, real } of configured) {
+    const holds = walkRoots.find((r) => isInside(real, r.real));
+    if (holds) {
+      notes.push(
+        `the configured folder ${printable(given)} holds the crate folder ${printable(holds.folder || '.')}: it is not left out of the inputs`,
+      );
+      continue;
+    }
+    const inside = walkRoots.find((r) => isInside(r.real, real));
+    if (inside && !EXCLUDED_FOLDER_NAMES.includes(path.basename(real))) {
+      notes.push(
+        `the configured folder ${printable(given)} lies inside the crate folder ${printable(inside.folder || '.')}: its files are not inputs, so editing them never causes a rebuild`,
+      );
+    }
+  }
+  return notes;
+}
+
+/** The real path of `p`, or the absolute path when it does not exist (yet). */
+function realPathOrResolved(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
+}
+
+function isInside(root: string, candidate: string): boolean {
+  const relative = path.relative(root, candidate);
+  return relative === '' || (relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative));
+}
