@@ -1,5 +1,5 @@
 import { App } from 'cdktf';
-import { describeError } from './build/support/errors.js';
+import { describeError } from './build/index.js';
 import { CONTEXT_KEY, parseAppConfig, readContextFromCdktfJson } from './config/app-config.js';
 import { SweepStack } from './constructs/sweep-stack.js';
 

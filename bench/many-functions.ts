@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ResolvedArtifactOptions } from '../build/options/options.js';
+import type { ResolvedArtifactOptions } from '../build/options/resolve.js';
 import { startCpuBusyMeter } from './cpu-busy.js';
 import {
   artifactTarget,

@@ -7,7 +7,7 @@ import { builderRecipe } from '../build/builder/recipe.js';
 import { type CacheCheck, checkCache } from '../build/cache/check.js';
 import { type ArtifactMetadata, artifactMetadataSchema, METADATA_SCHEMA_VERSION, writeMetadata } from '../build/cache/metadata.js';
 import { checkAll } from '../build/engine/engine.js';
-import { isBuildEnvName, type ResolvedArtifactOptions } from '../build/options/options.js';
+import { isBuildEnvName, type ResolvedArtifactOptions } from '../build/options/resolve.js';
 import { createLambdaZip, ZIP_ENTRY_MODE, ZIP_ENTRY_NAME } from '../build/package/zip.js';
 import {
   BENCH_BUILDER_REPOSITORY,

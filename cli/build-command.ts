@@ -1,4 +1,4 @@
-import { ensureArtifacts } from '../build/engine/engine.js';
+import { ensureArtifacts } from '../build/index.js';
 import type { CliOptions } from './cli-options.js';
 
 /*

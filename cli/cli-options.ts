@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type ArtifactOptions, type ResolvedArtifactOptions, resolveArtifactOptions } from '../build/options/options.js';
-import { cliUsageError } from '../build/support/errors.js';
+import { type ArtifactOptions, type ResolvedArtifactOptions, resolveArtifactOptions } from '../build/index.js';
 import { type AppConfig, type FunctionConfig, parseAppConfig, readContextFromCdktfJson, selectFunctions } from '../config/app-config.js';
+import { cliUsageError } from './errors.js';
 
 export interface CliFlags {
   readonly project?: string;

@@ -1,4 +1,4 @@
-import { checkAll } from '../build/engine/engine.js';
+import { checkAll } from '../build/index.js';
 import type { CliOptions } from './cli-options.js';
 
 /*

@@ -1,11 +1,9 @@
 import * as fs from 'node:fs';
-import { ensureArtifacts } from '../build/engine/engine.js';
-import { eventNotJson, eventUnreadable, invalidTimeout } from '../build/support/errors.js';
-import { createReporter, type Reporter } from '../build/support/reporter.js';
-import { formatDuration } from '../build/support/stage-timer.js';
+import { createReporter, ensureArtifacts, formatDuration, type Reporter } from '../build/index.js';
 import { checkEventSize } from '../invoke/limits.js';
 import { invokeLocally, type LocalInvokeOutcome } from '../invoke/local-invoke.js';
 import type { CliFlags, CliOptions } from './cli-options.js';
+import { eventNotJson, eventUnreadable, invalidTimeout } from './errors.js';
 
 /*
  * `sweep-runtime invoke [--event FILE|-] [--timeout SECONDS] [--in-container]`: builds the zips

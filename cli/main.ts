@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { describeError, isSweepError, unexpectedFailure } from '../build/support/errors.js';
+import { describeError, isSweepError, unexpectedFailure } from '../build/index.js';
 import { type CliFlags, type CliOptions, resolveCliOptions } from './cli-options.js';
 
 /*

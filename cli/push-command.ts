@@ -1,10 +1,7 @@
 import * as fs from 'node:fs';
-import { isHit } from '../build/cache/check.js';
-import { checkAll } from '../build/engine/engine.js';
-import { RemoteCache } from '../build/remote/cache.js';
-import { pushRefused } from '../build/support/errors.js';
-import { createReporter } from '../build/support/reporter.js';
+import { checkAll, createReporter, isHit, openRemoteCache } from '../build/index.js';
 import type { CliOptions } from './cli-options.js';
+import { pushRefused } from './errors.js';
 
 /*
  * `sweep-runtime push`: uploads each function's current verified zip and its metadata to the
@@ -46,7 +43,7 @@ export async function pushCommand({ targets }: CliOptions): Promise<number> {
       reporter.line(`remote: already present (downloaded from ${metadata.origin.remote})`);
       continue;
     }
-    const remote = await RemoteCache.open({ ...check.options, remoteCache: { ...settings, mode: 'read-write' } }, reporter);
+    const remote = await openRemoteCache({ ...check.options, remoteCache: { ...settings, mode: 'read-write' } }, reporter);
     if (!remote) {
       failed++;
       continue;

@@ -1,6 +1,4 @@
-import { checkAll } from '../build/engine/engine.js';
-import { createReporter } from '../build/support/reporter.js';
-import { formatDuration } from '../build/support/stage-timer.js';
+import { checkAll, createReporter, formatDuration, openRemoteCache } from '../build/index.js';
 import type { CliFlags, CliOptions } from './cli-options.js';
 
 /*
@@ -36,14 +34,13 @@ export async function statusCommand({ targets }: CliOptions, flags: CliFlags): P
 }
 
 async function reportRemote(checks: ReturnType<typeof checkAll>): Promise<void> {
-  const { RemoteCache } = await import('../build/remote/cache.js');
   // One connection per shared cache, as the engine opens them: functions usually share one.
-  const opened = new Map<string, ReturnType<typeof RemoteCache.open>>();
+  const opened = new Map<string, ReturnType<typeof openRemoteCache>>();
   for (const check of checks) {
     const reporter = createReporter(check.name);
     const settings = check.options.remoteCache && { ...check.options.remoteCache, mode: 'read' as const };
     const key = JSON.stringify(settings);
-    if (!opened.has(key)) opened.set(key, RemoteCache.open({ ...check.options, remoteCache: settings }, reporter));
+    if (!opened.has(key)) opened.set(key, openRemoteCache({ ...check.options, remoteCache: settings }, reporter));
     const remote = await opened.get(key)!;
     if (!remote) {
       if (!check.options.remoteCache)

@@ -5,11 +5,13 @@ import {
   type ArtifactOptions,
   artifactOptionsSchema,
   CONTEXT_KEY,
+  type ConfigIssue,
   functionArtifactSchema,
+  invalidConfig,
   type OptionsOrigin,
   toConfigIssues,
-} from '../build/options/options.js';
-import { type ConfigIssue, cdktfJsonUnusable, invalidConfig } from '../build/support/errors.js';
+} from '../build/index.js';
+import { cdktfJsonUnusable } from './errors.js';
 
 /*
  * The app's configuration: the `sweep` key of cdktf.json's `context` (the CDKTF convention),

@@ -1,5 +1,5 @@
 import type { TerraformAsset } from 'cdktf';
-import type { Architecture, LambdaRuntime } from '../build/options/options.js';
+import type { Architecture, LambdaRuntime } from '../build/index.js';
 
 /** What a Lambda function needs from its code artifact, however the zip was made. */
 export interface LambdaArtifact {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
-import { ARTIFACT_DEFAULTS, type Architecture, type LambdaRuntime } from '../build/options/options.js';
+import { ARTIFACT_DEFAULTS, type Architecture, type LambdaRuntime } from '../build/index.js';
 import type { LambdaArtifact } from './lambda-artifact.js';
 
 /** Props of {@link PrebuiltArtifact}. */

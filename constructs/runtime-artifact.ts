@@ -1,14 +1,15 @@
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct, type IConstruct } from 'constructs';
-import type { ArtifactResult } from '../build/engine/engine.js';
-import { type ArtifactMemo, ensureArtifactsSync } from '../build/engine/sync.js';
 import {
   type Architecture,
+  type ArtifactMemo,
   type ArtifactOptions,
+  type ArtifactResult,
+  ensureArtifactsSync,
   type LambdaRuntime,
   type ResolvedArtifactOptions,
   resolveArtifactOptions,
-} from '../build/options/options.js';
+} from '../build/index.js';
 import type { LambdaArtifact } from './lambda-artifact.js';
 
 /**

@@ -4,7 +4,7 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js';
 import { Construct } from 'constructs';
-import { LAMBDA_ENTRY_POINT } from '../build/options/options.js';
+import { LAMBDA_ENTRY_POINT } from '../build/index.js';
 import { FUNCTION_DEFAULTS } from '../config/app-config.js';
 import type { LambdaArtifact } from './lambda-artifact.js';
 

@@ -4,7 +4,7 @@
  * accepts what Lambda would not even try (a 200 MB error body, a 1 GB unzipped "zip bomb") can
  * also exhaust this machine.
  */
-import { eventTooLarge } from '../build/support/errors.js';
+import { eventTooLarge } from './errors.js';
 
 /**
  * Lambda refuses a synchronous Invoke whose payload reaches 6 MiB, before anything runs:

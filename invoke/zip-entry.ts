@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
-import { zipDamaged, zipTooLargeUnzipped } from '../build/support/errors.js';
+import { zipDamaged, zipTooLargeUnzipped } from './errors.js';
 import { UNZIPPED_SIZE_LIMIT_BYTES } from './limits.js';
 
 const EOCD_SIGNATURE = 0x06054b50;

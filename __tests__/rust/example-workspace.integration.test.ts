@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { execa } from 'execa';
 import { unzipSync } from 'fflate';
 import { ensureArtifact } from '../../build/engine/engine.js';
-import { resolveArtifactOptions } from '../../build/options/options.js';
+import { resolveArtifactOptions } from '../../build/options/resolve.js';
 import { createRecordingOutput } from '../../build/support/reporter.js';
 import { RuntimeApiServer } from '../../invoke/runtime-api-server.js';
 import { DOCKER, describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { resolveArtifactOptions } from '../../build/options/options.js';
+import { resolveArtifactOptions } from '../../build/options/resolve.js';
 import { sweepError } from '../helpers/errors.js';
 
 /**

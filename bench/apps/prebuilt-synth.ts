@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { App } from 'cdktf';
-import { ARTIFACT_DEFAULTS } from '../../build/options/options.js';
+import { ARTIFACT_DEFAULTS } from '../../build/options/schema.js';
 import { describeError } from '../../build/support/errors.js';
 import { CONTEXT_KEY, parseAppConfig, readContextFromCdktfJson } from '../../config/app-config.js';
 import { PrebuiltArtifact } from '../../constructs/prebuilt-artifact.js';

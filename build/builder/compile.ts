@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CargoFunction } from '../cargo/feature-tree.js';
 import { cargoBuildArgs } from '../cargo/runs.js';
-import { cargoProducedNoBinary } from '../support/errors.js';
 import { type BuilderContainer, runInBuilder } from './container.js';
+import { cargoProducedNoBinary } from './errors.js';
 
 /*
  * Compiles one cargo run: one `cargo build --locked` in the builder container for every unit

@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { CachePaths } from '../cache/paths.js';
-import type { ResolvedArtifactOptions } from '../options/options.js';
-import { builderContainerNotStarted, cargoBuildFailed, compileInterrupted } from '../support/errors.js';
+import type { ResolvedArtifactOptions } from '../options/resolve.js';
 import { isAlive } from '../support/processes.js';
 import type { Reporter } from '../support/reporter.js';
 import { prepareCargoHome } from './cargo-home.js';
 import { type DockerClient, DockerCommandError } from './docker.js';
+import { builderContainerNotStarted, cargoBuildFailed, compileInterrupted } from './errors.js';
 
 /*
  * How every command of a build runs in the builder image (cargo build, cargo tree):

@@ -1,6 +1,7 @@
 import { stripVTControlCharacters } from 'node:util';
 import { type ExecaError, execa } from 'execa';
-import { dockerCommandNotExecutable, dockerCommandNotFound, dockerEngineNotAnswering, type Stage } from '../support/errors.js';
+import type { Stage } from '../support/errors.js';
+import { dockerCommandNotExecutable, dockerCommandNotFound, dockerEngineNotAnswering } from './errors.js';
 
 /**
  * The Docker CLI, as the engine uses it. `command` is `docker` unless `SWEEP_DOCKER` names

@@ -1,8 +1,8 @@
 import * as path from 'node:path';
-import type { ResolvedArtifactOptions } from '../options/options.js';
-import { builderImageBuildFailed, builderImageMissingAfterBuild, toolchainImageAbsent, toolchainPullFailed } from '../support/errors.js';
+import type { ResolvedArtifactOptions } from '../options/resolve.js';
 import type { Reporter } from '../support/reporter.js';
 import { type DockerClient, DockerCommandError } from './docker.js';
+import { builderImageBuildFailed, builderImageMissingAfterBuild, toolchainImageAbsent, toolchainPullFailed } from './errors.js';
 import { builderRecipe } from './recipe.js';
 
 /*

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { canonicalJson } from '../fingerprint/fingerprint.js';
-import { type ResolvedArtifactOptions, TARGETS } from '../options/options.js';
+import type { ResolvedArtifactOptions } from '../options/resolve.js';
+import { TARGETS } from '../options/schema.js';
 
 /*
  * What the builder image is made from: docker/builder.Dockerfile and its build args. Its hash

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { builderRecipe } from '../builder/recipe.js';
+import { undeclaredFeatures } from '../cargo/errors.js';
 import {
   type CargoPackage,
   type CargoWorkspace,
@@ -12,9 +13,8 @@ import {
 import { type BuildSettings, computeFingerprint, ENGINE_PACKAGING_VERSION, type Fingerprint } from '../fingerprint/fingerprint.js';
 import { FileHashIndex } from '../fingerprint/hash-index.js';
 import { collectInputs } from '../fingerprint/inputs.js';
-import type { ResolvedArtifactOptions } from '../options/options.js';
+import type { ResolvedArtifactOptions } from '../options/resolve.js';
 import { checkZipLayout } from '../package/verify.js';
-import { undeclaredFeatures } from '../support/errors.js';
 import { type Decision, decide, type ZipState } from './decide.js';
 import { explainDecision } from './explain.js';
 import { type ArtifactMetadata, type MetadataReadResult, readMetadata } from './metadata.js';
@@ -116,11 +116,11 @@ export function buildSettings(options: ResolvedArtifactOptions, packageName: str
     binary: options.binary,
     target: options.targetTriple,
     profile: options.profile,
-    features: options.features,
+    features: [...options.features],
     runtime: options.runtime,
     toolchainImage: options.toolchainImage,
     builderRecipe: builderRecipe(options).hash,
-    env: options.buildEnv,
+    env: { ...options.buildEnv },
   };
 }
 

@@ -2,11 +2,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { lockNotCreated, lockWaitTimedOut } from '../support/errors.js';
 import { printable } from '../support/printable.js';
 import { isAlive } from '../support/processes.js';
 import { readRegularFile } from '../support/regular-file.js';
 import { formatDuration } from '../support/stage-timer.js';
+import { lockNotCreated, lockWaitTimedOut } from './errors.js';
 
 /*
  * One build of an artifact at a time, across processes (`cdktf diff` in one terminal while

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import type { ResolvedArtifactOptions } from '../options/options.js';
-import { unsafeArtifactName } from '../support/errors.js';
+import type { ResolvedArtifactOptions } from '../options/resolve.js';
 import { isSafeName } from '../support/safe-name.js';
+import { unsafeArtifactName } from './errors.js';
 
 /*
  * Where one artifact's files live. `dist/` holds what is deployed (the zip and its metadata) and
@@ -31,7 +31,7 @@ export function artifactPaths(options: ResolvedArtifactOptions, name: string): A
     zip,
     metadata: path.join(options.distDir, `${name}.json`),
     lock: path.join(options.distDir, `.${name}.lock`),
-    hashIndex: path.join(options.cacheDir, 'file-hashes', `${name}-${workspaceKey}.json`),
+    hashIndex: path.join(options.cacheDir, FOLDERS.fileHashes, `${name}-${workspaceKey}.json`),
     zipForDisplay: displayPath(options.projectRoot, zip),
     key: shortHash(zip),
   };
@@ -60,13 +60,27 @@ export interface CachePaths {
 
 export function cachePaths(options: Pick<ResolvedArtifactOptions, 'cacheDir' | 'remoteCache'>): CachePaths {
   const domain = cacheDomainOf(options);
-  const root = domain === 'publish' ? path.join(options.cacheDir, 'publish') : options.cacheDir;
+  const root = domain === 'publish' ? path.join(options.cacheDir, FOLDERS.publish) : options.cacheDir;
   return {
     domain,
-    cargoTarget: path.join(root, 'cargo-target'),
-    cargoHome: path.join(root, 'cargo-home'),
-    features: path.join(root, 'cargo-features'),
+    cargoTarget: path.join(root, FOLDERS.cargoTarget),
+    cargoHome: path.join(root, FOLDERS.cargoHome),
+    features: path.join(root, FOLDERS.features),
   };
+}
+
+/** The names of the folders the engine keeps in a cache folder (the publish domain holds its own set). */
+const FOLDERS = {
+  cargoTarget: 'cargo-target',
+  cargoHome: 'cargo-home',
+  features: 'cargo-features',
+  fileHashes: 'file-hashes',
+  publish: 'publish',
+} as const;
+
+/** Everything the engine keeps in the cache folder `cacheDir`, in both trust domains: what `clean --all` removes. */
+export function engineCacheFolders(cacheDir: string): string[] {
+  return Object.values(FOLDERS).map((folder) => path.join(cacheDir, folder));
 }
 
 /** A path relative to `base` when it is inside it, else the absolute path. */

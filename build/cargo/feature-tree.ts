@@ -1,4 +1,4 @@
-import { featureTreeUnreadable } from '../support/errors.js';
+import { featureTreeUnreadable } from './errors.js';
 
 /**
  * Which features cargo turns on, for one Lambda function built alone, on every package of its

@@ -1,4 +1,5 @@
-import { impossibleCargoRun, type SweepError } from '../support/errors.js';
+import type { SweepError } from '../support/errors.js';
+import { impossibleCargoRun } from './errors.js';
 import { type CargoFunction, describeDisagreement, featuresAgree, type ResolvedFeatures } from './feature-tree.js';
 
 /**

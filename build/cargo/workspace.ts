@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
-import type { OptionsOrigin } from '../options/options.js';
+import type { OptionsOrigin } from '../options/origin.js';
+import { describeKind, isMissing, kindOf, NotRegularFileError, readRegularFile } from '../support/regular-file.js';
+import { isSafeName } from '../support/safe-name.js';
 import {
   binaryNotUnique,
   invalidToml,
@@ -14,9 +16,7 @@ import {
   unreadableWorkspaceFolder,
   unsafeCargoName,
   workspaceFileNotRegular,
-} from '../support/errors.js';
-import { describeKind, isMissing, kindOf, NotRegularFileError, readRegularFile } from '../support/regular-file.js';
-import { isSafeName } from '../support/safe-name.js';
+} from './errors.js';
 
 /**
  * Reads the Cargo workspace's manifests (without a host cargo: the build runs in Docker, and

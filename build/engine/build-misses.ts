@@ -19,7 +19,7 @@ import { writeFileAtomic } from '../support/atomic-write.js';
 import { isSweepError, type SweepError, unexpectedFailure } from '../support/errors.js';
 import { formatBytes, type Reporter } from '../support/reporter.js';
 import { formatTimings, type StageTimer } from '../support/stage-timer.js';
-import type { ArtifactResult } from './engine.js';
+import type { ArtifactResult } from './result.js';
 
 /*
  * The cold path for every artifact that missed both caches:

@@ -1,13 +1,18 @@
 import { type CacheCheck, type CacheHit, checkCache, isHit } from '../cache/check.js';
+import { conflictingArtifacts } from '../cache/errors.js';
 import { BuildLock, describeOwner } from '../cache/lock.js';
-import type { ArtifactMetadata } from '../cache/metadata.js';
 import type { CargoWorkspace } from '../cargo/workspace.js';
 import { readCargoWorkspace } from '../cargo/workspace.js';
-import type { ResolvedArtifactOptions } from '../options/options.js';
+import type { ResolvedArtifactOptions } from '../options/resolve.js';
 import type { RemoteCache } from '../remote/cache.js';
-import { artifactsFailed, conflictingArtifacts, type SweepError } from '../support/errors.js';
+import type { SweepError } from '../support/errors.js';
 import { createReporter, formatBytes, type Output, type Reporter } from '../support/reporter.js';
 import { formatDuration, formatTimings, StageTimer } from '../support/stage-timer.js';
+import type { ArtifactResult } from './result.js';
+
+export type { ArtifactResult } from './result.js';
+
+import { artifactsFailed } from './errors.js';
 
 /*
  * The engine's one entry: make sure each artifact's zip in dist/ is current and verified, doing
@@ -22,18 +27,6 @@ import { formatDuration, formatTimings, StageTimer } from '../support/stage-time
  * what the check costs. Every artifact ends in a result or an error of its own; when any failed,
  * the others are still committed and one error names each failure.
  */
-export interface ArtifactResult {
-  readonly outcome: 'cache-hit' | 'cache-miss';
-  /** Where the zip came from in this run: reused from dist/, downloaded from the shared cache, or built. */
-  readonly via: 'local' | 'remote' | 'build';
-  /** The `cache-hit` / `cache-miss: ...` line of the local check. */
-  readonly explanation: string;
-  readonly name: string;
-  readonly zipPath: string;
-  readonly metadata: ArtifactMetadata;
-  /** Milliseconds per stage of this run, and its total. */
-  readonly timingsMs: Readonly<Record<string, number>>;
-}
 
 export interface EngineRun {
   /** Where progress goes. @default process.stdout */

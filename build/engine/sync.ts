@@ -3,10 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { artifactMetadataSchema } from '../cache/metadata.js';
 import { canonicalJson } from '../fingerprint/fingerprint.js';
-import { type ResolvedArtifactOptions, resolvedArtifactOptionsSchema } from '../options/options.js';
-import { engineProcessFailed, errorFromEngineProcess } from '../support/errors.js';
+import type { ResolvedArtifactOptions } from '../options/resolve.js';
 import { createReporter } from '../support/reporter.js';
 import { type ArtifactResult, checkAndReportHits } from './engine.js';
+import { engineProcessFailed, errorFromEngineProcess } from './errors.js';
 
 /*
  * The engine's synchronous entry, for CDKTF constructs (constructors cannot await, and
@@ -51,7 +51,10 @@ export function ensureArtifactsSync(
   return list.map((options) => memo.byOptions.get(keyOf(options))!);
 }
 
-export const engineRequestSchema = z.object({ artifacts: z.array(resolvedArtifactOptionsSchema) });
+// The child is this same code, started by this process: its request needs no schema of its own.
+export const engineRequestSchema = z.object({
+  artifacts: z.array(z.custom<ResolvedArtifactOptions>((v) => typeof v === 'object' && v !== null)),
+});
 
 const artifactResultSchema = z.object({
   outcome: z.enum(['cache-hit', 'cache-miss']),

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { workspaceFileNotRegular } from '../cargo/errors.js';
 import type { CargoWorkspace } from '../cargo/workspace.js';
-import { tooManyInputs, unreadableInputFile, unreadableInputFolder, workspaceFileNotRegular } from '../support/errors.js';
 import { printable } from '../support/printable.js';
 import { describeKind, type FileKind, fileKind, isMissing } from '../support/regular-file.js';
+import { tooManyInputs, unreadableInputFile, unreadableInputFolder } from './errors.js';
 import { byCodePoint } from './fingerprint.js';
 import { FileHashIndex } from './hash-index.js';
 

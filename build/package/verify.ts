@@ -1,8 +1,9 @@
 import { unzipSync } from 'fflate';
-import { type Architecture, type LambdaRuntime, RUNTIME_GLIBC } from '../options/options.js';
-import { artifactRefused, type SweepError } from '../support/errors.js';
+import { type Architecture, type LambdaRuntime, RUNTIME_GLIBC } from '../options/schema.js';
+import type { SweepError } from '../support/errors.js';
 import { printable } from '../support/printable.js';
 import { compareVersions, ElfFormatError, type ElfSummary, readElf } from './elf.js';
+import { artifactRefused } from './errors.js';
 import { listZipEntries, ZIP_ENTRY_MODE, ZIP_ENTRY_NAME, type ZipEntry } from './zip.js';
 
 /*

@@ -1,5 +1,5 @@
 import { zipSync } from 'fflate';
-import { LAMBDA_ENTRY_POINT } from '../options/options.js';
+import { LAMBDA_ENTRY_POINT } from '../options/schema.js';
 
 /*
  * The Lambda zip: one entry, `bootstrap`, at the root, mode 0755, a fixed timestamp and fixed

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CacheCheck } from '../cache/check.js';
 import { type ArtifactMetadata, METADATA_SCHEMA_VERSION, parseMetadata, serializeMetadata } from '../cache/metadata.js';
-import type { ResolvedArtifactOptions } from '../options/options.js';
+import type { ResolvedArtifactOptions } from '../options/resolve.js';
 import { type BinaryFacts, MAX_UNZIPPED_BYTES, verifyZip } from '../package/verify.js';
 import { SweepError } from '../support/errors.js';
 import { formatBytes, type Reporter } from '../support/reporter.js';

@@ -6,8 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { builtBinaryPath, unitKey } from '../../../build/builder/compile.js';
 import { groupIntoBatches } from '../../../build/engine/build-misses.js';
 import { checkAll } from '../../../build/engine/engine.js';
-import { type ArtifactOptions, type Environment, resolveArtifactOptions } from '../../../build/options/options.js';
-import { artifactsFailed, SweepError } from '../../../build/support/errors.js';
+import { artifactsFailed } from '../../../build/engine/errors.js';
+import { type Environment, resolveArtifactOptions } from '../../../build/options/resolve.js';
+import type { ArtifactOptions } from '../../../build/options/schema.js';
+import { SweepError } from '../../../build/support/errors.js';
 
 /**
  * Which misses may share a builder container (groupIntoBatches), on real cache checks of the

@@ -2,14 +2,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import {
-  type ArtifactOptions,
-  artifactOptionsSchema,
-  type Environment,
-  isBuildEnvName,
-  optionHint,
-  resolveArtifactOptions,
-} from '../../../build/options/options.js';
+import { optionHint } from '../../../build/options/origin.js';
+import { type Environment, isBuildEnvName, resolveArtifactOptions } from '../../../build/options/resolve.js';
+import { type ArtifactOptions, artifactOptionsSchema } from '../../../build/options/schema.js';
 import { parseAppConfig } from '../../../config/app-config.js';
 import { sweepError } from '../../helpers/errors.js';
 

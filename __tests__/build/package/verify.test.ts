@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { zipSync } from 'fflate';
-import type { Architecture, LambdaRuntime } from '../../../build/options/options.js';
+import type { Architecture, LambdaRuntime } from '../../../build/options/schema.js';
 import { type BinaryFacts, describeBinaryFacts, verifyArtifact } from '../../../build/package/verify.js';
 import { createLambdaZip } from '../../../build/package/zip.js';
 import { SweepError } from '../../../build/support/errors.js';

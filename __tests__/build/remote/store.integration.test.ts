@@ -2,19 +2,13 @@ import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  type OutgoingRequest,
-  parseRemoteCacheUrl,
-  type RemoteCacheLocation,
-  remoteObjectKey,
-  S3ArtifactStore,
-  type S3StoreOptions,
-} from '../../../build/remote/store.js';
-import { RemoteCacheError, type RemoteCacheErrorKind } from '../../../build/support/errors.js';
+import { RemoteCacheError, type RemoteCacheErrorKind } from '../../../build/remote/errors.js';
+import { type OutgoingRequest, S3ArtifactStore, type S3StoreOptions } from '../../../build/remote/store.js';
+import { parseRemoteCacheUrl, type RemoteCacheLocation, remoteObjectKey } from '../../../build/remote/url.js';
 import { describeWithS3, type S3TestServer, startS3Server } from '../../helpers/s3-server.js';
 import { runTsChild } from '../../helpers/ts-child.js';
 
-const STORE = { '{ parseRemoteCacheUrl, S3ArtifactStore }': 'build/remote/store.ts' };
+const STORE = { '{ S3ArtifactStore }': 'build/remote/store.ts', '{ parseRemoteCacheUrl }': 'build/remote/url.ts' };
 
 const BUCKET = 'sweep-cache';
 const bytes = (text: string) => new TextEncoder().encode(text);

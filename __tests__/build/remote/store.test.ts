@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseRemoteCacheUrl, remoteObjectKey, S3ArtifactStore } from '../../../build/remote/store.js';
-import { RemoteCacheError, SweepError } from '../../../build/support/errors.js';
+import { RemoteCacheError } from '../../../build/remote/errors.js';
+import { S3ArtifactStore } from '../../../build/remote/store.js';
+import { parseRemoteCacheUrl, remoteObjectKey } from '../../../build/remote/url.js';
+import { SweepError } from '../../../build/support/errors.js';
 import { sweepError } from '../../helpers/errors.js';
 import { runTsChild } from '../../helpers/ts-child.js';
 
@@ -107,12 +109,12 @@ describe('loading the store (fresh Node processes)', () => {
 
   it('loads the SDK only in open, prints nothing on stderr, and leaves other warnings and the environment alone', async () => {
     const { stdout, stderr } = await runTsChild(
-      { '{ createRequire }': 'node:module', '* as remoteStore': 'build/remote/store.ts' },
+      { '{ createRequire }': 'node:module', '* as remoteStore': 'build/remote/store.ts', '{ parseRemoteCacheUrl }': 'build/remote/url.ts' },
       `const require = createRequire(import.meta.url);
        const sdkLoaded = () => Object.keys(require.cache).some((file) => file.includes('/@aws-sdk/client-s3/'));
        const before = sdkLoaded();
        const started = performance.now();
-       const store = await remoteStore.S3ArtifactStore.open(remoteStore.parseRemoteCacheUrl('s3://sweep-cache'), {
+       const store = await remoteStore.S3ArtifactStore.open(parseRemoteCacheUrl('s3://sweep-cache'), {
          env: { AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b', AWS_REGION: 'us-east-1' },
        });
        const openMs = Math.round(performance.now() - started);

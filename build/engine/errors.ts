@@ -1,0 +1,47 @@
+import { type Stage, SweepError } from '../support/errors.js';
+
+/*
+ * The engine room's messages: a run in which artifacts failed, and the engine's child process.
+ */
+
+/**
+ * One error for a run in which artifacts failed. A failure shared by several artifacts (no Docker
+ * engine, a cargo error in their shared run) is told once, as it is; a failure of one artifact
+ * names it; several different failures are listed, each named.
+ */
+export function artifactsFailed(failures: ReadonlyMap<string, SweepError>): SweepError {
+  const byError = new Map<SweepError, string[]>();
+  for (const [name, error] of failures) byError.set(error, [...(byError.get(error) ?? []), name]);
+  const groups = [...byError];
+  if (groups.length === 1) {
+    const [error, names] = groups[0]!;
+    if (names.length > 1) return error;
+    return new SweepError({
+      stage: error.stage,
+      problem: `${names[0]}: ${error.problem}`,
+      fix: error.fix,
+      details: error.details,
+      cause: error,
+    });
+  }
+  return new SweepError({
+    stage: groups[0]![0].stage,
+    problem: `${failures.size} artifacts failed: ${[...failures].map(([name, error]) => `${name} (${error.stage})`).join(', ')}; the others are committed`,
+    fix: 'see each error below',
+    details: groups.map(([error, names]) => `[${names.join(', ')}] ${error.describe()}`).join('\n\n'),
+  });
+}
+
+export function engineProcessFailed(what: string, cause: unknown): SweepError {
+  return new SweepError({
+    stage: 'engine',
+    problem: `the build process failed: ${what}`,
+    fix: 'run `npx sweep-runtime build` to see the build on its own; the previous zips and metadata are unchanged',
+    cause,
+  });
+}
+
+/** The error the engine's child process reported, as the SweepError it was. */
+export function errorFromEngineProcess(error: { stage: string; problem: string; fix: string; details?: string }): SweepError {
+  return new SweepError({ ...error, stage: error.stage as Stage });
+}

@@ -1,0 +1,54 @@
+/*
+ * The engine's front door: what the constructs, the sweep-runtime command and local invoke use.
+ * Everything here is light to load; what needs Docker or the AWS SDK is behind an async function
+ * that imports it when called, so a cache hit never pays for it.
+ *
+ * The rooms behind it, in pipeline order: options/ -> cargo/ -> fingerprint/ -> cache/ ->
+ * remote/ -> builder/ -> package/ -> cache/commit, driven by engine/ (build/README.md).
+ */
+import type { CleanRequest } from './cache/clean.js';
+import type { ResolvedArtifactOptions } from './options/resolve.js';
+import type { Reporter } from './support/reporter.js';
+
+export { isHit } from './cache/check.js';
+export type { ArtifactMetadata } from './cache/metadata.js';
+export { checkAll, ensureArtifact, ensureArtifacts } from './engine/engine.js';
+export type { ArtifactResult } from './engine/result.js';
+export { type ArtifactMemo, ensureArtifactsSync } from './engine/sync.js';
+export { toConfigIssues } from './options/config-issues.js';
+export type { OptionsOrigin } from './options/origin.js';
+export { type ResolvedArtifactOptions, resolveArtifactOptions } from './options/resolve.js';
+export {
+  ARTIFACT_DEFAULTS,
+  type Architecture,
+  type ArtifactOptions,
+  artifactOptionsSchema,
+  CONTEXT_KEY,
+  type FunctionArtifactOptions,
+  functionArtifactSchema,
+  LAMBDA_ENTRY_POINT,
+  type LambdaRuntime,
+} from './options/schema.js';
+export { compareVersions } from './package/elf.js';
+export { ZIP_ENTRY_NAME } from './package/zip.js';
+export {
+  type ConfigIssue,
+  describeError,
+  errorMessage,
+  invalidConfig,
+  isSweepError,
+  SweepError,
+  unexpectedFailure,
+} from './support/errors.js';
+export { createReporter, formatBytes, type Reporter } from './support/reporter.js';
+export { formatDuration } from './support/stage-timer.js';
+
+/** Removes the engine's output (and with `all` its caches and builder images); see cache/clean.ts. */
+export async function cleanArtifacts(request: CleanRequest): Promise<boolean> {
+  return (await import('./cache/clean.js')).cleanArtifacts(request);
+}
+
+/** The shared cache these options configure (loads the AWS SDK), or undefined when there is none or it is off. */
+export async function openRemoteCache(options: ResolvedArtifactOptions, reporter: Reporter) {
+  return (await import('./remote/cache.js')).RemoteCache.open(options, reporter);
+}

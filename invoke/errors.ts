@@ -1,0 +1,45 @@
+import { SweepError } from '../build/index.js';
+
+/*
+ * Local invoke's messages: refusing what Lambda itself would refuse, and zips it cannot read.
+ */
+
+export function eventTooLarge(bytes: number, limit: number): SweepError {
+  return new SweepError({
+    stage: 'invoke',
+    problem: `the event is ${bytes} bytes; Lambda refuses a synchronous invoke of ${limit} bytes or more (RequestEntityTooLargeException)`,
+    fix: 'send a smaller event: put large inputs in S3 and pass their key in the event',
+  });
+}
+
+export function zipTooLargeUnzipped(zipPath: string, bytes: number, limit: number): SweepError {
+  return new SweepError({
+    stage: 'invoke',
+    problem: `${zipPath} unzips to ${bytes} bytes; Lambda refuses code of ${limit} bytes or more unzipped`,
+    fix: 'make the binary smaller (strip symbols, opt-level "z", fewer dependencies) or deploy a container image instead',
+  });
+}
+
+export function zipDamaged(zipPath: string, reason: string): SweepError {
+  return new SweepError({
+    stage: 'invoke',
+    problem: `cannot read ${zipPath}: ${reason}`,
+    fix: 'rebuild it: FORCE_REBUILD=1 npx sweep-runtime build',
+  });
+}
+
+export function zipWithoutBootstrap(zipPath: string): SweepError {
+  return new SweepError({
+    stage: 'invoke',
+    problem: `${zipPath} has no bootstrap entry`,
+    fix: 'rebuild it: FORCE_REBUILD=1 npx sweep-runtime build',
+  });
+}
+
+export function noEmulator(machine: string, hostMachine: string, emulator: string): SweepError {
+  return new SweepError({
+    stage: 'invoke',
+    problem: `cannot run ${machine} binaries on this ${hostMachine} machine: no emulator is registered (${emulator})`,
+    fix: `install an emulator (e.g. \`sudo apt-get install qemu-user-static binfmt-support\`), or invoke on a ${machine} machine`,
+  });
+}
