@@ -6,7 +6,7 @@ import { zipSync } from 'fflate';
 import { builderRecipe } from '../build/builder/recipe.js';
 import { type CacheCheck, checkCache } from '../build/cache/check.js';
 import { type ArtifactMetadata, artifactMetadataSchema, METADATA_SCHEMA_VERSION, writeMetadata } from '../build/cache/metadata.js';
-import { checkAll } from '../build/engine/engine.js';
+import { checkAllOrThrow } from '../build/engine/engine.js';
 import { isBuildEnvName, type ResolvedArtifactOptions } from '../build/options/resolve.js';
 import { createLambdaZip, ZIP_ENTRY_MODE, ZIP_ENTRY_NAME } from '../build/package/zip.js';
 import {
@@ -409,15 +409,15 @@ export async function editScenario(ctx: Context, result: ScenarioResult, project
 export async function hotCheckScenario(ctx: Context, result: ScenarioResult, project: BenchProject): Promise<void> {
   await ensureBuilt(ctx, project);
   const targets = appTargets(project, ctx.env);
-  const warmup = checkAll(targets);
+  const warmup = checkAllOrThrow(targets);
   assertHits(warmup, 'the hot check');
   ctx.progress.line(
-    `hot check: 1 warm-up + ${ctx.counts.hotCheck} timed checkAll() calls, ${warmup.length} functions, ${warmup.map((c) => c.fingerprint.inputs.size).join(' + ')} input files`,
+    `hot check: 1 warm-up + ${ctx.counts.hotCheck} timed checkAllOrThrow() calls, ${warmup.length} functions, ${warmup.map((c) => c.fingerprint.inputs.size).join(' + ')} input files`,
   );
   let rehashed = 0;
   for (let i = 0; i < ctx.counts.hotCheck; i++) {
     const started = performance.now();
-    const checks = checkAll(targets);
+    const checks = checkAllOrThrow(targets);
     result.samplesMs.push(performance.now() - started);
     assertHits(checks, `hot check ${i + 1}`);
     rehashed += checks.reduce((n, c) => n + c.hashedFiles, 0);

@@ -10,11 +10,11 @@ import type { CleanRequest } from './cache/clean.js';
 import type { ResolvedArtifactOptions } from './options/resolve.js';
 import type { Reporter } from './support/reporter.js';
 
-export { isHit } from './cache/check.js';
+export { type CacheCheck, isHit } from './cache/check.js';
 export type { ArtifactMetadata } from './cache/metadata.js';
-export { checkAll, ensureArtifact, ensureArtifacts } from './engine/engine.js';
-export type { ArtifactResult } from './engine/result.js';
-export { type ArtifactMemo, ensureArtifactsSync } from './engine/sync.js';
+export { checkAll, checkAllOrThrow, ensureArtifact, ensureArtifacts, settleArtifacts } from './engine/engine.js';
+export type { ArtifactResult, Settled } from './engine/result.js';
+export { type ArtifactMemo, ensureArtifactsSync, newArtifactMemo } from './engine/sync.js';
 export { toConfigIssues } from './options/config-issues.js';
 export type { OptionsOrigin } from './options/origin.js';
 export { type ResolvedArtifactOptions, resolveArtifactOptions } from './options/resolve.js';

@@ -1,4 +1,4 @@
-import { checkAll } from '../build/index.js';
+import { checkAllOrThrow } from '../build/index.js';
 import type { CliOptions } from './cli-options.js';
 
 /*
@@ -7,7 +7,7 @@ import type { CliOptions } from './cli-options.js';
  * like sha256sum.
  */
 export async function fingerprintCommand({ targets }: CliOptions): Promise<number> {
-  const checks = checkAll(targets.map((t) => t.artifact));
+  const checks = checkAllOrThrow(targets.map((t) => t.artifact));
   const lines = checks.map((check) => (checks.length === 1 ? check.fingerprint.value : `${check.fingerprint.value}  ${check.name}`));
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;

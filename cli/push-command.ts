@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { checkAll, createReporter, isHit, openRemoteCache } from '../build/index.js';
+import { checkAllOrThrow, createReporter, isHit, openRemoteCache } from '../build/index.js';
 import type { CliOptions } from './cli-options.js';
 import { pushRefused } from './errors.js';
 
@@ -13,7 +13,7 @@ import { pushRefused } from './errors.js';
  */
 export async function pushCommand({ targets }: CliOptions): Promise<number> {
   let failed = 0;
-  for (const check of checkAll(targets.map((t) => t.artifact))) {
+  for (const check of checkAllOrThrow(targets.map((t) => t.artifact))) {
     const reporter = createReporter(check.name);
     const settings = check.options.remoteCache;
     if (!settings || settings.mode === 'off')

@@ -1,13 +1,20 @@
-import { checkAll, createReporter, formatDuration, openRemoteCache } from '../build/index.js';
+import { type CacheCheck, checkAll, createReporter, formatDuration, isSweepError, openRemoteCache } from '../build/index.js';
 import type { CliFlags, CliOptions } from './cli-options.js';
 
 /*
  * `sweep-runtime status [--remote]`: per function, the cache decision and its reasons, the
  * fingerprint and what the metadata says; no build, no Docker. `--remote` also asks the shared
- * cache whether it holds each current fingerprint (one HEAD each). Exit 0 either way.
+ * cache whether it holds each current fingerprint (one HEAD each). Exit 0 whether hits or misses;
+ * 1 when a function cannot be checked at all (its error is shown, the others are still reported).
  */
 export async function statusCommand({ targets }: CliOptions, flags: CliFlags): Promise<number> {
-  const checks = checkAll(targets.map((t) => t.artifact));
+  const all = checkAll(targets.map((t) => t.artifact));
+  // A function that cannot be checked (its package does not exist, ...) is named with its error;
+  // the others are reported as usual.
+  all.forEach((check, i) => {
+    if (isSweepError(check)) createReporter(targets[i]!.function.key).line(check.describe().replace(/\n/g, '\n  '));
+  });
+  const checks = all.filter((check): check is CacheCheck => !isSweepError(check));
   for (const check of checks) {
     const reporter = createReporter(check.name);
     reporter.line(check.explanation);
@@ -30,10 +37,10 @@ export async function statusCommand({ targets }: CliOptions, flags: CliFlags): P
     }
   }
   if (flags.remote) await reportRemote(checks);
-  return 0;
+  return checks.length === all.length ? 0 : 1;
 }
 
-async function reportRemote(checks: ReturnType<typeof checkAll>): Promise<void> {
+async function reportRemote(checks: readonly CacheCheck[]): Promise<void> {
   // One connection per shared cache, as the engine opens them: functions usually share one.
   const opened = new Map<string, ReturnType<typeof openRemoteCache>>();
   for (const check of checks) {

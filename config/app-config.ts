@@ -16,7 +16,7 @@ import { cdktfJsonUnusable } from './errors.js';
 /*
  * The app's configuration: the `sweep` key of cdktf.json's `context` (the CDKTF convention),
  * validated by one schema. The build controls that operators flip per run (FORCE_REBUILD,
- * SWEEP_DOCKER_PULL_POLICY, ...) are environment overrides applied by build/options/options.ts.
+ * SWEEP_DOCKER_PULL_POLICY, ...) are environment overrides applied by build/options/schema.ts.
  *
  * Functions: `sweep.functions` maps a function's name to its settings and its `artifact`. The
  * same settings at the top level (`sweep.memorySize`, `sweep.artifact`, ...) are the defaults of

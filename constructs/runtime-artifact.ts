@@ -7,13 +7,14 @@ import {
   type ArtifactResult,
   ensureArtifactsSync,
   type LambdaRuntime,
+  newArtifactMemo,
   type ResolvedArtifactOptions,
   resolveArtifactOptions,
 } from '../build/index.js';
 import type { LambdaArtifact } from './lambda-artifact.js';
 
 /**
- * Props of {@link RuntimeArtifact}: the artifact options (build/options/options.ts documents each one and
+ * Props of {@link RuntimeArtifact}: the artifact options (build/options/schema.ts documents each one and
  * its default). The environment overrides them where a variable exists: FORCE_REBUILD /
  * SWEEP_FORCE_REBUILD, SWEEP_DOCKER_PULL_POLICY, SWEEP_TOOLCHAIN_IMAGE, SWEEP_DOCKER,
  * SWEEP_CACHE_DIR, SWEEP_REMOTE_CACHE, SWEEP_REMOTE_CACHE_MODE.
@@ -51,8 +52,12 @@ export class RuntimeArtifact extends Construct implements LambdaArtifact {
 
   constructor(scope: Construct, id: string, config: RuntimeArtifactConfig = {}) {
     super(scope, id);
-    const options = resolveArtifactOptions(config, { origin: { kind: 'props', label: `RuntimeArtifact "${this.node.path}" config` } });
-    const [result] = ensureArtifactsSync([options], memoOf(this.node.root));
+    // Made by RuntimeArtifacts, which resolved and ensured every function in one run: take its
+    // result rather than resolving and checking again.
+    const handed = handedOver.get(scope)?.get(id);
+    const options =
+      handed?.options ?? resolveArtifactOptions(config, { origin: { kind: 'props', label: `RuntimeArtifact "${this.node.path}" config` } });
+    const result = handed?.result ?? ensureArtifactsSync([options], memoOf(this.node.root))[0];
     this.fingerprint = result!.metadata.fingerprint;
     this.deployedFingerprint = result!.metadata.zip.originFingerprint;
     this.codeSha256 = result!.metadata.zip.sha256Base64;
@@ -100,12 +105,16 @@ export class RuntimeArtifacts extends Construct {
       const origin = config.origins?.[name] ?? { kind: 'props' as const, label: `RuntimeArtifacts "${this.node.path}" config of ${name}` };
       return { name, options, resolved: resolveArtifactOptions(options, { origin }) };
     });
-    // One engine run for all of them; each RuntimeArtifact below then finds its result in the memo.
-    ensureArtifactsSync(
+    // One engine run for all of them: each function is resolved, checked and built once; each
+    // RuntimeArtifact below takes its result.
+    const results = ensureArtifactsSync(
       entries.map((e) => e.resolved),
       memoOf(this.node.root),
     );
+    const handed = new Map(entries.map((e, i) => [e.name, { options: e.resolved, result: results[i]! }]));
+    handedOver.set(this, handed);
     for (const { name, options } of entries) this.artifacts.set(name, new RuntimeArtifact(this, name, options));
+    handedOver.delete(this);
   }
 
   /** The artifact of function `name`. */
@@ -124,7 +133,10 @@ export class RuntimeArtifacts extends Construct {
 /** One memo per app: an artifact used twice in an app is built once. */
 const memos = new WeakMap<IConstruct, ArtifactMemo>();
 function memoOf(app: IConstruct): ArtifactMemo {
-  const memo = memos.get(app) ?? { byOptions: new Map(), byZip: new Map() };
+  const memo = memos.get(app) ?? newArtifactMemo();
   memos.set(app, memo);
   return memo;
 }
+
+/** Results RuntimeArtifacts hands to the RuntimeArtifact it is constructing, by scope and id. */
+const handedOver = new WeakMap<IConstruct, Map<string, { readonly options: ResolvedArtifactOptions; readonly result: ArtifactResult }>>();

@@ -176,7 +176,7 @@ describe('parseAppConfig: each bad key names context.sweep.<key>, the value and 
     expect(error.message.split('\n')).toHaveLength(2);
   });
 
-  // Regression (fixed bug in config/app-config.ts, EXPECTED + knownKeys in build/options/options.ts): the known keys of
+  // Regression (fixed bug in config/app-config.ts, EXPECTED + knownKeys in build/options/schema.ts): the known keys of
   // `backend` are those of both variants, so an s3 backend with `path` (a local-backend key) is
   // refused as "no such key" while the same line lists `path` as known.
   it('lists only the s3 keys when refusing a local-backend key in an s3 backend', () => {
@@ -209,7 +209,7 @@ describe('parseAppConfig: each bad key names context.sweep.<key>, the value and 
     );
   });
 
-  // Regression (fixed bug in build/options/options.ts toConfigIssues, used by config/app-config.ts parseAppConfig): an
+  // Regression (fixed bug in build/options/schema.ts toConfigIssues, used by config/app-config.ts parseAppConfig): an
   // issue at the root (the `sweep` context is not an object) gets the key `context.sweep.` with a
   // trailing dot, and zod's own words instead of what is accepted.
   it('names context.sweep itself when it is not an object', () => {

@@ -46,6 +46,8 @@ export interface CacheCheck {
   readonly stepsMs: Readonly<Record<CheckStep, number>>;
   /** Input files read and hashed in this check (the rest were known to the hash index). */
   readonly hashedFiles: number;
+  /** How the inputs looked on disk when they were fingerprinted (see inputs.ts), to tell whether a compile saw the same. */
+  readonly inputSnapshot: ReadonlyMap<string, string>;
 }
 
 /** A check whose decision is a hit, with the metadata that vouches for the zip. */
@@ -105,6 +107,7 @@ export function checkCache(options: ResolvedArtifactOptions, checkOptions: Check
     notes: collection.notes,
     stepsMs: steps.results,
     hashedFiles: collection.hashedFiles,
+    inputSnapshot: collection.snapshot,
   };
 }
 

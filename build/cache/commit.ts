@@ -16,6 +16,8 @@ import { type ArtifactMetadata, METADATA_SCHEMA_VERSION, writeMetadata } from '.
 export interface CommitRequest {
   readonly check: CacheCheck;
   readonly zip: Uint8Array;
+  /** The zip's SHA-256, when the caller has it already (it is computed here otherwise). */
+  readonly sha256?: Buffer;
   readonly facts: BinaryFacts;
   readonly builderImage: ArtifactMetadata['builderImage'];
   readonly origin: ArtifactMetadata['origin'];
@@ -29,7 +31,7 @@ export function commitArtifact(request: CommitRequest): ArtifactMetadata {
   const { paths } = check;
   removeAbandonedTemporaries(paths.zip);
   removeAbandonedTemporaries(paths.metadata);
-  const digest = createHash('sha256').update(zip).digest();
+  const digest = request.sha256 ?? createHash('sha256').update(zip).digest();
   const sha256 = digest.toString('hex');
   const previous = check.metadata.status === 'ok' ? check.metadata.metadata : undefined;
   const sameBytes = previous?.zip.sha256 === sha256;

@@ -17,13 +17,19 @@ export function unsafeArtifactName(name: string, origin: OptionsOrigin): SweepEr
   });
 }
 
-export function conflictingArtifacts(zip: string, first: OptionsOrigin, second: OptionsOrigin): SweepError {
+/**
+ * Two artifacts of one app write the same zip with different settings, or zips whose names differ
+ * only in case (`caseOnly`), which a case-insensitive file system (macOS, Windows) makes one file.
+ */
+export function conflictingArtifacts(zip: string, first: OptionsOrigin, second: OptionsOrigin, caseOnly = false): SweepError {
   const where =
     describeOrigin(first) === describeOrigin(second) ? describeOrigin(first) : `${describeOrigin(first)} and ${describeOrigin(second)}`;
   return new SweepError({
     stage: 'config',
-    problem: `two artifacts in this app write ${zip} with different settings (${where})`,
-    fix: `give each its own ${optionHint(second, 'name')}`,
+    problem: caseOnly
+      ? `two artifacts in this app write zips whose names differ only in case (${zip}; ${where}): on a case-insensitive file system they are one file`
+      : `two artifacts in this app write ${zip} with different settings (${where})`,
+    fix: `give each its own ${optionHint(second, 'name')}${caseOnly ? ', differing in more than case' : ''}`,
   });
 }
 

@@ -52,6 +52,8 @@ export interface CachePaths {
   readonly domain: CacheDomain;
   /** Cargo's target folder, shared by every artifact of the domain: dependencies build once. */
   readonly cargoTarget: string;
+  /** Held from a compile's start until its binaries are read (see builder/compile.ts). */
+  readonly cargoTargetLock: string;
   /** The content-addressed parts of CARGO_HOME that persist (see cargo-home.ts). */
   readonly cargoHome: string;
   /** `cargo tree` output per manifest state (see build-batch.ts), which decides who may share a cargo run. */
@@ -64,6 +66,7 @@ export function cachePaths(options: Pick<ResolvedArtifactOptions, 'cacheDir' | '
   return {
     domain,
     cargoTarget: path.join(root, FOLDERS.cargoTarget),
+    cargoTargetLock: path.join(root, `${FOLDERS.cargoTarget}.lock`),
     cargoHome: path.join(root, FOLDERS.cargoHome),
     features: path.join(root, FOLDERS.features),
   };

@@ -1,5 +1,5 @@
 import { type OptionsOrigin, optionHint } from '../options/origin.js';
-import { errorMessage, SweepError } from '../support/errors.js';
+import { errorMessage, lastLines, SweepError } from '../support/errors.js';
 import { printable } from '../support/printable.js';
 import { SAFE_NAME_RULE } from '../support/safe-name.js';
 
@@ -162,5 +162,15 @@ export function impossibleCargoRun(what: string): SweepError {
     stage: 'compile',
     problem: `cannot build ${what} in one cargo run`,
     fix: 'group the functions with planCargoRuns, which gives such a function a run of its own',
+  });
+}
+
+/** A function's `cargo tree` failed (a bad feature, a dependency that does not resolve): its own error. */
+export function cargoTreeFailed(names: string, exitCode: number | undefined, stderr: string): SweepError {
+  return new SweepError({
+    stage: 'workspace',
+    problem: `cargo could not resolve the dependencies and features of ${names} (cargo tree, exit code ${exitCode ?? 'unknown'})`,
+    fix: "fix the function's features or dependencies as cargo's message below says; the other functions were built",
+    details: stderr.trim() === '' ? undefined : lastLines(stderr, 20),
   });
 }

@@ -2,39 +2,50 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type CompileUnit, compileRun, unitKey } from '../builder/compile.js';
-import type { BuilderContainer } from '../builder/container.js';
-import { runInBuilder } from '../builder/container.js';
+import { type BuilderContainer, runInBuilder } from '../builder/container.js';
 import { DockerClient, DockerCommandError } from '../builder/docker.js';
 import { type BuilderImage, ensureBuilderImage } from '../builder/image.js';
-import type { CacheCheck } from '../cache/check.js';
+import { type CacheCheck, checkCache, isHit } from '../cache/check.js';
 import { commitArtifact } from '../cache/commit.js';
 import { type CachePaths, cachePaths } from '../cache/paths.js';
+import { cargoTreeFailed } from '../cargo/errors.js';
 import { featureTreeCommand, parseFeatureTree } from '../cargo/feature-tree.js';
 import { planCargoRuns } from '../cargo/runs.js';
 import { canonicalJson } from '../fingerprint/fingerprint.js';
+import { inputSnapshotChanges } from '../fingerprint/inputs.js';
 import { describeBinaryFacts, verifyArtifact } from '../package/verify.js';
 import { createLambdaZip } from '../package/zip.js';
 import type { RemoteCache } from '../remote/cache.js';
 import { writeFileAtomic } from '../support/atomic-write.js';
-import { isSweepError, type SweepError, unexpectedFailure } from '../support/errors.js';
+import { asSweepError, isSweepError, type SweepError } from '../support/errors.js';
 import { formatBytes, type Reporter } from '../support/reporter.js';
 import { formatTimings, type StageTimer } from '../support/stage-timer.js';
-import type { ArtifactResult } from './result.js';
+import { buildInterrupted, missingOutcome, sourcesKeptChanging } from './errors.js';
+import { reportHit } from './report.js';
+import type { Settled } from './result.js';
 
 /*
  * The cold path for every artifact that missed both caches:
  *
- *   batches: artifacts that share workspace, cache domain, toolchain image, builder recipe,
- *            target triple, profile and build variables
- *   per batch: builder image -> cargo runs (one, unless features or binary names forbid it)
- *   per run:   one `cargo build` in one container; if it fails, each of its functions alone
- *   per artifact: package -> verify -> commit (zip, then metadata) -> publish to the shared cache
+ *   batches:    artifacts that share workspace, cache domain, toolchain image, builder recipe,
+ *               target triple, profile and build variables
+ *   per batch:  builder image -> rounds of cargo runs
+ *   per round:  cargo tree (which functions may share a run) -> one `cargo build` per run; if a
+ *               shared run fails, each of its functions alone
+ *   per artifact, after its run: the inputs checked again -> package -> verify -> commit (zip,
+ *               then metadata) -> publish to the shared cache
  *
  * Batching never changes an artifact's bytes: cargo unifies features across the packages of one
  * invocation, so only functions whose resolved features agree on every package they share go in
- * one run (cargo-runs.ts decides, from `cargo tree` read by cargo-feature-tree.ts), and two packages with binaries of the
- * same name never do. Each artifact is packaged, verified and committed on its own: one that fails
- * its checks never blocks the others, and its error names it.
+ * one run (cargo/runs.ts decides, from `cargo tree`), and two packages with binaries of the same
+ * name never do.
+ *
+ * A zip is committed only under the fingerprint of the sources it was built from. Cargo reads the
+ * sources while it compiles, so a file saved meanwhile is compiled in; after the run each
+ * artifact's inputs are looked at again (a stat each, through the hash index), and if any was
+ * written, added or removed since its fingerprint was taken, the binary is thrown away and the
+ * function is compiled again in the next round from its new fingerprint (at most
+ * MAX_COMPILE_ROUNDS rounds; then nothing is committed and the error says why).
  */
 export interface BatchContext {
   readonly reporterFor: (prefix: string) => Reporter;
@@ -43,9 +54,14 @@ export interface BatchContext {
   readonly signal?: AbortSignal;
 }
 
-export type BuildOutcome =
-  | { readonly check: CacheCheck; readonly result: ArtifactResult }
-  | { readonly check: CacheCheck; readonly error: SweepError };
+export interface BuildOutcome {
+  /** The check the artifact came in with (its zip path names it). */
+  readonly check: CacheCheck;
+  readonly settled: Settled;
+}
+
+/** How many times a function is compiled while its sources keep changing during the compile. */
+export const MAX_COMPILE_ROUNDS = 3;
 
 export async function buildMisses(checks: readonly CacheCheck[], context: BatchContext): Promise<BuildOutcome[]> {
   const outcomes: BuildOutcome[] = [];
@@ -75,11 +91,17 @@ export function groupIntoBatches(checks: readonly CacheCheck[]): CacheCheck[][] 
   return [...batches.values()];
 }
 
+/** An artifact on its way through the rounds: the check it came in with, and its latest. */
+interface Pending {
+  readonly original: CacheCheck;
+  readonly check: CacheCheck;
+}
+
 async function buildBatch(checks: readonly CacheCheck[], context: BatchContext): Promise<BuildOutcome[]> {
-  const first = checks[0]!;
-  const { options } = first;
+  const { options } = checks[0]!;
   const reporter = context.reporterFor(checks.map((c) => c.name).join(', '));
-  const outcomes = new Map<CacheCheck, BuildOutcome>();
+  const settled = new Map<CacheCheck, Settled>();
+  const settle = (pending: Pending, outcome: Settled) => settled.set(pending.original, outcome);
   const shared: Record<string, number> = {};
   const time = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
     const started = performance.now();
@@ -106,36 +128,85 @@ async function buildBatch(checks: readonly CacheCheck[], context: BatchContext):
       reporter,
       signal: context.signal,
     };
-    const units = uniqueUnits(checks);
-    const runs = units.length === 1 ? [units] : await time('features', () => planRuns(units, checks, container, cache));
-    while (runs.length > 0) {
-      const run = runs.shift()!;
-      const members = checks.filter((check) => run.some((unit) => unitKey(unit) === unitKey(unitOf(check))));
-      try {
+
+    let pending: Pending[] = checks.map((check) => ({ original: check, check }));
+    for (let round = 1; pending.length > 0; round++) {
+      const next: Pending[] = [];
+      const units = uniqueUnits(pending.map((p) => p.check));
+      const plan =
+        units.length === 1
+          ? { runs: [units], failed: new Map() }
+          : await time('features', () => planRuns(units, pending, container, cache));
+      for (const p of pending) {
+        const failure = plan.failed.get(unitKey(unitOf(p.check)));
+        if (failure) settle(p, { error: failure });
+      }
+      const runs = [...plan.runs];
+      while (runs.length > 0) {
+        const run = runs.shift()!;
+        const members = pending.filter((p) => run.some((unit) => unitKey(unit) === unitKey(unitOf(p.check))));
+        let binaries: Map<string, Uint8Array>;
         const started = performance.now();
-        const binaries = await compileRun({ ...container, artifactKeys: members.map((c) => c.paths.key) }, run, options);
-        // The batch's stages, and this run's compile (not the earlier runs' of a split batch).
-        const stages = { ...shared, compile: performance.now() - started };
-        for (const check of members) {
-          outcomes.set(check, await finishArtifact(check, binaries.get(unitKey(unitOf(check)))!, image, stages, context));
-        }
-      } catch (error) {
-        // cargo stops a shared run at the first crate that fails, so one function's compile
-        // error would fail, and be reported as the error of, every function of the run. Each is
-        // built alone instead (the same bytes, see cargo-runs.ts; what compiled is cached): the
-        // others are committed and only the functions that do not compile are named.
-        if (run.length > 1 && cargoFailed(error) && !context.signal?.aborted) {
-          reporter.line(`batch: the cargo run of ${members.map((c) => c.name).join(', ')} failed; building each of them alone`);
-          runs.unshift(...run.map((unit) => [unit]));
+        try {
+          binaries = await compileRun({ ...container, artifactKeys: members.map((p) => p.check.paths.key) }, run, options);
+        } catch (error) {
+          // cargo stops a shared run at the first crate that fails, so one function's compile
+          // error would fail, and be reported as the error of, every function of the run. Each is
+          // built alone instead (the same bytes, see cargo/runs.ts; what compiled is cached): the
+          // others are committed and only the functions that do not compile are named.
+          if (run.length > 1 && cargoFailed(error) && !context.signal?.aborted) {
+            reporter.line(`batch: the cargo run of ${members.map((p) => p.check.name).join(', ')} failed; building each of them alone`);
+            runs.unshift(...run.map((unit) => [unit]));
+          } else {
+            for (const p of members) settle(p, { error: context.signal?.aborted ? buildInterrupted(error) : asSweepError(error) });
+          }
           continue;
         }
-        for (const check of members) if (!outcomes.has(check)) outcomes.set(check, { check, error: asSweepError(error) });
+        // The batch's stages, and this run's compile (not the earlier runs' of a split batch).
+        const stages = { ...shared, compile: performance.now() - started };
+        for (const p of members) {
+          const binary = binaries.get(unitKey(unitOf(p.check)))!;
+          const after = checkAgain(p.check);
+          if (isSweepError(after)) {
+            settle(p, { error: after });
+            continue;
+          }
+          const changed = inputSnapshotChanges(p.check.inputSnapshot, after.inputSnapshot);
+          if (changed.length === 0) {
+            settle(p, await finishArtifact(p.check, binary, image, stages, context));
+          } else if (isHit(after)) {
+            // Changed and changed back: the committed zip is the build of these very sources.
+            settle(p, { result: reportHit(after, context.timerOf(p.original), context.reporterFor(after.name)) });
+          } else if (round >= MAX_COMPILE_ROUNDS) {
+            settle(p, { error: sourcesKeptChanging(round, changed) });
+          } else {
+            context
+              .reporterFor(p.check.name)
+              .line(`sources changed during the compile (${listed(changed)}): not committed, compiling again (round ${round + 1})`);
+            next.push({ original: p.original, check: after });
+          }
+        }
       }
+      pending = next;
     }
   } catch (error) {
-    for (const check of checks) if (!outcomes.has(check)) outcomes.set(check, { check, error: asSweepError(error) });
+    for (const check of checks)
+      if (!settled.has(check)) settled.set(check, { error: context.signal?.aborted ? buildInterrupted(error) : asSweepError(error) });
   }
-  return checks.map((check) => outcomes.get(check)!);
+  return checks.map((check) => ({ check, settled: settled.get(check) ?? { error: missingOutcome(check.name) } }));
+}
+
+/** The artifact's check made again now, with the hash index: a stat per unchanged input. */
+function checkAgain(check: CacheCheck): CacheCheck | SweepError {
+  try {
+    return checkCache(check.options);
+  } catch (error) {
+    return asSweepError(error);
+  }
+}
+
+function listed(files: readonly string[]): string {
+  return files.length > 3 ? `${files.slice(0, 3).join(', ')} and ${files.length - 3} more` : files.join(', ');
 }
 
 /** Package, verify, commit and publish one artifact; its failure is its own. */
@@ -145,7 +216,7 @@ async function finishArtifact(
   image: BuilderImage,
   shared: Readonly<Record<string, number>>,
   context: BatchContext,
-): Promise<BuildOutcome> {
+): Promise<Settled> {
   const reporter = context.reporterFor(check.name);
   const timer = context.timerOf(check);
   try {
@@ -163,14 +234,16 @@ async function finishArtifact(
     const metadata = commitArtifact({
       check,
       zip,
+      sha256,
       facts,
       builderImage: { tag: image.tag, id: image.id },
       origin: { kind: 'build', cacheDomain: cachePaths(check.options).domain },
       timingsMs: timer.results(),
     });
+    const sameBytes = previous?.zip.sha256 === metadata.zip.sha256;
     if (check.options.forceRebuild && previous?.fingerprint === metadata.fingerprint) {
       reporter.line(
-        previous.zip.sha256 === metadata.zip.sha256
+        sameBytes
           ? 'reproducible: the forced rebuild gave a byte-identical zip'
           : `not reproducible: the forced rebuild of unchanged inputs gave a different zip (sha256 ${previous.zip.sha256Base64} -> ${metadata.zip.sha256Base64})`,
       );
@@ -178,9 +251,10 @@ async function finishArtifact(
     const remote = context.remote(check);
     if (remote?.mode === 'read-write') await remote.publish(check, zip, metadata, reporter);
     const timingsMs = timer.results();
-    reporter.line(`done: cache-miss, rebuilt ${check.paths.zipForDisplay}: ${formatTimings(timingsMs)}`);
+    reporter.line(
+      `done: cache-miss, ${sameBytes ? `unchanged bytes in ${check.paths.zipForDisplay}` : `rebuilt ${check.paths.zipForDisplay}`}: ${formatTimings(timingsMs)}`,
+    );
     return {
-      check,
       result: {
         outcome: 'cache-miss',
         via: 'build',
@@ -192,7 +266,7 @@ async function finishArtifact(
       },
     };
   } catch (error) {
-    return { check, error: asSweepError(error) };
+    return { error: context.signal?.aborted ? buildInterrupted(error) : asSweepError(error) };
   }
 }
 
@@ -207,21 +281,30 @@ function uniqueUnits(checks: readonly CacheCheck[]): CompileUnit[] {
   return [...units.values()];
 }
 
+interface RunPlan {
+  readonly runs: CompileUnit[][];
+  /** Units whose `cargo tree` failed, by unit key: their functions' errors (the others go on). */
+  readonly failed: ReadonlyMap<string, SweepError>;
+}
+
 /**
  * Which units may share a cargo run, from the features cargo resolves for each (`cargo tree`,
  * run once in one container for every unit not yet known, and cached by the manifests' state:
  * features depend on manifests, the lock file and the settings, never on sources, so an edit
- * of a source file does not ask cargo again).
+ * of a source file does not ask cargo again). Each unit's cargo tree runs on its own in that
+ * container: one function's bad feature fails its own tree, not its neighbours'.
  */
 async function planRuns(
   units: readonly CompileUnit[],
-  checks: readonly CacheCheck[],
+  pending: readonly Pending[],
   container: BuilderContainer,
   cache: CachePaths,
-): Promise<CompileUnit[][]> {
-  const checkOf = (unit: CompileUnit) => checks.find((check) => unitKey(unitOf(check)) === unitKey(unit))!;
+): Promise<RunPlan> {
+  const checkOf = (unit: CompileUnit) => pending.find((p) => unitKey(unitOf(p.check)) === unitKey(unit))!.check;
+  const namesOf = (unit: CompileUnit) => pending.filter((p) => unitKey(unitOf(p.check)) === unitKey(unit)).map((p) => p.check.name);
   const cacheFile = (unit: CompileUnit) => path.join(cache.features, `${featureKey(checkOf(unit), unit)}.txt`);
   const trees = new Map<string, string>();
+  const failed = new Map<string, SweepError>();
   const unknown: CompileUnit[] = [];
   for (const unit of units) {
     const cached = readIfFile(cacheFile(unit));
@@ -229,25 +312,61 @@ async function planRuns(
     else trees.set(unitKey(unit), cached);
   }
   if (unknown.length > 0) {
-    const marker = `sweep-feature-tree-${process.pid}`;
-    const script = unknown
-      .map((unit) => `${shellQuote(featureTreeCommand(unit, container.options.targetTriple))} && echo ${marker}`)
-      .join(' && ');
     container.reporter.line(`features: asking cargo which features each of ${unknown.length} functions resolves (cargo tree)`);
+    const marker = `sweep-feature-tree-${process.pid}`;
+    // Per unit: its tree on stdout, then `<marker> <exit code>`, then its stderr, each line marked.
+    const script = unknown
+      .map(
+        (unit) =>
+          `${shellQuote(featureTreeCommand(unit, container.options.targetTriple))} 2>/tmp/sweep-tree-stderr; echo "${marker} $?"; sed 's/^/${marker}-stderr /' /tmp/sweep-tree-stderr`,
+      )
+      .join('; ');
     const output = await runInBuilder(container, 'features', ['sh', '-c', script], true);
-    const parts = output.split(new RegExp(`^${marker}$\\n?`, 'm'));
+    const sections = splitTreeOutput(output, marker);
     unknown.forEach((unit, i) => {
-      const tree = parts[i] ?? '';
-      trees.set(unitKey(unit), tree);
-      writeFileAtomic(cacheFile(unit), tree);
+      const section = sections[i] ?? { tree: '', exitCode: undefined, stderr: [] };
+      for (const line of section.stderr) container.reporter.stream('features')(line);
+      if (section.exitCode === 0) {
+        trees.set(unitKey(unit), section.tree);
+        writeFileAtomic(cacheFile(unit), section.tree);
+      } else {
+        failed.set(unitKey(unit), cargoTreeFailed(namesOf(unit).join(', '), section.exitCode, section.stderr.join('\n')));
+      }
     });
   }
   const plan = planCargoRuns(
-    units.map((unit) => ({ ...unit, packageBinaries: checkOf(unit).package.binaries, name: checkOf(unit).name })),
+    units
+      .filter((unit) => !failed.has(unitKey(unit)))
+      .map((unit) => ({ ...unit, packageBinaries: checkOf(unit).package.binaries, name: checkOf(unit).name })),
     (unit) => parseFeatureTree(trees.get(unitKey(unit)) ?? ''),
   );
   for (const split of plan.splits) container.reporter.line(`batch: ${split}`);
-  return plan.runs.map((run) => run.map(({ package: pkg, binary, features }) => ({ package: pkg, binary, features })));
+  return { runs: plan.runs.map((run) => run.map(({ package: pkg, binary, features }) => ({ package: pkg, binary, features }))), failed };
+}
+
+/** The output of the per-unit cargo tree script, one section per unit. */
+export function splitTreeOutput(
+  output: string,
+  marker: string,
+): { readonly tree: string; readonly exitCode: number | undefined; readonly stderr: string[] }[] {
+  const sections: { tree: string; exitCode: number | undefined; stderr: string[] }[] = [];
+  let tree: string[] = [];
+  let current: { tree: string; exitCode: number | undefined; stderr: string[] } | undefined;
+  const stderrPrefix = `${marker}-stderr `;
+  for (const line of output.split('\n')) {
+    const exit = line.startsWith(`${marker} `) ? Number(line.slice(marker.length + 1)) : undefined;
+    if (exit !== undefined) {
+      current = { tree: tree.join('\n'), exitCode: Number.isInteger(exit) ? exit : undefined, stderr: [] };
+      sections.push(current);
+      tree = [];
+    } else if (line.startsWith(stderrPrefix) && current) {
+      current.stderr.push(line.slice(stderrPrefix.length));
+    } else if (line !== '' || tree.length > 0) {
+      current = undefined;
+      tree.push(line);
+    }
+  }
+  return sections;
 }
 
 /** What the resolved features of a unit depend on: the settings, the manifests and lock file, the unit. */
@@ -280,8 +399,4 @@ function shellQuote(argv: readonly string[]): string {
 function cargoFailed(error: unknown): boolean {
   const cause = isSweepError(error) ? error.cause : undefined;
   return cause instanceof DockerCommandError && !cause.cancelled && cause.exitCode !== 125;
-}
-
-function asSweepError(error: unknown): SweepError {
-  return isSweepError(error) ? error : unexpectedFailure(error);
 }

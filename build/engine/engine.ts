@@ -1,47 +1,42 @@
-import { type CacheCheck, type CacheHit, checkCache, isHit } from '../cache/check.js';
+import { type CacheCheck, checkCache, isHit } from '../cache/check.js';
 import { conflictingArtifacts } from '../cache/errors.js';
 import { BuildLock, describeOwner } from '../cache/lock.js';
-import type { CargoWorkspace } from '../cargo/workspace.js';
-import { readCargoWorkspace } from '../cargo/workspace.js';
+import { type CargoWorkspace, readCargoWorkspace } from '../cargo/workspace.js';
 import type { ResolvedArtifactOptions } from '../options/resolve.js';
-import type { RemoteCache } from '../remote/cache.js';
-import type { SweepError } from '../support/errors.js';
-import { createReporter, formatBytes, type Output, type Reporter } from '../support/reporter.js';
-import { formatDuration, formatTimings, StageTimer } from '../support/stage-timer.js';
-import type { ArtifactResult } from './result.js';
+import { asSweepError, isSweepError, type SweepError } from '../support/errors.js';
+import { createReporter, type Output, type Reporter } from '../support/reporter.js';
+import { formatDuration, type StageTimer } from '../support/stage-timer.js';
+import { artifactsFailed, buildInterrupted, missingOutcome } from './errors.js';
+import { reportHit, timerFor } from './report.js';
+import type { ArtifactResult, Settled } from './result.js';
 
-export type { ArtifactResult } from './result.js';
-
-import { artifactsFailed } from './errors.js';
+export type { ArtifactResult, Settled } from './result.js';
 
 /*
  * The engine's one entry: make sure each artifact's zip in dist/ is current and verified, doing
  * as little as possible:
  *
  *   check each artifact (fingerprint, metadata, zip)   -> cache-hit: done, no Docker, no network
- *   take the misses' build locks, check again         -> built meanwhile by another process: done
- *   look each miss up in the shared cache             -> verified download: committed, no Docker
- *   build the rest, batched (build-batch.ts)          -> committed, published in read-write mode
+ *   take the misses' build locks, check again if waited -> built meanwhile by another process: done
+ *   look each miss up in the shared cache               -> verified download: committed, no Docker
+ *   build the rest, batched (build-misses.ts)           -> committed, published in read-write mode
  *
- * The cold parts (Docker, the AWS SDK) are loaded only when a run needs them, so a hit costs
- * what the check costs. Every artifact ends in a result or an error of its own; when any failed,
- * the others are still committed and one error names each failure.
+ * The check and the rest are two halves: the synchronous entry for constructs (sync.ts) checks
+ * in its own process and hands the misses' checks to a child that runs `ensureMisses`, so each
+ * artifact is fingerprinted once per run. The cold parts (Docker, the AWS SDK) are loaded only
+ * when a run needs them, so a hit costs what the check costs. Every artifact ends in a result or
+ * an error of its own: a function whose package does not exist, or whose build fails, is named,
+ * and the others are still checked, built and committed.
  */
-
 export interface EngineRun {
   /** Where progress goes. @default process.stdout */
   readonly output?: Output;
   readonly signal?: AbortSignal;
 }
 
+/** Ensures every artifact; throws one error naming each that failed (the others are committed). */
 export async function ensureArtifacts(list: readonly ResolvedArtifactOptions[], run: EngineRun = {}): Promise<ArtifactResult[]> {
-  const reporterFor = (prefix: string) => createReporter(prefix, run.output);
-  const { checks, timers, results, misses } = checkAndReportHits(list, reporterFor);
-  const timerOf = (check: CacheCheck) => timers.get(check.paths.zip)!;
-  const failures = new Map<string, SweepError>();
-  if (misses.length > 0) await ensureMisses(misses, { reporterFor, timerOf, results, failures, signal: run.signal });
-  if (failures.size > 0) throw artifactsFailed(failures);
-  return checks.map((check) => results.get(check.paths.zip)!);
+  return resultsOrThrow(list, await settleArtifacts(list, run));
 }
 
 /** The one-artifact form of {@link ensureArtifacts}. */
@@ -50,205 +45,197 @@ export async function ensureArtifact(options: ResolvedArtifactOptions, run: Engi
   return result!;
 }
 
-/** Checks every artifact, reading each workspace's manifests once; times the checks. */
-export function checkAll(list: readonly ResolvedArtifactOptions[], timers?: Map<string, StageTimer>): CacheCheck[] {
-  const workspaces = new Map<string, CargoWorkspace>();
-  return list.map((options) => {
-    const timer = new StageTimer();
-    const check = timer.time('fingerprint', () => {
-      const workspace = workspaces.get(options.workspace) ?? readCargoWorkspace(options.workspace, options.origin);
-      workspaces.set(options.workspace, workspace);
-      return checkCache(options, { workspace });
-    });
-    timers?.set(check.paths.zip, timer);
-    return check;
-  });
+/** Every artifact's end, in the list's order: its result or its own error. */
+export async function settleArtifacts(list: readonly ResolvedArtifactOptions[], run: EngineRun = {}): Promise<Settled[]> {
+  const reporterFor = (prefix: string) => createReporter(prefix, run.output);
+  const checked = checkAndReportHits(list, reporterFor);
+  const outcomes = checked.misses.length > 0 ? await ensureMisses(checked.misses, { reporterFor, signal: run.signal }) : new Map();
+  return checked.settle(outcomes);
 }
 
-/** What {@link checkAndReportHits} found: every check, and per zip a hit's result or a miss to build. */
-export interface CheckedArtifacts {
-  readonly checks: readonly CacheCheck[];
-  readonly timers: ReadonlyMap<string, StageTimer>;
-  /** Results by zip path; the hits' so far. */
-  readonly results: Map<string, ArtifactResult>;
-  /** One check per zip that missed. */
-  readonly misses: readonly CacheCheck[];
+/** The results in the list's order, or one error naming every artifact that failed. */
+export function resultsOrThrow(list: readonly ResolvedArtifactOptions[], settled: readonly Settled[]): ArtifactResult[] {
+  throwIfAnyFailed(list, (i) => settled[i]!.error);
+  return settled.map((one) => one.result!);
+}
+
+function throwIfAnyFailed(list: readonly ResolvedArtifactOptions[], errorAt: (index: number) => SweepError | undefined): void {
+  const failures = new Map<string, SweepError>();
+  list.forEach((options, i) => {
+    const error = errorAt(i);
+    if (error) failures.set(artifactLabel(options), error);
+  });
+  if (failures.size > 0) throw artifactsFailed(failures);
+}
+
+/** How an artifact is named before its check has named it (its package may not even exist). */
+export function artifactLabel(options: ResolvedArtifactOptions): string {
+  return options.name ?? (options.origin.kind === 'context' ? options.origin.function : undefined) ?? options.package ?? options.binary;
 }
 
 /**
- * The in-process half of a run, shared by the engine and its synchronous entry: checks every
- * artifact, keeps one per zip (artifacts that write the same zip must be the same artifact: a
- * different fingerprint is an error, also against `claimed`, the zips an earlier run of this app
- * built), prints notes and reports the hits.
+ * Checks every artifact, reading each workspace's manifests once. A check that fails (a package
+ * that does not exist, a manifest that does not parse) is that artifact's error.
+ */
+export function checkAll(list: readonly ResolvedArtifactOptions[]): (CacheCheck | SweepError)[] {
+  const workspaces = new Map<string, CargoWorkspace | SweepError>();
+  const workspaceOf = (options: ResolvedArtifactOptions): CargoWorkspace => {
+    let workspace = workspaces.get(options.workspace);
+    if (workspace === undefined) {
+      workspace = attempt(() => readCargoWorkspace(options.workspace, options.origin));
+      workspaces.set(options.workspace, workspace);
+    }
+    if (isSweepError(workspace)) throw workspace;
+    return workspace;
+  };
+  return list.map((options) => attempt(() => checkCache(options, { workspace: workspaceOf(options) })));
+}
+
+/** A zip an artifact of this run (or of an earlier run of the same app) writes, by its lower-cased path. */
+export interface ZipClaim {
+  readonly zip: string;
+  readonly fingerprint: string;
+  readonly origin: ResolvedArtifactOptions['origin'];
+}
+
+/** {@link checkAll} for callers that need every check: one error names each artifact whose check failed. */
+export function checkAllOrThrow(list: readonly ResolvedArtifactOptions[]): CacheCheck[] {
+  const checks = checkAll(list);
+  throwIfAnyFailed(list, (i) => {
+    const check = checks[i]!;
+    return isSweepError(check) ? check : undefined;
+  });
+  return checks as CacheCheck[];
+}
+
+/** What {@link checkAndReportHits} found. */
+export interface CheckedArtifacts {
+  /** Per artifact of the list: its check, or the error that stopped it. */
+  readonly checks: readonly (CacheCheck | SweepError)[];
+  /** One check per zip that missed, in the list's order. */
+  readonly misses: readonly CacheCheck[];
+  /** Every artifact's end, given the misses' outcomes by zip path. */
+  settle(outcomes: ReadonlyMap<string, Settled>): Settled[];
+}
+
+/**
+ * The in-process half of a run: checks every artifact, keeps one per zip (artifacts that write
+ * the same zip must be the same artifact: a different fingerprint, or a name that differs only in
+ * case, which a case-insensitive file system makes one file, is an error, also against `claimed`,
+ * the zips an earlier run of this app built), prints notes and reports the hits.
  */
 export function checkAndReportHits(
   list: readonly ResolvedArtifactOptions[],
   reporterFor: (prefix: string) => Reporter,
-  claimed: Map<string, string> = new Map(),
+  claimed: Map<string, ZipClaim> = new Map(),
 ): CheckedArtifacts {
-  const timers = new Map<string, StageTimer>();
-  const checks = checkAll(list, timers);
-  const results = new Map<string, ArtifactResult>();
+  const checks = checkAll(list);
+  const hits = new Map<string, Settled>();
   const misses: CacheCheck[] = [];
-  const first = new Map<string, CacheCheck>();
   for (const check of checks) {
-    const earlier = first.get(check.paths.zip);
-    const fingerprint = earlier?.fingerprint.value ?? claimed.get(check.paths.zip);
-    if (fingerprint !== undefined && fingerprint !== check.fingerprint.value) {
-      throw conflictingArtifacts(check.paths.zipForDisplay, (earlier ?? check).options.origin, check.options.origin);
+    if (isSweepError(check)) continue;
+    const key = check.paths.zip.toLowerCase();
+    const earlier = claimed.get(key);
+    if (earlier !== undefined) {
+      const caseOnly = earlier.zip !== check.paths.zip;
+      if (caseOnly || earlier.fingerprint !== check.fingerprint.value) {
+        throw conflictingArtifacts(check.paths.zipForDisplay, earlier.origin, check.options.origin, caseOnly);
+      }
+      continue; // the same artifact asked for twice: one check, one result
     }
-    claimed.set(check.paths.zip, check.fingerprint.value);
-    if (earlier) continue;
-    first.set(check.paths.zip, check);
+    claimed.set(key, { zip: check.paths.zip, fingerprint: check.fingerprint.value, origin: check.options.origin });
     for (const note of check.notes) reporterFor(check.name).line(`note: ${note}`);
-    if (isHit(check)) results.set(check.paths.zip, reportHit(check, timers.get(check.paths.zip)!, reporterFor(check.name)));
+    if (isHit(check)) hits.set(check.paths.zip, { result: reportHit(check, timerFor(check), reporterFor(check.name)) });
     else misses.push(check);
   }
-  return { checks, timers, results, misses };
-}
-
-function reportHit(check: CacheHit, timer: StageTimer, reporter: Reporter): ArtifactResult {
-  const { metadata } = check.metadata;
-  const timingsMs = timer.results();
-  const source = metadata.origin.kind === 'remote' ? `, downloaded from ${metadata.origin.remote}` : '';
-  reporter.line(
-    `cache-hit: inputs unchanged since ${metadata.builtAt}${source} (fingerprint ${metadata.fingerprint.slice(0, 12)}), ${check.paths.zipForDisplay} reused`,
-  );
-  reporter.line(`done: cache-hit: ${formatTimings(timingsMs)}`);
   return {
-    outcome: 'cache-hit',
-    via: 'local',
-    explanation: check.explanation,
-    name: check.name,
-    zipPath: check.paths.zip,
-    metadata,
-    timingsMs,
+    checks,
+    misses,
+    settle: (outcomes) =>
+      checks.map((check) =>
+        isSweepError(check)
+          ? { error: check }
+          : (hits.get(check.paths.zip) ?? outcomes.get(check.paths.zip) ?? { error: missingOutcome(check.name) }),
+      ),
   };
 }
 
-interface MissContext {
+export interface MissContext {
   readonly reporterFor: (prefix: string) => Reporter;
-  readonly timerOf: (check: CacheCheck) => StageTimer;
-  readonly results: Map<string, ArtifactResult>;
-  readonly failures: Map<string, SweepError>;
   readonly signal?: AbortSignal;
 }
 
-async function ensureMisses(misses: readonly CacheCheck[], context: MissContext): Promise<void> {
-  const { reporterFor, timerOf, results } = context;
-  // Locks in one global order (by path), so two processes building overlapping sets cannot deadlock.
-  const ordered = [...misses].sort((a, b) => (a.paths.lock < b.paths.lock ? -1 : 1));
+/**
+ * The other half: takes each miss's build lock, then the shared cache, then builds what is left.
+ * Resolves to every miss's end by zip path; never rejects for one artifact's failure.
+ */
+export async function ensureMisses(misses: readonly CacheCheck[], context: MissContext): Promise<Map<string, Settled>> {
+  const { reporterFor } = context;
+  const outcomes = new Map<string, Settled>();
+  const timers = new Map<string, StageTimer>();
+  const timerOf = (check: CacheCheck): StageTimer => {
+    let timer = timers.get(check.paths.zip);
+    if (!timer) timers.set(check.paths.zip, (timer = timerFor(check)));
+    return timer;
+  };
   const locks: BuildLock[] = [];
-  const remotes = new Map<string, RemoteCache | undefined>();
+  let lookup: import('../remote/lookup.js').RemoteLookup | undefined;
   try {
-    let pending: CacheCheck[] = [];
-    for (const check of ordered) {
+    // Locks in one global order (by path), so two processes building overlapping sets cannot deadlock.
+    const current = new Map<string, CacheCheck>();
+    for (const check of [...misses].sort((a, b) => (a.paths.lock < b.paths.lock ? -1 : 1))) {
       const reporter = reporterFor(check.name);
       const timer = timerOf(check);
-      const lock = await timer.timeAsync('lock', () =>
-        BuildLock.acquire(check.paths.lock, {
-          signal: context.signal,
-          timeoutMs: check.options.lockTimeoutMs,
-          onWait: (owner, waitedMs, first) =>
-            reporter.line(
-              first
-                ? `waiting for the build lock: ${check.name} is being built by ${describeOwner(owner)}`
-                : `still waiting for the build lock (${formatDuration(waitedMs)}, held by ${describeOwner(owner)})`,
-            ),
-          onTakeover: (owner) => reporter.line(`took over the build lock left by ${describeOwner(owner)}, which is no longer running`),
-        }),
-      );
-      locks.push(lock);
-      // Another process held the lock, so it may have built this very artifact meanwhile.
-      const current = lock.waited ? timer.time('fingerprint', () => checkCache(check.options)) : check;
-      if (isHit(current)) results.set(check.paths.zip, reportHit(current, timer, reporter));
-      else pending.push(current);
+      try {
+        const lock = await timer.timeAsync('lock', () =>
+          BuildLock.acquire(check.paths.lock, {
+            signal: context.signal,
+            timeoutMs: check.options.lockTimeoutMs,
+            onWait: (owner, waitedMs, first) =>
+              reporter.line(
+                first
+                  ? `waiting for the build lock: ${check.name} is being built by ${describeOwner(owner)}`
+                  : `still waiting for the build lock (${formatDuration(waitedMs)}, held by ${describeOwner(owner)})`,
+              ),
+            onTakeover: (owner) => reporter.line(`took over the build lock left by ${describeOwner(owner)}, which is no longer running`),
+          }),
+        );
+        locks.push(lock);
+        // Another process held the lock, so it may have built this very artifact meanwhile.
+        const now = lock.waited ? timer.time('fingerprint', () => checkCache(check.options)) : check;
+        if (isHit(now)) outcomes.set(check.paths.zip, { result: reportHit(now, timer, reporter) });
+        else current.set(check.paths.zip, now);
+      } catch (error) {
+        outcomes.set(check.paths.zip, { error: context.signal?.aborted ? buildInterrupted(error) : asSweepError(error) });
+      }
     }
-    if (pending.length === 0) return;
     // Back to the caller's order (the locks were taken in path order).
-    pending = misses.map((miss) => pending.find((check) => check.paths.zip === miss.paths.zip)).filter((check) => check !== undefined);
+    let pending = misses.flatMap((miss) => current.get(miss.paths.zip) ?? []);
     for (const check of pending) reporterFor(check.name).line(check.explanation);
-
-    pending = await downloadFromRemote(pending, remotes, context);
-    if (pending.length === 0) return;
-
-    const { buildMisses } = await import('./build-misses.js');
-    const outcomes = await buildMisses(pending, {
-      reporterFor,
-      timerOf,
-      remote: (check) => remotes.get(check.paths.zip),
-      signal: context.signal,
-    });
-    for (const outcome of outcomes) {
-      if ('result' in outcome) results.set(outcome.check.paths.zip, outcome.result);
-      else context.failures.set(outcome.check.name, outcome.error);
+    if (pending.some((check) => check.options.remoteCache && check.options.remoteCache.mode !== 'off')) {
+      const { lookUpRemotely } = await import('../remote/lookup.js');
+      lookup = await lookUpRemotely(pending, { reporterFor, timerOf });
+      for (const [zip, result] of lookup.hits) outcomes.set(zip, { result });
+      pending = [...lookup.remaining];
+    }
+    if (pending.length > 0) {
+      const { buildMisses } = await import('./build-misses.js');
+      const remoteOf = lookup?.remoteOf ?? (() => undefined);
+      for (const outcome of await buildMisses(pending, { reporterFor, timerOf, remote: remoteOf, signal: context.signal })) {
+        outcomes.set(outcome.check.paths.zip, outcome.settled);
+      }
     }
   } finally {
     for (const lock of locks) lock.release();
-    for (const remote of new Set(remotes.values())) remote?.close();
+    lookup?.close();
   }
+  return outcomes;
 }
 
-/**
- * Looks every miss up in its shared cache (in parallel); commits what verifies, returns the
- * rest. A forced rebuild skips the lookup: it asks for a build.
- */
-async function downloadFromRemote(
-  misses: readonly CacheCheck[],
-  remotes: Map<string, RemoteCache | undefined>,
-  context: MissContext,
-): Promise<CacheCheck[]> {
-  const configured = misses.filter((check) => check.options.remoteCache && check.options.remoteCache.mode !== 'off');
-  if (configured.length === 0) return [...misses];
-  const { RemoteCache } = await import('../remote/cache.js');
-  const { commitArtifact } = await import('../cache/commit.js');
-  const opened = new Map<string, Promise<RemoteCache | undefined>>();
-  const remaining: CacheCheck[] = [];
-  await Promise.all(
-    misses.map(async (check) => {
-      const reporter = context.reporterFor(check.name);
-      const timer = context.timerOf(check);
-      const settings = check.options.remoteCache;
-      if (!settings || settings.mode === 'off') {
-        remaining.push(check);
-        return;
-      }
-      const key = JSON.stringify(settings);
-      if (!opened.has(key)) opened.set(key, RemoteCache.open(check.options, reporter));
-      const remote = await opened.get(key)!;
-      remotes.set(check.paths.zip, remote);
-      if (!remote || check.options.forceRebuild) {
-        remaining.push(check);
-        return;
-      }
-      const hit = await timer.timeAsync('remote', () => remote.lookup(check, reporter));
-      if (!hit) {
-        remaining.push(check);
-        return;
-      }
-      const metadata = commitArtifact({
-        check,
-        zip: hit.zip,
-        facts: hit.facts,
-        builderImage: hit.metadata.builderImage,
-        origin: { kind: 'remote', cacheDomain: hit.metadata.origin.cacheDomain, remote: remote.url },
-        originFingerprint: hit.metadata.zip.originFingerprint,
-        timingsMs: timer.results(),
-      });
-      const timingsMs = timer.results();
-      reporter.line(`cache-hit (remote ${remote.url}, ${formatBytes(hit.zip.byteLength)} in ${formatDuration(hit.elapsedMs)})`);
-      reporter.line(`done: cache-hit (remote), ${check.paths.zipForDisplay} verified and committed: ${formatTimings(timingsMs)}`);
-      context.results.set(check.paths.zip, {
-        outcome: 'cache-hit',
-        via: 'remote',
-        explanation: check.explanation,
-        name: check.name,
-        zipPath: check.paths.zip,
-        metadata,
-        timingsMs,
-      });
-    }),
-  );
-  // Keep the caller's order, whatever order the lookups finished in.
-  return misses.filter((check) => remaining.includes(check));
+function attempt<T>(work: () => T): T | SweepError {
+  try {
+    return work();
+  } catch (error) {
+    return asSweepError(error);
+  }
 }

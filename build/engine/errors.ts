@@ -45,3 +45,36 @@ export function engineProcessFailed(what: string, cause: unknown): SweepError {
 export function errorFromEngineProcess(error: { stage: string; problem: string; fix: string; details?: string }): SweepError {
   return new SweepError({ ...error, stage: error.stage as Stage });
 }
+
+/** The run was cancelled (Ctrl-C, SIGTERM, or the process that started it is gone). */
+export function buildInterrupted(cause: unknown): SweepError {
+  return new SweepError({
+    stage: 'engine',
+    problem: 'the build was interrupted',
+    fix: 'run again; the previous zip and metadata are unchanged',
+    cause,
+  });
+}
+
+/** An artifact the run ended without an outcome for: a bug, said as one. */
+export function missingOutcome(name: string): SweepError {
+  return new SweepError({
+    stage: 'engine',
+    problem: `the run ended without a result or an error for ${name}`,
+    fix: 'this is a bug in aws-serverless-sweep: report it with the output above; the previous zip and metadata are unchanged',
+  });
+}
+
+/** The engine's child process answered for another number of artifacts than it was asked for. */
+export function wrongResultCount(asked: number, answered: number): SweepError {
+  return engineProcessFailed(`it was asked for ${asked} artifacts and answered for ${answered}`, undefined);
+}
+
+/** A build whose sources kept changing while cargo compiled them: nothing was committed. */
+export function sourcesKeptChanging(rounds: number, changed: readonly string[]): SweepError {
+  return new SweepError({
+    stage: 'compile',
+    problem: `the sources changed during each of ${rounds} compiles (last: ${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ` and ${changed.length - 3} more` : ''}), so no zip was committed: one built from sources that no longer exist would be stored under their fingerprint`,
+    fix: 'run again once the edits have settled; the previous zip and metadata are unchanged',
+  });
+}

@@ -1,4 +1,5 @@
 import type { ArtifactMetadata } from '../cache/metadata.js';
+import type { SweepError } from '../support/errors.js';
 
 /*
  * What the engine hands back for one artifact, in one place: the engine, its batches, its child
@@ -16,3 +17,8 @@ export interface ArtifactResult {
   /** Milliseconds per stage of this run, and its total. */
   readonly timingsMs: Readonly<Record<string, number>>;
 }
+
+/** One artifact's end in a run: its result, or its own error (one function's problem is that function's). */
+export type Settled =
+  | { readonly result: ArtifactResult; readonly error?: undefined }
+  | { readonly error: SweepError; readonly result?: undefined };

@@ -47,6 +47,13 @@ export interface InputCollection {
    * for a link that is not followed, `special:<kind>` for a FIFO, socket or device.
    */
   readonly inputs: ReadonlyMap<string, string>;
+  /**
+   * What each input looked like on disk when it was read: relative path -> `size:mtime:ctime:inode`
+   * of the file (or of the link, for link text), or its kind. Two snapshots with the same entries
+   * mean no input was written, added or removed in between, even if a write put the same bytes
+   * back: what the engine compares before and after a compile (inputSnapshotChanges).
+   */
+  readonly snapshot: ReadonlyMap<string, string>;
   /** How many files were read and hashed (the rest were known to the hash index). */
   readonly hashedFiles: number;
   /** Facts the user should see, e.g. that a configured dist or cache folder lies inside a crate folder. */
@@ -91,15 +98,17 @@ export function collectInputs(request: CollectInputsRequest): InputCollection {
   const isInsideExcluded = (real: string): boolean => excluded.some((e) => isInside(e.real, real));
   const index = request.hashIndex ?? FileHashIndex.inMemory();
   const inputs = new Map<string, string>();
+  const snapshot = new Map<string, string>();
 
-  const record = (relative: string, value: () => string): void => {
+  const record = (relative: string, seen: string, value: () => string): void => {
     // A file reached twice (a member manifest, overlapping crate folders) is read once.
     if (inputs.has(relative)) return;
     if (inputs.size >= maxInputs) throw tooManyInputs(maxInputs, folders);
+    snapshot.set(relative, seen);
     inputs.set(relative, value());
   };
   const hashInto = (relative: string, absolute: string, stat: fs.Stats): void =>
-    record(relative, () => {
+    record(relative, statKey(stat), () => {
       try {
         return index.hashFile(relative, absolute, stat);
       } catch (cause) {
@@ -107,8 +116,12 @@ export function collectInputs(request: CollectInputsRequest): InputCollection {
       }
     });
   const recordLinkText = (relative: string, absolute: string): void =>
-    record(relative, () => `symlink:${createHash('sha256').update(fs.readlinkSync(absolute)).digest('hex')}`);
-  const recordSpecial = (relative: string, kind: FileKind): void => record(relative, () => `special:${kind}`);
+    record(
+      relative,
+      `link ${statKey(fs.lstatSync(absolute))}`,
+      () => `symlink:${createHash('sha256').update(fs.readlinkSync(absolute)).digest('hex')}`,
+    );
+  const recordSpecial = (relative: string, kind: FileKind): void => record(relative, `special:${kind}`, () => `special:${kind}`);
 
   /** Real paths of the folders walked so far: each is walked once. */
   const walked = new Set<string>();
@@ -212,7 +225,23 @@ export function collectInputs(request: CollectInputsRequest): InputCollection {
   index.save();
 
   const sorted = new Map([...inputs.entries()].sort(([a], [b]) => byCodePoint(a, b)));
-  return { inputs: sorted, hashedFiles: index.hashedFiles, notes: excludedFolderNotes(configured, walkRoots) };
+  return { inputs: sorted, snapshot, hashedFiles: index.hashedFiles, notes: excludedFolderNotes(configured, walkRoots) };
+}
+
+/** What a stat says about a file's content, as git's index reads it: size, mtime, ctime, inode. */
+function statKey(stat: fs.Stats): string {
+  return `${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}:${stat.ino}`;
+}
+
+/**
+ * The inputs written, added or removed between two snapshots (see InputCollection.snapshot), by
+ * path, sorted; empty when the inputs stayed exactly as they were.
+ */
+export function inputSnapshotChanges(before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): string[] {
+  const changed = new Set<string>();
+  for (const [file, seen] of after) if (before.get(file) !== seen) changed.add(file);
+  for (const file of before.keys()) if (!after.has(file)) changed.add(file);
+  return [...changed].sort(byCodePoint);
 }
 
 /**

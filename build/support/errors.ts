@@ -108,6 +108,11 @@ function showValue(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
+/** The error as a SweepError: itself, or an unexpected failure that wraps it. */
+export function asSweepError(error: unknown): SweepError {
+  return isSweepError(error) ? error : unexpectedFailure(error);
+}
+
 /** Anything that is not a SweepError reaching the top: a bug, said as one, with its message. */
 export function unexpectedFailure(error: unknown): SweepError {
   const message = error instanceof Error ? error.message : String(error);

@@ -5,8 +5,18 @@
 export type StageName = 'fingerprint' | 'lock' | 'remote' | 'builder-image' | 'features' | 'compile' | 'package' | 'verify' | 'publish';
 
 export class StageTimer {
-  private readonly started = performance.now();
+  private readonly started: number;
   private readonly stages = new Map<StageName, number>();
+
+  /** `earlier`: stages already measured elsewhere (a check made in another process), counted in the total too. */
+  constructor(earlier: Partial<Record<StageName, number>> = {}) {
+    let before = 0;
+    for (const [stage, ms] of Object.entries(earlier) as [StageName, number][]) {
+      this.stages.set(stage, ms);
+      before += ms;
+    }
+    this.started = performance.now() - before;
+  }
 
   time<T>(stage: StageName, work: () => T): T {
     const start = performance.now();

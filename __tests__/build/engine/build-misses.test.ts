@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { builtBinaryPath, unitKey } from '../../../build/builder/compile.js';
 import { groupIntoBatches } from '../../../build/engine/build-misses.js';
-import { checkAll } from '../../../build/engine/engine.js';
+import { checkAllOrThrow } from '../../../build/engine/engine.js';
 import { artifactsFailed } from '../../../build/engine/errors.js';
 import { type Environment, resolveArtifactOptions } from '../../../build/options/resolve.js';
 import type { ArtifactOptions } from '../../../build/options/schema.js';
@@ -39,7 +39,7 @@ function fn(name: string, extra: ArtifactOptions = {}, env: Environment = {}) {
 }
 
 function batchNames(list: ReturnType<typeof fn>[]): string[][] {
-  return groupIntoBatches(checkAll(list)).map((batch) => batch.map((check) => check.name));
+  return groupIntoBatches(checkAllOrThrow(list)).map((batch) => batch.map((check) => check.name));
 }
 
 describe('groupIntoBatches', () => {

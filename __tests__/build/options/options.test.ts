@@ -181,7 +181,7 @@ describe('resolveArtifactOptions: force rebuild from the environment', () => {
     expect(resolved.forceRebuild).toBe(false);
   });
 
-  // Regression (fixed bug in build/options/options.ts, `forceSource:` line in resolveArtifactOptions): when the environment
+  // Regression (fixed bug in build/options/schema.ts, `forceSource:` line in resolveArtifactOptions): when the environment
   // turns force off, forceSource still names the option ("forceRebuild option"), so the resolved
   // options say "not forced" and "forced by the option" at once.
   it('has no force source when the environment turns off a rebuild the options asked for', () => {
