@@ -58,6 +58,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
     }
     const answer = {
       label: LABEL,
+      requestId: id,
       pid: process.pid,
       count,
       event: parsed,
@@ -75,6 +76,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** The answer of a successful invocation of {@link warmRuntime}. */
 export interface WarmAnswer {
   readonly label: string;
+  readonly requestId: string;
   readonly pid: number;
   readonly count: number;
   readonly event: unknown;
