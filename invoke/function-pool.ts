@@ -259,8 +259,11 @@ export class FunctionPool {
       throw error;
     }
     const { outcome } = result;
+    // The platform's own lines for the two timeouts, as Lambda writes them to the log.
     if (outcome.kind === 'timeout')
       log(`${new Date().toISOString()} ${requestId} Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`);
+    if (outcome.kind === 'init-timeout')
+      log(`INIT_REPORT Init Duration: ${outcome.initTimeoutMs.toFixed(2)} ms\tPhase: init\tStatus: timeout`);
     log(endLine(requestId));
     log(
       reportLine(requestId, {

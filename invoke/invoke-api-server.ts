@@ -66,7 +66,7 @@ export interface InvokeApiServerOptions {
   readonly initTimeoutMs?: number;
   /** Every log line of every function (START/END/REPORT and the function's own output). */
   readonly onLog?: (functionKey: string, line: string) => void;
-  /** How each invocation that ran came out (an `Event` one when it ends in the background). */
+  /** How each invocation came out, throttled ones included (an `Event` one when it ends in the background). */
   readonly onInvocation?: (functionKey: string, invocationType: 'RequestResponse' | 'Event', result: PoolInvocation) => void;
 }
 
@@ -88,6 +88,10 @@ export class InvokeApiServer {
   static async start(options: InvokeApiServerOptions): Promise<InvokeApiServer> {
     const wanted = options.port ?? DEFAULT_INVOKE_API_PORT;
     const server = createServer();
+    // An SDK keeps its connection open between calls; Node's 5 s keep-alive timeout could close
+    // it just as the client reuses it, a spurious connection reset. Idle connections are closed
+    // by close() instead.
+    server.keepAliveTimeout = 0;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
         reject(error.code === 'EADDRINUSE' ? invokeApiPortInUse(wanted, error) : invokeApiListenFailed(wanted, error)),

@@ -7,8 +7,8 @@
 // - {"sleepMs": N}: take N ms;
 // - {"fail": "message"}: report a function error {"errorType": "Boom", "errorMessage": message};
 // - {"exit": N}: exit with code N without answering; {"hang": true}: never answer.
-// FAKE_INIT_LOG (configured environment) is printed during init; FAKE_INIT_ERROR makes init fail
-// with Runtime.ConfigInvalid and that message.
+// FAKE_INIT_LOG (configured environment) is printed during init, FAKE_INIT_SLEEP_MS makes init
+// take that long, and FAKE_INIT_ERROR makes it fail with Runtime.ConfigInvalid and that message.
 import type { CodeSource } from '../../invoke/function-code.js';
 import { fakeMetadata } from './fake-runtime.js';
 import { makeZip } from './zip-fixtures.js';
@@ -32,6 +32,7 @@ const call = (method, path, body, headers) =>
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 (async () => {
   if (process.env.FAKE_INIT_LOG) console.log(process.env.FAKE_INIT_LOG);
+  if (process.env.FAKE_INIT_SLEEP_MS) await sleep(Number(process.env.FAKE_INIT_SLEEP_MS));
   if (process.env.FAKE_INIT_ERROR) {
     const report = JSON.stringify({ errorType: 'Runtime.ConfigInvalid', errorMessage: process.env.FAKE_INIT_ERROR });
     await call('POST', 'init/error', report, { 'Lambda-Runtime-Function-Error-Type': 'Runtime.ConfigInvalid' });

@@ -172,6 +172,15 @@ describe('FunctionPool', () => {
     expect(pool.environmentInfo).toEqual([]);
   });
 
+  it('ends an init that outlasts its budget as init-timeout, logged as Lambda logs it, and discards that environment', async () => {
+    const pool = makePool({ environment: { FAKE_INIT_SLEEP_MS: '60000' } }, { initTimeoutMs: 300 });
+    const result = completed(await invoke(pool, {}));
+    expect(result.outcome).toMatchObject({ kind: 'init-timeout', initTimeoutMs: 300 });
+    expect(result.logTail.toString('utf8')).toContain('\nINIT_REPORT Init Duration: 300.00 ms\tPhase: init\tStatus: timeout\n');
+    await pool.settled();
+    expect(pool.environmentInfo).toEqual([]);
+  });
+
   it('keeps an environment after a function error: the runtime reported it and goes on', async () => {
     const pool = makePool();
     const failed = completed(await invoke(pool, { fail: 'no such item' }));
