@@ -146,6 +146,20 @@ export class InvokeApiServer {
     await pool.replaceCode(code);
   }
 
+  /**
+   * Stops serving the function `key` (an invocation of it in flight ends as a crash) and resolves
+   * once its environments are gone. For settings that changed in cdktf.json (environment, memory,
+   * timeout, reserved concurrency): unregister, then register it again.
+   */
+  async unregister(key: string): Promise<void> {
+    const pool = this.byKey.get(key);
+    if (!pool) throw functionNotServed(key, [...this.byKey.keys()]);
+    this.byKey.delete(key);
+    this.byName.delete(pool.function.key);
+    this.byName.delete(pool.function.functionName);
+    await pool.close();
+  }
+
   /** The pool serving the function `key`, for its environments and its current code version. */
   pool(key: string): FunctionPool | undefined {
     return this.byKey.get(key);

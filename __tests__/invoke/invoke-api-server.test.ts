@@ -56,6 +56,15 @@ async function invoke(name: string, payload?: string, headers: Record<string, st
 }
 
 const json = (reply: Reply) => JSON.parse(reply.body);
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 const answerOf = (reply: Reply) => json(reply) as WarmAnswer;
 
 /** A request through node:http, for the headers fetch will not let a caller set (Host, Origin). */
@@ -267,6 +276,17 @@ describe('InvokeApiServer', () => {
     await expect(server.replaceCode('fake-deployed', warmCode(files.write, 'v3'))).rejects.toMatchObject({
       problem: 'the Invoke API serves no function fake-deployed (it serves fake)',
     });
+  });
+
+  it('stops serving an unregistered function, which can come back with new settings', async () => {
+    const before = answerOf(await invoke('fake', '{}'));
+    await server.unregister('fake');
+    expect((await invoke('fake', '{}')).status).toBe(404);
+    expect(isRunning(before.pid)).toBe(false);
+
+    server.register({ ...FAKE, functionName: 'renamed' }, warmCode(files.write, 'v1'));
+    expect(answerOf(await invoke('fake', '{}')).functionName).toBe('renamed');
+    expect((await invoke('fake-deployed', '{}')).status).toBe(404);
   });
 
   it('refuses to register a second function under a name already served', () => {
