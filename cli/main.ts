@@ -15,7 +15,7 @@ Commands:
   build                  build the zips whose inputs changed (what synth does); --force-rebuild to always
   fingerprint            print the fingerprint of the build inputs (alone for one function, "fingerprint  name" per line for several)
   clean [--all]          remove the zips and metadata; --all also the cargo caches and builder images
-  invoke                 run a built zip's bootstrap against a local Lambda Runtime API
+  invoke                 run a built zip's bootstrap against a local Lambda Runtime API (--function required with several)
   push                   upload the current verified zips to the shared cache (built by a publishing build)
 
 Options (all commands):

@@ -40,3 +40,11 @@ export function checkEventSize(event: string): number {
   if (bytes >= EVENT_SIZE_LIMIT_BYTES) throw eventTooLarge(bytes, EVENT_SIZE_LIMIT_BYTES);
   return bytes;
 }
+
+/**
+ * An asynchronous (`Event`) invoke's payload may be at most 1 MB (Lambda's Invoke API reference:
+ * "For asynchronous invocations, the maximum payload size is 1 MB"; it was 256 KB before). Lambda
+ * refuses a larger one with `RequestEntityTooLargeException: N byte payload is too large for the
+ * Event invocation type (limit L bytes)` (HTTP 413), so the bound is inclusive.
+ */
+export const ASYNC_EVENT_SIZE_LIMIT_BYTES = 1024 * 1024;
