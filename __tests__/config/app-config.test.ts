@@ -336,7 +336,12 @@ describe('parseAppConfig: sweep.functions', () => {
     [
       'two functions with the same zip name',
       { functions: { a: { artifact: { name: 'zip' } }, b: { artifact: { name: 'zip' } } } },
-      'context.sweep.functions.b: got "zip"; expected a artifact name (dist/<name>.zip) of its own (function a has it too)',
+      'context.sweep.functions.b: got "zip"; expected an artifact name (dist/<name>.zip) of its own (function a has it too)',
+    ],
+    [
+      'two functions whose names differ only in case (one dist/ file on a case-insensitive file system)',
+      { functions: { Api: {}, api: {} } },
+      'context.sweep.functions.api: got "api"; expected an artifact name (dist/<name>.zip) that differs from function Api\'s (Api) in more than case: on a case-insensitive file system they are one file',
     ],
     [
       'a function name that is not a name',
