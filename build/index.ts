@@ -30,7 +30,9 @@ export {
   type LambdaRuntime,
 } from './options/schema.js';
 export { compareVersions } from './package/elf.js';
+export { exceedsUnzippedLimit, UNZIPPED_LIMIT_BYTES } from './package/lambda-limits.js';
 export { ZIP_ENTRY_NAME } from './package/zip.js';
+export { inflateEntry, readCentralDirectory, unzippedSize, withZipFile, ZipFormatError } from './package/zip-read.js';
 export {
   type ConfigIssue,
   describeError,

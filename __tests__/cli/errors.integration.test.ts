@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
@@ -6,6 +5,7 @@ import { execa } from 'execa';
 import { builtProject } from '../helpers/built-project.js';
 import { CLI, runCli } from '../helpers/cli.js';
 import { DOCKER, describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
+import { sha256Hex as hash } from '../helpers/hash.js';
 import { makeTestProject, REPO_ROOT, type TestProject } from '../helpers/project.js';
 
 /**
@@ -257,10 +257,6 @@ describe('sweep-runtime: usage errors', () => {
     expect(run.stderr).toContain('Usage: sweep-runtime <command> [options]');
   });
 });
-
-function hash(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
 function writeStubDocker(dir: string, name: string, body: string): string {
   const file = path.join(dir, `docker-stub-${name}.sh`);

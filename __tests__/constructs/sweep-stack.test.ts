@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -16,6 +15,7 @@ import { PrebuiltArtifact } from '../../constructs/prebuilt-artifact.js';
 import { executionRoleName } from '../../constructs/rust-lambda-function.js';
 import { SweepStack } from '../../constructs/sweep-stack.js';
 import '../helpers/cdktf-matchers.js';
+import { sha256Digest } from '../helpers/hash.js';
 import { REPO_ROOT } from '../helpers/project.js';
 
 /**
@@ -31,7 +31,7 @@ beforeAll(() => {
   zipPath = path.join(dir, 'bootstrap.zip');
   const zip = createLambdaZip(fs.readFileSync(path.join(REPO_ROOT, '__tests__/fixtures/elf/x86_64-static')));
   fs.writeFileSync(zipPath, zip);
-  zipSha256 = createHash('sha256').update(zip).digest();
+  zipSha256 = sha256Digest(zip);
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,6 +7,7 @@ import { execa } from 'execa';
 import { unzipSync } from 'fflate';
 import { outputContains, runCli, startCli } from '../helpers/cli.js';
 import { describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
+import { sha256Hex } from '../helpers/hash.js';
 import { makeTestProject, type TestProject, writeSweepConfig } from '../helpers/project.js';
 
 /**
@@ -63,7 +63,7 @@ describeWithDocker('engine: what is committed is the build of its fingerprint', 
     );
     // The metadata describes the sources on disk now, and a check agrees.
     const metadata = JSON.parse(fs.readFileSync(path.join(project.dist, 'sweep-lambda.json'), 'utf8'));
-    expect(metadata.inputs['crates/sweep-lambda/src/main.rs']).toBe(createHash('sha256').update(fs.readFileSync(main)).digest('hex'));
+    expect(metadata.inputs['crates/sweep-lambda/src/main.rs']).toBe(sha256Hex(fs.readFileSync(main)));
     const fingerprint = await runCli(['fingerprint'], { cwd: project.root, env });
     expect(metadata.fingerprint).toBe(fingerprint.stdout.trim());
     const status = await runCli(['status'], { cwd: project.root, env });

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { CacheCheck } from '../cache/check.js';
 import { type ArtifactMetadata, METADATA_SCHEMA_VERSION, parseMetadata, serializeMetadata } from '../cache/metadata.js';
 import type { ResolvedArtifactOptions } from '../options/resolve.js';
-import { type BinaryFacts, MAX_UNZIPPED_BYTES, verifyZip } from '../package/verify.js';
+import { UNZIPPED_LIMIT_BYTES } from '../package/lambda-limits.js';
+import { type BinaryFacts, verifyZip } from '../package/verify.js';
 import { SweepError } from '../support/errors.js';
 import { formatBytes, type Reporter } from '../support/reporter.js';
 import { formatDuration } from '../support/stage-timer.js';
@@ -83,7 +84,7 @@ export class RemoteCache {
       if (parsed.status !== 'ok') return discard(`its metadata is ${parsed.status}${'detail' in parsed ? ` (${parsed.detail})` : ''}`);
       const metadata = parsed.metadata;
       if (metadata.fingerprint !== fingerprint) return discard(`its metadata claims fingerprint ${metadata.fingerprint.slice(0, 12)}`);
-      if (metadata.zip.size > MAX_UNZIPPED_BYTES) return discard(`its metadata claims a zip of ${metadata.zip.size} bytes`);
+      if (metadata.zip.size >= UNZIPPED_LIMIT_BYTES) return discard(`its metadata claims a zip of ${metadata.zip.size} bytes`);
       const zip = await this.store.get(this.key(fingerprint, 'zip'), { maxBytes: metadata.zip.size });
       if (zip === undefined) return discard('the zip is missing or larger than its metadata says');
       if (zip.byteLength !== metadata.zip.size)

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { RemoteCacheError, type RemoteCacheErrorKind } from '../../../build/remote/errors.js';
 import { type OutgoingRequest, S3ArtifactStore, type S3StoreOptions } from '../../../build/remote/store.js';
 import { parseRemoteCacheUrl, type RemoteCacheLocation, remoteObjectKey } from '../../../build/remote/url.js';
+import { sha256Hex as sha256 } from '../../helpers/hash.js';
 import { describeWithS3, type S3TestServer, startS3Server } from '../../helpers/s3-server.js';
 import { runTsChild } from '../../helpers/ts-child.js';
 
@@ -13,7 +14,6 @@ const STORE = { '{ S3ArtifactStore }': 'build/remote/store.ts', '{ parseRemoteCa
 const BUCKET = 'sweep-cache';
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (data: Uint8Array | undefined) => (data === undefined ? undefined : new TextDecoder().decode(data));
-const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 /** Runs `run`, which must fail with a RemoteCacheError; returns it and how long it took. */
 async function remoteError(run: () => Promise<unknown>): Promise<{ error: RemoteCacheError; ms: number }> {
