@@ -35,7 +35,7 @@ describe('sourceRevision', () => {
   });
 
   it.each<[string, Record<string, string>, string, string | null]>([
-    ['a loose branch ref', { '.git/HEAD': 'ref: refs/heads/main\n', [`.git/refs/heads/main`]: `${ID}\n` }, 'p', ID],
+    ['a loose branch ref', { '.git/HEAD': 'ref: refs/heads/main\n', '.git/refs/heads/main': `${ID}\n` }, 'p', ID],
     [
       'a packed branch ref',
       { '.git/HEAD': 'ref: refs/heads/main\n', '.git/packed-refs': `# pack-refs\n${OTHER} refs/heads/x\n${ID} refs/heads/main\n` },

@@ -155,7 +155,7 @@ describe('signStatement and checkSignature', () => {
     'not json',
     '{}',
     '{"statement":"x","signature":"short"}',
-    JSON.stringify({ statement: 1, signature: 'A'.repeat(86) + '==' }),
+    JSON.stringify({ statement: 1, signature: `${'A'.repeat(86)}==` }),
   ])('GIVEN an object that is not a signature (%j) THEN it does not match, and says so', (text) => {
     expect(checkSignature(new TextEncoder().encode(text), A.trusted, CLAIM)).toEqual({
       valid: false,
