@@ -78,12 +78,13 @@ const MAX_SIGNATURE_BYTES = 64 * 1024;
 const DOWNLOADS_FOLDER = 'remote-downloads';
 
 let downloadCounter = 0;
+/** The caches whose signing problem was said: once per run (per process), however many caches `push` opens. */
+const signingReported = new Set<string>();
 
 export class RemoteCache {
   private unavailable = false;
   private unsignedNoticeShown = false;
   private signing: SigningKeySetting | undefined;
-  private signingReported = false;
   /** Downloaded zips are read into memory for their checks one at a time. */
   private readonly inMemory = new Limiter(1);
 
@@ -321,8 +322,8 @@ export class RemoteCache {
     this.signing ??= loadSigningKey();
     const setting = this.signing;
     const once = (line: string) => {
-      if (!this.signingReported) reporter.line(line);
-      this.signingReported = true;
+      if (!signingReported.has(this.url)) reporter.line(line);
+      signingReported.add(this.url);
     };
     if (setting.kind === 'unusable') {
       once(`warning: remote: nothing is uploaded to ${this.url}: the signing key is not usable (${setting.problem}); ${setting.fix}`);

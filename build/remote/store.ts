@@ -706,8 +706,7 @@ class Deadline {
     const progress = `${formatBytes(this.transferred)}${this.total === undefined ? '' : ` of ${formatBytes(this.total)}`}`;
     if (this.budgetMs >= this.bounds.maxOperationMs)
       return `not finished within the ${(this.bounds.maxOperationMs / 1000).toFixed(1)} s an operation may take (${progress} transferred)`;
-    if (this.transferred > 0 && this.total !== undefined)
-      return `${progress} received in ${seconds}: slower than ${formatBytes(this.bounds.minBytesPerSecond)}/s`;
+    if (this.transferred > 0) return `${progress} received in ${seconds}: slower than ${formatBytes(this.bounds.minBytesPerSecond)}/s`;
     return `no answer within ${seconds}`;
   }
 
