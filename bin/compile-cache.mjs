@@ -70,9 +70,10 @@ export async function compiledPath(entry) {
   /** Hashes taken by this process (each input is read once here, whichever place is tried). */
   const seen = new Map();
   const refused = [];
-  for (const root of cacheRoots(entry)) {
+  for (const { root, modules } of cacheRoots(entry)) {
     const folder = path.join(root, name);
     try {
+      if (modules) linkModules(root, modules);
       return await compiledIn(entry, folder, seen);
     } catch (error) {
       if (!(error instanceof NotWritable)) throw error;
@@ -86,21 +87,46 @@ export async function compiledPath(entry) {
   process.exit(1);
 }
 
-/** Where bundles may live, in order: the nearest node_modules/.cache, then the user's cache folder. */
+/**
+ * Where bundles may live, in order: the nearest node_modules/.cache, then the user's cache folder.
+ * A bundle imports the packages it leaves external (cdktf, execa, ...) by name, which Node
+ * resolves from the bundle's own folder upwards: a root outside node_modules gets a folder per
+ * project with a `node_modules` link to the project's (`modules`), so those imports resolve there.
+ */
 function cacheRoots(entry) {
   const roots = [];
+  let modules;
   for (let dir = path.dirname(entry); ; dir = path.dirname(dir)) {
-    const modules = path.join(dir, 'node_modules');
-    if (fs.existsSync(modules)) {
-      roots.push(path.join(modules, '.cache', CACHE_NAME));
+    const candidate = path.join(dir, 'node_modules');
+    if (fs.existsSync(candidate)) {
+      modules = candidate;
+      roots.push({ root: path.join(modules, '.cache', CACHE_NAME) });
       break;
     }
     if (path.dirname(dir) === dir) break;
   }
   const xdg = process.env.XDG_CACHE_HOME;
   const user = path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache'), CACHE_NAME);
-  if (!roots.includes(user)) roots.push(user);
+  if (modules) roots.push({ root: path.join(user, sha256(modules).slice(0, 16)), modules });
   return roots;
+}
+
+/** Makes `<root>/node_modules` a link to `modules` (see cacheRoots); a root that cannot be written is NotWritable. */
+function linkModules(root, modules) {
+  const link = path.join(root, 'node_modules');
+  try {
+    if (fs.readlinkSync(link) === modules) return;
+    fs.rmSync(link, { force: true });
+  } catch {
+    // no link yet
+  }
+  try {
+    fs.mkdirSync(root, { recursive: true });
+    fs.symlinkSync(modules, link);
+  } catch (error) {
+    if (error.code === 'EEXIST') return; // another process linked it
+    throw new NotWritable(`${error.code ?? error.message}`);
+  }
 }
 
 async function compiledIn(entry, folder, seen) {

@@ -323,19 +323,34 @@ describe('compile-cache: old builds', () => {
 describe('compile-cache: where bundles live', () => {
   // Root ignores permission bits, so "cannot write" is made with a file where a folder must be: it
   // fails for every user, as a read-only node_modules does for its non-owners.
-  const userFolder = (project: Project) => path.join(project.file('xdg'), 'aws-serverless-sweep', path.basename(project.folder));
+  // A folder per project (named by its node_modules), holding a node_modules link to it.
+  const userFolder = (project: Project, xdg = project.file('xdg')) =>
+    path.join(
+      xdg,
+      'aws-serverless-sweep',
+      createHash('sha256').update(project.file('node_modules')).digest('hex').slice(0, 16),
+      path.basename(project.folder),
+    );
 
-  it('GIVEN node_modules/.cache cannot be created THEN the bundle is made in $XDG_CACHE_HOME/aws-serverless-sweep and reused from there', async () => {
-    const project = makeProject();
+  it('GIVEN node_modules/.cache cannot be created THEN the bundle is made in $XDG_CACHE_HOME/aws-serverless-sweep and reused from there, its external packages found in the project', async () => {
+    // execa is one of the packages a bundle leaves external: imported by name from the bundle's folder.
+    const project = makeProject({
+      'main.ts': `${MAIN_TS}import { marker } from 'execa';\nconsole.log(marker);\n`,
+      'node_modules/execa/package.json': JSON.stringify({ name: 'execa', version: '0.0.0', type: 'module', main: 'index.js' }),
+      'node_modules/execa/index.js': "export const marker = 'external ok';\n",
+    });
     fs.writeFileSync(project.file('node_modules/.cache'), 'not a folder');
+    // The user cache outside the project, as ~/.cache is: nothing above it leads to the project's node_modules.
+    const xdg = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-ccache-xdg-'));
+    cleanups.push(() => fs.rmSync(xdg, { recursive: true, force: true }));
 
-    const first = await run(project);
+    const first = await run(project, { XDG_CACHE_HOME: xdg });
     expect(first).toMatchObject({ code: 0, stderr: '' });
-    expect(first.stdout).toBe('value one\nlazy ok');
-    const current = () => JSON.parse(fs.readFileSync(path.join(userFolder(project), 'current.json'), 'utf8')).build;
+    expect(first.stdout).toBe('value one\nlazy ok\nexternal ok');
+    const current = () => JSON.parse(fs.readFileSync(path.join(userFolder(project, xdg), 'current.json'), 'utf8')).build;
     const build = current();
 
-    expect((await run(project)).stdout).toBe('value one\nlazy ok');
+    expect((await run(project, { XDG_CACHE_HOME: xdg })).stdout).toBe('value one\nlazy ok\nexternal ok');
     expect(current()).toBe(build);
   });
 
