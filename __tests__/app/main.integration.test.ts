@@ -118,6 +118,51 @@ describeWithDocker('the app: each function is checked once and forced to build o
   );
 });
 
+describeWithDocker('the app: output a person reads', () => {
+  let project: TestProject;
+  beforeAll(() => {
+    project = makeTestProject();
+  });
+  afterAll(() => project.remove());
+
+  it("GIVEN a compile error WHEN synthesized THEN the app prints each of cargo's errors once, and the error after it says where they are", async () => {
+    writeCdktfJson(project.root, {});
+    const main = project.file('crates/sweep-core/src/lib.rs');
+    const source = fs.readFileSync(main, 'utf8');
+    fs.writeFileSync(main, `${source}\nfn broken() -> u32 { "not a number" }\n`);
+    try {
+      const run = await synth(project.root);
+      expect(run.exitCode).toBe(1);
+      expect(run.all.match(/error\[E0308\]: mismatched types/g)).toHaveLength(1);
+      expect(run.stderr).toMatch(
+        /^error \(compile\): cargo could not build sweep-lambda, sweep-batch \(exit code 101\); its messages are above$/m,
+      );
+    } finally {
+      fs.writeFileSync(main, source);
+    }
+  });
+
+  it('GIVEN a shared cache but no AWS credentials WHEN synthesized THEN one short warning for the run, and the functions are built', async () => {
+    writeCdktfJson(project.root, {});
+    const run = await synth(project.root, {
+      SWEEP_TOOLCHAIN_IMAGE: TOOLCHAIN_IMAGE,
+      SWEEP_REMOTE_CACHE: 's3://sweep-test-bucket/prefix',
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      HOME: project.root,
+    });
+    expect(run.exitCode).toBe(0);
+    const warnings = run.all.split('\n').filter((line) => line.includes('warning: remote cache'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /unavailable \(no AWS credentials found; set AWS_PROFILE, or SWEEP_REMOTE_CACHE_MODE=off\); continuing without it$/,
+    );
+    // One line: at most 140 characters besides the function's name and the cache's URL (it was 400).
+    expect(warnings[0]!.length - 's3://sweep-test-bucket/prefix'.length - '[sweep-lambda] '.length).toBeLessThanOrEqual(140);
+  });
+});
+
 describe('the app: bad configuration', () => {
   let project: TestProject;
   beforeAll(() => {

@@ -211,7 +211,8 @@ async function finishArtifact(
     const zip = timer.time('package', () => createLambdaZip(binary));
     const sha256 = createHash('sha256').update(zip).digest();
     reporter.line(
-      `package: ${check.paths.zipForDisplay} ${formatBytes(zip.byteLength)} (binary ${formatBytes(binary.byteLength)}) sha256 ${sha256.toString('base64')}`,
+      // The hash shortened, as the fingerprint is: the full values are in the metadata and `status`.
+      `package: ${check.paths.zipForDisplay} ${formatBytes(zip.byteLength)} (binary ${formatBytes(binary.byteLength)}) sha256 ${sha256.toString('hex').slice(0, 12)}`,
     );
     const facts = timer.time('verify', () => verifyArtifact(zip, binary, check.options));
     reporter.line(`verify: ${describeBinaryFacts(facts, check.options.runtime)}`);

@@ -10,9 +10,16 @@ import { type Stage, SweepError } from '../support/errors.js';
  * names it; several different failures are listed, each named.
  */
 export function artifactsFailed(failures: ReadonlyMap<string, SweepError>): SweepError {
-  const byError = new Map<SweepError, string[]>();
-  for (const [name, error] of failures) byError.set(error, [...(byError.get(error) ?? []), name]);
-  const groups = [...byError];
+  // By what they say, not by identity: errors that crossed from the engine's child process are
+  // copies, and one shared failure is still told once.
+  const byText = new Map<string, [SweepError, string[]]>();
+  for (const [name, error] of failures) {
+    const text = error.describe();
+    const group = byText.get(text) ?? [error, []];
+    group[1].push(name);
+    byText.set(text, group);
+  }
+  const groups = [...byText.values()];
   if (groups.length === 1) {
     const [error, names] = groups[0]!;
     // Shared by several, or of an artifact nothing names yet (its check failed): told as it is.

@@ -385,8 +385,9 @@ export class RemoteCache {
     } catch (error) {
       if (!(error instanceof RemoteCacheError)) throw error;
       if (error.kind === 'corrupted' && onCorrupted) return onCorrupted(error.reason);
+      // Once per run: lookups run in parallel, and the first to fail turns the remote off for all.
+      if (!this.unavailable) reporter.line(unavailableWarning(this.url, error));
       this.unavailable = true;
-      reporter.line(unavailableWarning(this.url, error));
       return undefined;
     }
   }
@@ -420,7 +421,24 @@ function metadataMismatch(bytes: Uint8Array, ours: ArtifactMetadata): string | u
 
 /** One line: where, what failed, what to do; then that the run goes on. */
 function unavailableWarning(url: string, error: unknown): string {
-  if (error instanceof RemoteCacheError)
-    return `warning: remote cache ${url} unavailable (${error.endpoint}: ${error.reason}; ${error.fix}); continuing without it`;
+  if (error instanceof RemoteCacheError) return `warning: remote cache ${url} unavailable (${shortReason(error)}); continuing without it`;
   return `warning: remote cache ${url} unavailable (${printable(error instanceof Error ? error.message : String(error))}); continuing without it`;
+}
+
+/**
+ * The warning's reason in a few words: what failed, without which object (a hash-named key) or
+ * where (the URL is on the line already), and what to do, short. A run with a shared cache it
+ * cannot use (a laptop without credentials) shows it on every run; `status --remote` says more.
+ */
+function shortReason(error: RemoteCacheError): string {
+  const what = error.reason.replace(/^[a-z ]+ of \S+: /, '');
+  const off = 'or SWEEP_REMOTE_CACHE_MODE=off';
+  const fixes: Partial<Record<RemoteCacheError['kind'], string>> = {
+    credentials: `set AWS_PROFILE, ${off}`,
+    unreachable: `check ${error.endpoint}, ${off}`,
+    timeout: `check ${error.endpoint}, ${off}`,
+    'access-denied': `grant s3:GetObject and s3:ListBucket on the prefix, ${off}`,
+    'no-bucket': `correct the URL, ${off}`,
+  };
+  return `${what}; ${fixes[error.kind] ?? error.fix}`;
 }

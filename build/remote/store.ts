@@ -511,7 +511,9 @@ export class S3ArtifactStore {
     const message = redactUrlsIn(String((error as { message?: unknown } | undefined)?.message ?? error));
     const network = networkCode(error);
     if (name === 'CredentialsProviderError' || /credential/i.test(name)) {
-      return make('credentials', `no AWS credentials found (${firstLine(message)})`, fixes.credentials(this));
+      // The SDK's generic "Could not load credentials from any providers" adds nothing to that.
+      const sdk = /could not load credentials from any providers/i.test(message) ? '' : ` (${firstLine(message)})`;
+      return make('credentials', `no AWS credentials found${sdk}`, fixes.credentials(this));
     }
     if (name === 'TimeoutError' && /establish a connection/.test(message)) {
       return make('unreachable', `no connection within ${seconds}`, fixes.unreachable(this));

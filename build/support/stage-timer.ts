@@ -65,9 +65,15 @@ export class StageTimer<Stage extends string = StageName> {
   }
 }
 
-/** `fingerprint 12 ms, compile 4.1 s, total 4.3 s` */
+/**
+ * `fingerprint 12 ms, compile 4.1 s, total 4.3 s`: the stages that mattered, for a progress line.
+ * A stage under 5 ms and under 1% of the total is left out, so the line stays short; every stage
+ * is in the metadata's `timingsMs` (and `sweep-runtime status`).
+ */
 export function formatTimings(timings: Readonly<Record<string, number>>): string {
+  const total = timings.total ?? 0;
   return Object.entries(timings)
+    .filter(([stage, ms]) => stage === 'total' || ms >= 5 || ms >= total / 100)
     .map(([stage, ms]) => `${stage} ${formatDuration(ms)}`)
     .join(', ');
 }
