@@ -16,6 +16,8 @@ export interface CliFlags {
   readonly event?: string;
   readonly timeout?: string;
   readonly 'in-container'?: boolean;
+  readonly port?: string;
+  readonly 'no-serve'?: boolean;
   readonly help?: boolean;
 }
 

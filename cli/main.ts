@@ -17,6 +17,7 @@ Commands:
   clean [--all]          remove the zips and metadata; --all also the cargo caches and builder images
   invoke                 run a built zip's bootstrap against a local Lambda Runtime API (--function required with several)
   push                   upload the current verified zips to the shared cache (built by a publishing build)
+  watch                  rebuild on save and serve Lambda's Invoke API on 127.0.0.1:9001 (until Ctrl-C)
 
 Options (all commands):
   --project DIR          folder of cdktf.json, whose context "sweep" configures the functions (default: .)
@@ -30,6 +31,8 @@ build:   --force-rebuild   rebuild even on a cache hit (same as FORCE_REBUILD=1)
 invoke:  --event FILE|-    the event JSON (default: {}); - reads standard input
          --timeout SECONDS how long the function may run, more than 0 and at most 900 (default: the function's timeoutSeconds)
          --in-container    run bootstrap in the builder container even if this machine could run it
+watch:   --port N          the Invoke API's port (default: 9001; 0 picks a free one)
+         --no-serve        rebuild on save only, without the Invoke API
 
 Environment: FORCE_REBUILD, SWEEP_FORCE_REBUILD, SWEEP_DOCKER_PULL_POLICY, SWEEP_TOOLCHAIN_IMAGE, SWEEP_DOCKER,
 SWEEP_CACHE_DIR, SWEEP_REMOTE_CACHE, SWEEP_REMOTE_CACHE_MODE, SWEEP_BUILDER_REPOSITORY, SWEEP_LOCK_TIMEOUT_SECONDS (see README).`;
@@ -44,6 +47,7 @@ const COMMANDS = new Map<string, () => Promise<Command>>([
   ['clean', async () => (await import('./clean-command.js')).cleanCommand],
   ['invoke', async () => (await import('./invoke-command.js')).invokeCommand],
   ['push', async () => (await import('./push-command.js')).pushCommand],
+  ['watch', async () => (await import('./watch-command.js')).watchCommand],
 ]);
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -71,6 +75,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         event: { type: 'string' },
         timeout: { type: 'string' },
         'in-container': { type: 'boolean' },
+        port: { type: 'string' },
+        'no-serve': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
