@@ -79,6 +79,10 @@ export interface Counts {
   readonly startupNode: number;
   readonly startupApp: number;
   readonly startupEdit: number;
+  /** Edits of the Lambda crate through watch, the cargo floor and build + invoke, each (issue 20). */
+  readonly watchEdit: number;
+  /** Timed warm invocations through the Invoke API. */
+  readonly invokeApi: number;
 }
 
 export interface Context {
