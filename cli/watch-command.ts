@@ -14,7 +14,7 @@ import { invalidPort } from './errors.js';
 export async function watchCommand(options: CliOptions, flags: CliFlags): Promise<number> {
   const port = parsePort(flags.port);
   let first: CliOptions | undefined = options;
-  const session = await WatchSession.start({
+  const session = await WatchSession.create({
     // cdktf.json is read again before every build (main() read it for the first): a settings
     // change reaches the Invoke API, a function renamed or removed is no longer served.
     load: () => {
@@ -26,28 +26,33 @@ export async function watchCommand(options: CliOptions, flags: CliFlags): Promis
     serve: !flags['no-serve'],
     port,
   });
+  // Installed before the session starts: Ctrl-C during the first build stops it as cleanly.
   const onExit = () => session.stopSync();
   process.on('exit', onExit);
-  const signalled = await new Promise<NodeJS.Signals>((resolve) => {
+  let containers: string[] = [];
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
+      containers = session.builderContainers;
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       // A second signal while stopping: leave now ('exit' still removes the container).
       const again = () => process.exit(130);
       process.once('SIGINT', again);
       process.once('SIGTERM', again);
+      void session.stop();
       resolve(signal);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
-  const containers = session.builderContainers;
+  await session.start();
+  const signal = await signalled;
   await session.stop();
   process.off('exit', onExit);
   process.stdout.write(
-    `[watch] stopped by ${signalled}${containers.length > 0 ? `; removed the warm builder container ${containers.join(', ')}` : ''}\n`,
+    `[watch] stopped by ${signal}${containers.length > 0 ? `; removed the warm builder container ${containers.join(', ')}` : ''}\n`,
   );
-  return signalled === 'SIGINT' ? 130 : 143;
+  return signal === 'SIGINT' ? 130 : 143;
 }
 
 /** `--port`: 0 (any free port) to 65535. */

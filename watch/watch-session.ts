@@ -99,20 +99,23 @@ export class WatchSession {
     this.batcher = new SaveBatcher({ quietMs: config.quietMs ?? QUIET_MS, rebuild: (paths) => this.rebuildFor(paths) });
   }
 
+  /** A session that has not started yet: install the signal and exit handlers, then {@link start}. */
+  static async create(config: WatchSessionConfig): Promise<WatchSession> {
+    return new WatchSession(config, await createWarmBuilder());
+  }
+
   /**
    * Serves the Invoke API (a port in use fails here), watches the inputs, starts the warm
-   * builder container and builds what is out of date; resolves once the session is ready.
+   * builder container and builds what is out of date; resolves once the session is ready (or
+   * stopped meanwhile). On a failure it stops what it started.
    */
-  static async start(config: WatchSessionConfig): Promise<WatchSession> {
-    const settings = config.load();
-    const session = new WatchSession(config, await createWarmBuilder());
+  async start(): Promise<void> {
     try {
-      await session.begin(settings);
+      await this.begin(this.config.load());
     } catch (error) {
-      await session.stop();
+      await this.stop();
       throw error;
     }
-    return session;
   }
 
   /** The Invoke API's address, when it serves. */
@@ -148,6 +151,7 @@ export class WatchSession {
   }
 
   private async begin(settings: WatchSettings): Promise<void> {
+    if (this.controller.signal.aborted) return;
     const say = this.reporter('watch');
     const keys = settings.targets.map((target) => target.function.key);
     say.line(`watching ${keys.length === 1 ? 'function' : `${keys.length} functions:`} ${keys.join(', ')}`);
@@ -176,6 +180,7 @@ export class WatchSession {
       .catch((error: unknown) => say.line(`note: no warm builder container yet (${asError(error).problem}); a build starts one`));
     this.initial = this.build('all', 'start');
     await this.initial;
+    if (this.controller.signal.aborted) return;
 
     const watched = Object.keys(this.watcher?.getWatched() ?? {}).filter((dir) =>
       this.set.roots.some((root) => dir === root || dir.startsWith(`${root}${path.sep}`)),
