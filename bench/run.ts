@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { execaSync } from 'execa';
+import { builderRecipe } from '../build/builder/recipe.js';
 import { artifactMetadataSchema } from '../build/cache/metadata.js';
 import {
   BENCH_BUILDER_REPOSITORY,
@@ -13,6 +14,7 @@ import {
   removeCreatedImagesSync,
   toolchainVersion,
 } from './docker.js';
+import { appTargets } from './engine-run.js';
 import { measureInvokeApiOverhead } from './invoke-api.js';
 import { MANY_FUNCTIONS, manyFunctionsScenario } from './many-functions.js';
 import { Progress } from './progress.js';
@@ -40,6 +42,7 @@ import {
   TOOLCHAIN_IMAGE,
   warmScenario,
 } from './scenarios.js';
+import { signingScenario } from './signing.js';
 import { startupScenario } from './startup.js';
 import { formatBreakdown, formatElapsed, formatMs, formatPercent, formatRatio, round } from './stats.js';
 import { watchLoopScenario } from './watch-loop.js';
@@ -63,6 +66,7 @@ const SCENARIO_IDS = [
   'remote',
   'many',
   'startup',
+  'signing',
   'watch',
   'invoke-api',
 ] as const;
@@ -91,6 +95,7 @@ const FULL: Counts = {
   startupNode: 30,
   startupApp: 20,
   startupEdit: 3,
+  signing: 500,
   watchEdit: 10,
   invokeApi: 300,
 };
@@ -113,6 +118,7 @@ const QUICK: Counts = {
   startupNode: 2,
   startupApp: 2,
   startupEdit: 1,
+  signing: 50,
   watchEdit: 1,
   invokeApi: 30,
 };
@@ -130,6 +136,7 @@ const APP_MAX_RATIO = 1.5;
 const REMOTE_MAX_MS = 2000;
 const REMOTE_MIN_SPEEDUP = 10;
 const MANY_EDIT_MAX_RATIO = 0.5;
+const SIGNATURE_CHECK_MAX_MS = 1;
 /** Issue 20: an edit answered through watch at most cargo's own incremental build + this. */
 const WATCH_OVER_CARGO_MAX_MS = 400;
 /** Issue 20: a warm invocation's overhead through the local Invoke API. */
@@ -279,6 +286,8 @@ async function main(): Promise<number> {
         };
         await group([r.batchedCold, r.sequentialCold, r.batchedEdit, r.sequentialEdit], () => manyFunctionsScenario(ctx, r));
       }
+      if (selected('signing'))
+        add(await runScenario(ctx, 'signing', 'signature: sign + verify one build (in-process)', (r) => signingScenario(ctx, r)));
       if (selected('watch')) {
         const r = {
           watch: newResult('watch-edit', 'watch: edit of the Lambda crate -> new code answering the Invoke API'),
@@ -663,6 +672,24 @@ function computeTargets(
     explanation: notMeasured(byId, 'remote-build'),
   });
 
+  // Signed shared cache (issue 19): what checking a signature adds to a remote hit.
+  const signing = byId.get('signing');
+  const verifyMs = signing && !signing.error && signing.summary.n > 0 ? signing.breakdownMs?.verify : undefined;
+  targets.push({
+    id: 'signature-check-ms',
+    description: `signed shared cache: checking a signature adds < ${formatMs(SIGNATURE_CHECK_MAX_MS)} to a remote hit (verify, median)`,
+    value: verifyMs ?? null,
+    unit: 'ms',
+    threshold: SIGNATURE_CHECK_MAX_MS,
+    comparison: '<',
+    status: judge(verifyMs, '<', SIGNATURE_CHECK_MAX_MS),
+    measured:
+      verifyMs !== undefined
+        ? `median ${formatMs(verifyMs)} over ${signing?.summary.n} (sign + verify ${formatMs(signing!.summary.medianMs)})`
+        : 'not measured',
+    explanation: verifyMs !== undefined ? breakdownText('signing') : notMeasured(byId, 'signing'),
+  });
+
   // Many functions (issue 11).
   const manyStages = (id: string) => {
     const details = byId.get(id)?.details;
@@ -754,7 +781,8 @@ async function invokeApiScenario(ctx: Context, result: ScenarioResult, project: 
   await ensureBuilt(ctx, project);
   const zipPath = path.join(project.dist, 'sweep-lambda.zip');
   const metadata = artifactMetadataSchema.parse(JSON.parse(fs.readFileSync(path.join(project.dist, 'sweep-lambda.json'), 'utf8')));
-  const measured = await measureInvokeApiOverhead({ zipPath, metadata }, { iterations: ctx.counts.invokeApi });
+  const builderImage = builderRecipe(appTargets(project, ctx.env).find((options) => options.name === 'sweep-lambda')!).tag;
+  const measured = await measureInvokeApiOverhead({ zipPath, metadata, builderImage }, { iterations: ctx.counts.invokeApi });
   result.samplesMs.push(...measured.overheadSamplesMs);
   result.details.roundTripMedianMs = measured.roundTrip.medianMs;
   result.details.handlerMedianMs = measured.handler.medianMs;

@@ -79,6 +79,8 @@ export interface Counts {
   readonly startupNode: number;
   readonly startupApp: number;
   readonly startupEdit: number;
+  /** Sign + verify iterations of the signing row (in-process, cheap). */
+  readonly signing: number;
   /** Edits of the Lambda crate through watch, the cargo floor and build + invoke, each (issue 20). */
   readonly watchEdit: number;
   /** Timed warm invocations through the Invoke API. */

@@ -1,5 +1,13 @@
 import * as fs from 'node:fs';
-import { createReporter, ensureArtifacts, formatDuration, type Reporter, SweepError } from '../build/index.js';
+import {
+  builderRecipe,
+  createReporter,
+  ensureArtifacts,
+  ensureBuilderImageFor,
+  formatDuration,
+  type Reporter,
+  SweepError,
+} from '../build/index.js';
 import { checkEventSize } from '../invoke/limits.js';
 import { invokeLocally, type LocalInvokeOutcome } from '../invoke/local-invoke.js';
 import type { CliFlags, CliOptions } from './cli-options.js';
@@ -39,6 +47,11 @@ export async function invokeCommand({ targets, app }: CliOptions, flags: CliFlag
       region: app.region,
       environment: fn.environment,
       inContainer: flags['in-container'] ?? false,
+      // This machine's configuration chooses the image, never the (possibly downloaded) metadata.
+      builderImage: builderRecipe(target.artifact).tag,
+      prepareBuilderImage: async () => {
+        await ensureBuilderImageFor(target.artifact, reporter);
+      },
       dockerCommand: target.artifact.dockerCommand,
       onLog: reporter.stream('function'),
     });

@@ -17,6 +17,8 @@ Commands:
   clean [--all]          remove the zips and metadata; --all also the cargo caches and builder images
   invoke                 run a built zip's bootstrap against a local Lambda Runtime API (--function required with several)
   push                   upload the current verified zips to the shared cache (built by a publishing build)
+  keygen NAME --out DIR  a new key pair for signing the shared cache: DIR/NAME.private (for the publishing CI's
+                         secret store, SWEEP_SIGNING_KEY) and DIR/NAME.public (for remoteCache.trustedKeys); prints the public line
   watch                  rebuild on save and serve Lambda's Invoke API on 127.0.0.1:9001 (until Ctrl-C)
 
 Options (all commands):
@@ -35,7 +37,8 @@ watch:   --port N          the Invoke API's port (default: 9001; 0 picks a free 
          --no-serve        rebuild on save only, without the Invoke API
 
 Environment: FORCE_REBUILD, SWEEP_FORCE_REBUILD, SWEEP_DOCKER_PULL_POLICY, SWEEP_TOOLCHAIN_IMAGE, SWEEP_DOCKER,
-SWEEP_CACHE_DIR, SWEEP_REMOTE_CACHE, SWEEP_REMOTE_CACHE_MODE, SWEEP_BUILDER_REPOSITORY, SWEEP_LOCK_TIMEOUT_SECONDS (see README).`;
+SWEEP_CACHE_DIR, SWEEP_REMOTE_CACHE, SWEEP_REMOTE_CACHE_MODE, SWEEP_REMOTE_CACHE_TRUSTED_KEYS, SWEEP_SIGNING_KEY,
+SWEEP_SIGNING_KEY_FILE, SWEEP_BUILDER_REPOSITORY, SWEEP_LOCK_TIMEOUT_SECONDS (see README).`;
 
 type Command = (options: CliOptions, flags: CliFlags) => Promise<number>;
 
@@ -58,6 +61,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   });
   let flags: CliFlags;
   let command: string | undefined;
+  let keyName: string | undefined;
   try {
     const parsed = parseArgs({
       args: [...argv],
@@ -75,6 +79,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         event: { type: 'string' },
         timeout: { type: 'string' },
         'in-container': { type: 'boolean' },
+        out: { type: 'string' },
         port: { type: 'string' },
         'no-serve': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -82,7 +87,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
     flags = parsed.values;
     command = parsed.positionals[0];
-    if (parsed.positionals.length > 1) throw new Error(`unexpected argument "${parsed.positionals[1]}"`);
+    keyName = command === 'keygen' ? parsed.positionals[1] : undefined;
+    const allowed = command === 'keygen' ? 2 : 1;
+    if (parsed.positionals.length > allowed) throw new Error(`unexpected argument "${parsed.positionals[allowed]}"`);
   } catch (error) {
     process.stderr.write(`sweep-runtime: ${(error as Error).message}\n\n${USAGE}\n`);
     return 2;
@@ -92,11 +99,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     return command === undefined && !flags.help ? 2 : 0;
   }
   const load = COMMANDS.get(command);
-  if (!load) {
-    process.stderr.write(`sweep-runtime: unknown command ${JSON.stringify(command)} (commands: ${[...COMMANDS.keys()].join(', ')})\n`);
+  if (!load && command !== 'keygen') {
+    process.stderr.write(
+      `sweep-runtime: unknown command ${JSON.stringify(command)} (commands: ${[...COMMANDS.keys(), 'keygen'].join(', ')})\n`,
+    );
     return 2;
   }
   try {
+    // keygen needs no project: it runs before cdktf.json is read.
+    if (!load) return (await import('./keygen-command.js')).keygenCommand(keyName, flags.out);
     const run = await load();
     return await run(resolveCliOptions(flags), flags);
   } catch (error) {

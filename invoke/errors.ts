@@ -1,4 +1,4 @@
-import { SweepError } from '../build/index.js';
+import { SweepError, UNZIPPED_LIMIT_BYTES } from '../build/index.js';
 
 /*
  * Local invoke's messages: refusing what Lambda itself would refuse, and zips it cannot read.
@@ -12,10 +12,10 @@ export function eventTooLarge(bytes: number, limit: number): SweepError {
   });
 }
 
-export function zipTooLargeUnzipped(zipPath: string, bytes: number, limit: number): SweepError {
+export function zipTooLargeUnzipped(zipPath: string, bytes: number): SweepError {
   return new SweepError({
     stage: 'invoke',
-    problem: `${zipPath} unzips to ${bytes} bytes; Lambda refuses code of ${limit} bytes or more unzipped`,
+    problem: `${zipPath} unzips to ${bytes} bytes; Lambda refuses code of ${UNZIPPED_LIMIT_BYTES} bytes or more unzipped`,
     fix: 'make the binary smaller (strip symbols, opt-level "z", fewer dependencies) or deploy a container image instead',
   });
 }

@@ -16,6 +16,12 @@ import { readZipEntry } from './zip-entry.js';
 export interface CodeSource {
   readonly zipPath: string;
   readonly metadata: ArtifactMetadata;
+  /**
+   * The builder image this machine's configuration names for the function (its recipe's tag),
+   * where `bootstrap` runs when it cannot run on this machine. Never the metadata's own tag: that
+   * may come from the shared cache.
+   */
+  readonly builderImage: string;
 }
 
 /** Counts versions across all functions, so a log line's version number is unambiguous. */

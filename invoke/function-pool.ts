@@ -125,7 +125,7 @@ export class FunctionPool {
   /** Reads and checks the code (see FunctionCode.read); starts nothing until the first invocation. */
   constructor(private readonly config: FunctionPoolConfig) {
     this.code = FunctionCode.read(config.code);
-    this.where = whereToRun(config.code.metadata, config.runner?.inContainer ?? false);
+    this.where = whereToRun(config.code.metadata, config.runner?.inContainer ?? false, config.code.builderImage);
   }
 
   get function(): LocalFunction {
@@ -191,7 +191,7 @@ export class FunctionPool {
    */
   async replaceCode(source: CodeSource): Promise<void> {
     const code = FunctionCode.read(source);
-    const where = whereToRun(source.metadata, this.config.runner?.inContainer ?? false);
+    const where = whereToRun(source.metadata, this.config.runner?.inContainer ?? false, source.builderImage);
     this.code = code;
     this.where = where;
     await Promise.all(this.idle.splice(0).map((env) => this.retire(env)));

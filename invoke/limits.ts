@@ -28,12 +28,6 @@ export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100;
  */
 export const INIT_TIMEOUT_MS = 10_000;
 
-/**
- * A function's code, unzipped, must stay under 250 MB: Lambda refuses a deploy with
- * `Unzipped size must be smaller than 262144000 bytes`. Exclusive, as that message says.
- */
-export const UNZIPPED_SIZE_LIMIT_BYTES = 262_144_000;
-
 /** Throws the user-facing error for an event Lambda would refuse; returns its size otherwise. */
 export function checkEventSize(event: string): number {
   const bytes = Buffer.byteLength(event, 'utf8');

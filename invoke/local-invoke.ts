@@ -39,6 +39,14 @@ export interface LocalInvokeRequest {
   /** Run in the builder container even when the host could run the binary. */
   readonly inContainer?: boolean;
   /**
+   * The builder image to run in when the host cannot (or `inContainer`): the one this machine's
+   * configuration names (builder/recipe.ts), never `metadata.builderImage`, which a download
+   * from the shared cache brings (its tag reached `docker run`, where `--privileged` is a flag).
+   */
+  readonly builderImage: string;
+  /** Makes sure `builderImage` exists, called only when the binary runs in a container. */
+  readonly prepareBuilderImage?: () => Promise<void>;
+  /**
    * Who runs `bootstrap` in the container; default the calling user, so files it might create
    * on a mount are the caller's and it is not root in the container.
    */
@@ -64,7 +72,8 @@ export async function invokeLocally(request: LocalInvokeRequest): Promise<LocalI
   if (!binary) {
     throw zipWithoutBootstrap(request.zipPath);
   }
-  const where = whereToRun(request.metadata, request.inContainer ?? false);
+  const where = whereToRun(request.metadata, request.inContainer ?? false, request.builderImage);
+  if (where !== 'host') await request.prepareBuilderImage?.();
   const taskRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-invoke-'));
   // Readable by the function's user, as /var/task is on Lambda (mkdtemp makes it owner-only,
   // which a container user other than the caller could not enter). It holds only the zip's binary.

@@ -10,23 +10,28 @@ import { noEmulator } from './errors.js';
 
 const HOST_MACHINE: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64' };
 
-/** `host`, or the builder image to run in; an error when neither can run the binary. */
-export function whereToRun(metadata: ArtifactMetadata, inContainer: boolean): string {
-  const { binary, builderImage } = metadata;
+/**
+ * `host`, or the builder image to run in; an error when neither can run the binary.
+ * `builderImage` is the image this machine's configuration names for the function (its recipe's
+ * tag), never `metadata.builderImage`: metadata may come from the shared cache, and nothing read
+ * from the bucket chooses what runs.
+ */
+export function whereToRun(metadata: ArtifactMetadata, inContainer: boolean, builderImage: string): string {
+  const { binary } = metadata;
   const hostMachine = HOST_MACHINE[process.arch] ?? process.arch;
   if (binary.machine !== hostMachine) {
     // With a qemu emulator registered (binfmt_misc, fix-binary flag), the kernel runs foreign
     // binaries, in containers too. The builder image of a cross build has the target's C library
     // (its multiarch packages), which this machine lacks: run it there.
     const emulator = `/proc/sys/fs/binfmt_misc/qemu-${binary.machine}`;
-    if (fs.existsSync(emulator)) return builderImage.tag;
+    if (fs.existsSync(emulator)) return builderImage;
     throw noEmulator(binary.machine, hostMachine, emulator);
   }
-  if (inContainer) return builderImage.tag;
+  if (inContainer) return builderImage;
   const hostGlibc = hostGlibcVersion();
   const needs = binary.glibcRequired;
   if (needs === null || (hostGlibc !== undefined && compareVersions(hostGlibc, needs) >= 0)) return 'host';
-  return builderImage.tag;
+  return builderImage;
 }
 
 let glibc: { readonly version: string | undefined } | undefined;

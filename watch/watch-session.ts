@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type FSWatcher, watch as watchFiles } from 'chokidar';
 import {
+  builderRecipe,
   checkAll,
   createReporter,
   createWarmBuilder,
@@ -265,7 +266,15 @@ export class WatchSession {
       const outcome = settled[i]!;
       if (outcome.result) {
         const { result } = outcome;
-        wanted.set(key, { settings: localFunction(target.function), code: { zipPath: result.zipPath, metadata: result.metadata } });
+        wanted.set(key, {
+          settings: localFunction(target.function),
+          code: {
+            zipPath: result.zipPath,
+            metadata: result.metadata,
+            // Where bootstrap runs when it cannot run here: the image this configuration names, never the metadata's.
+            builderImage: builderRecipe(target.artifact).tag,
+          },
+        });
         parts.push(result.outcome === 'cache-hit' ? `${key} unchanged (cache-hit)` : `${key} rebuilt`);
       } else {
         failures.set(outcome.error, [...(failures.get(outcome.error) ?? []), key]);

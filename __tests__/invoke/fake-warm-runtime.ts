@@ -87,7 +87,14 @@ export interface WarmAnswer {
   readonly taskRoot: string;
 }
 
+/** The builder image "this machine's configuration" names in these tests: never the metadata's own tag. */
+export const CONFIGURED_BUILDER_IMAGE = 'sweep-builder:configured-here';
+
 /** A zip of {@link warmRuntime} written by `write`, with metadata that runs it on this machine. */
 export function warmCode(write: (name: string, bytes: Uint8Array) => string, label: string): CodeSource {
-  return { zipPath: write(`${label}.zip`, makeZip({ bootstrap: warmRuntime(label) })), metadata: fakeMetadata() };
+  return {
+    zipPath: write(`${label}.zip`, makeZip({ bootstrap: warmRuntime(label) })),
+    metadata: fakeMetadata(),
+    builderImage: CONFIGURED_BUILDER_IMAGE,
+  };
 }

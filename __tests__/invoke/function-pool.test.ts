@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { FunctionPool, type FunctionPoolConfig, type LocalFunction, type PoolInvocation } from '../../invoke/function-pool.js';
 import { LOG_TAIL_BYTES } from '../../invoke/invocation-log.js';
 import { fakeMetadata } from './fake-runtime.js';
-import { type WarmAnswer, warmCode } from './fake-warm-runtime.js';
+import { CONFIGURED_BUILDER_IMAGE, type WarmAnswer, warmCode } from './fake-warm-runtime.js';
 import { makeZip, tempFiles } from './zip-fixtures.js';
 
 let files: ReturnType<typeof tempFiles>;
@@ -192,7 +192,9 @@ describe('FunctionPool', () => {
 
   it('says so when the process cannot be started at all (a docker command that does not exist)', async () => {
     const pool = makePool({}, { runner: { inContainer: true, dockerCommand: '/nonexistent/docker' } });
-    expect(pool.runsOn).toBe(fakeMetadata().builderImage.tag);
+    // The image this machine's configuration names, not the one the (possibly downloaded) metadata names.
+    expect(pool.runsOn).toBe(CONFIGURED_BUILDER_IMAGE);
+    expect(pool.runsOn).not.toBe(fakeMetadata().builderImage.tag);
     const result = completed(await invoke(pool, {}));
     expect(result.outcome).toMatchObject({ kind: 'spawn-failed', message: 'spawn /nonexistent/docker ENOENT' });
     await pool.settled();
@@ -230,7 +232,9 @@ describe('FunctionPool', () => {
     it('keeps the current code when the new zip cannot run', async () => {
       const pool = makePool();
       const broken = files.write('broken.zip', makeZip({ other: 'no bootstrap here' }));
-      await expect(pool.replaceCode({ zipPath: broken, metadata: fakeMetadata() })).rejects.toMatchObject({
+      await expect(
+        pool.replaceCode({ zipPath: broken, metadata: fakeMetadata(), builderImage: CONFIGURED_BUILDER_IMAGE }),
+      ).rejects.toMatchObject({
         name: 'SweepError',
         problem: `${broken} has no bootstrap entry`,
       });

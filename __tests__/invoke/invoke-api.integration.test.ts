@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
+import { builderRecipe } from '../../build/builder/recipe.js';
 import { ensureArtifacts } from '../../build/engine/engine.js';
 import { resolveArtifactOptions } from '../../build/options/resolve.js';
 import { createRecordingOutput } from '../../build/support/reporter.js';
@@ -307,7 +308,7 @@ describeWithDocker('the local Invoke API running the real Rust bootstrap', () =>
       { env: {} },
     );
     const [built] = await ensureArtifacts([options], { output: createRecordingOutput() });
-    code = { zipPath: built!.zipPath, metadata: built!.metadata };
+    code = { zipPath: built!.zipPath, metadata: built!.metadata, builderImage: builderRecipe(options).tag };
   });
   afterEach(() => server?.close());
   afterAll(() => project.remove());

@@ -15,7 +15,11 @@ const API: LocalFunction = {
 };
 
 function code(sha: string): CodeSource {
-  return { zipPath: `/p/dist/${sha}.zip`, metadata: { zip: { sha256: sha } } as unknown as ArtifactMetadata };
+  return {
+    zipPath: `/p/dist/${sha}.zip`,
+    metadata: { zip: { sha256: sha } } as unknown as ArtifactMetadata,
+    builderImage: 'sweep-builder:rust-1-bullseye-aaaaaaaa',
+  };
 }
 
 const served = (entries: Record<string, Served>) => new Map(Object.entries(entries));

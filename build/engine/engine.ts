@@ -196,8 +196,10 @@ export async function ensureMisses(misses: readonly CacheCheck[], context: MissC
   const outcomes = new Map<string, Settled>();
   const timers = new Map<string, StageTimer>();
   const timerOf = (check: CacheCheck): StageTimer => {
-    let timer = timers.get(check.paths.zip);
-    if (!timer) timers.set(check.paths.zip, (timer = timerFor(check)));
+    const known = timers.get(check.paths.zip);
+    if (known) return known;
+    const timer = timerFor(check);
+    timers.set(check.paths.zip, timer);
     return timer;
   };
   const locks: BuildLock[] = [];
