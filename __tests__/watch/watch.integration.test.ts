@@ -192,8 +192,10 @@ describeWithDocker('sweep-runtime watch', () => {
     const failed = watching.output().slice(mark);
     // cargo's error as cargo printed it, once; then the engine's error, without repeating it.
     expect(failed.match(/error\[E0308\]: mismatched types/g)).toHaveLength(1);
-    expect(failed.match(/error \(compile\): cargo failed in the builder container \(exit code 101\)/g)).toHaveLength(1);
-    expect(failed).toContain('fix: fix the error shown above; the previous zip and metadata are unchanged');
+    expect(failed.match(/error \(compile\): cargo could not build sweep-lambda \(exit code 101\); its messages are above/g)).toHaveLength(
+      1,
+    );
+    expect(failed).toContain('[sweep-lambda]   fix: fix the errors cargo printed above; the previous zip and metadata are unchanged');
     expect((await watching.invoke()).body).toMatch(/^\{"function":"square",/);
     expect(watching.child.exitCode).toBeNull();
 
