@@ -181,6 +181,21 @@ describeWithDocker('sweep-runtime watch', () => {
     expect(fs.existsSync(path.join(project.cache, 'cargo-target.lock'))).toBe(false);
   });
 
+  it('GIVEN a watch killed with SIGKILL THEN its idle container outlives it, and the next build of its function removes it as an orphan', async () => {
+    watching = await startWatch(project);
+    const { child } = watching;
+    const [name] = containersOwnedBy(child.pid!);
+    expect(name).toMatch(/^sweep-warm-/);
+    child.kill('SIGKILL');
+    expect((await child).signal).toBe('SIGKILL');
+    expect(containersOwnedBy(child.pid!)).toEqual([name]);
+
+    const build = await runCli(['build', '--force-rebuild'], { cwd: project.root, env });
+    expect(build.exitCode).toBe(0);
+    expect(build.stdout).toContain(`[sweep-lambda] removed build container ${name} left by pid ${child.pid}, which is no longer running`);
+    expect(containersOwnedBy(child.pid!)).toEqual([]);
+  });
+
   it('GIVEN a save that does not compile THEN the error is shown once, the previous code is still served, and the next save recovers', async () => {
     watching = await startWatch(project);
     let mark = watching.output().length;
