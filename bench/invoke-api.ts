@@ -14,8 +14,8 @@ import { median, round, type Summary, summarize } from './stats.js';
  * The difference is everything the local Lambda adds: HTTP in and out, finding the function and
  * an idle environment, handing the event over, collecting the log tail.
  *
- * Not wired into bench/run.ts: call it with a built zip (e.g. sweep-lambda's from a scenario's
- * project) and report what it returns.
+ * `npm run bench -- --only=invoke-api` runs it with sweep-lambda's zip built in a scenario's
+ * project (bench/run.ts).
  */
 export interface InvokeOverheadOptions {
   /** Timed invocations. @default 200 */
@@ -39,6 +39,8 @@ export interface InvokeOverheadResult {
   readonly overhead: Summary;
   /** The median overhead, the number the 3 ms target is judged on. */
   readonly medianOverheadMs: number;
+  /** Round trip minus Duration of each timed invocation, in order. */
+  readonly overheadSamplesMs: readonly number[];
 }
 
 const SWEEP_LAMBDA: LocalFunction = {
@@ -86,6 +88,7 @@ export async function measureInvokeApiOverhead(code: CodeSource, options: Invoke
       handler: summarize(durations),
       overhead: summarize(overheads),
       medianOverheadMs: round(median(overheads), 3),
+      overheadSamplesMs: overheads,
     };
   } finally {
     agent.destroy();

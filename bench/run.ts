@@ -3,6 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { execaSync } from 'execa';
+import { builderRecipe } from '../build/builder/recipe.js';
+import { artifactMetadataSchema } from '../build/cache/metadata.js';
 import {
   BENCH_BUILDER_REPOSITORY,
   DOCKER,
@@ -12,6 +14,8 @@ import {
   removeCreatedImagesSync,
   toolchainVersion,
 } from './docker.js';
+import { appTargets } from './engine-run.js';
+import { measureInvokeApiOverhead } from './invoke-api.js';
 import { MANY_FUNCTIONS, manyFunctionsScenario } from './many-functions.js';
 import { Progress } from './progress.js';
 import { type BenchProject, makeBenchProject, REPO_ROOT, removeAllProjects } from './project.js';
@@ -27,6 +31,7 @@ import {
   coldScenario,
   configScenario,
   editScenario,
+  ensureBuilt,
   hotCheckScenario,
   hotSynthScenarios,
   newResult,
@@ -39,7 +44,8 @@ import {
 } from './scenarios.js';
 import { signingScenario } from './signing.js';
 import { startupScenario } from './startup.js';
-import { formatBreakdown, formatElapsed, formatMs, formatPercent, formatRatio } from './stats.js';
+import { formatBreakdown, formatElapsed, formatMs, formatPercent, formatRatio, round } from './stats.js';
+import { watchLoopScenario } from './watch-loop.js';
 
 /**
  * `npm run bench [-- --quick] [-- --only=hot,scaling]`: the benchmark of the build engine against
@@ -49,7 +55,21 @@ import { formatBreakdown, formatElapsed, formatMs, formatPercent, formatRatio } 
  * Exit code: 0 when every scenario ran, 1 when one failed (or a precondition such as the Docker
  * engine or the toolchain image is missing). A missed performance target is reported, not an error.
  */
-const SCENARIO_IDS = ['baseline', 'cold', 'warm', 'edit', 'hot', 'config', 'scaling', 'remote', 'many', 'startup', 'signing'] as const;
+const SCENARIO_IDS = [
+  'baseline',
+  'cold',
+  'warm',
+  'edit',
+  'hot',
+  'config',
+  'scaling',
+  'remote',
+  'many',
+  'startup',
+  'signing',
+  'watch',
+  'invoke-api',
+] as const;
 type ScenarioId = (typeof SCENARIO_IDS)[number];
 
 /**
@@ -76,6 +96,8 @@ const FULL: Counts = {
   startupApp: 20,
   startupEdit: 3,
   signing: 500,
+  watchEdit: 10,
+  invokeApi: 300,
 };
 
 const QUICK: Counts = {
@@ -97,6 +119,8 @@ const QUICK: Counts = {
   startupApp: 2,
   startupEdit: 1,
   signing: 50,
+  watchEdit: 1,
+  invokeApi: 30,
 };
 
 // Targets (medians, same run).
@@ -113,6 +137,10 @@ const REMOTE_MAX_MS = 2000;
 const REMOTE_MIN_SPEEDUP = 10;
 const MANY_EDIT_MAX_RATIO = 0.5;
 const SIGNATURE_CHECK_MAX_MS = 1;
+/** Issue 20: an edit answered through watch at most cargo's own incremental build + this. */
+const WATCH_OVER_CARGO_MAX_MS = 400;
+/** Issue 20: a warm invocation's overhead through the local Invoke API. */
+const INVOKE_API_OVERHEAD_MAX_MS = 3;
 
 async function main(): Promise<number> {
   let args: { quick?: boolean; only?: string; help?: boolean };
@@ -260,6 +288,20 @@ async function main(): Promise<number> {
       }
       if (selected('signing'))
         add(await runScenario(ctx, 'signing', 'signature: sign + verify one build (in-process)', (r) => signingScenario(ctx, r)));
+      if (selected('watch')) {
+        const r = {
+          watch: newResult('watch-edit', 'watch: edit of the Lambda crate -> new code answering the Invoke API'),
+          cargo: newResult('watch-cargo', 'watch floor: the same edit, docker exec cargo build in a warm container'),
+          build: newResult('watch-build', 'no watch: the same edit, sweep-runtime build + sweep-runtime invoke'),
+        };
+        await group([r.watch, r.cargo, r.build], () => watchLoopScenario(ctx, r, counts.watchEdit));
+      }
+      if (selected('invoke-api'))
+        add(
+          await runScenario(ctx, 'invoke-api', 'Invoke API: warm invocation overhead (round trip - REPORT Duration)', (r) =>
+            invokeApiScenario(ctx, r, engine()),
+          ),
+        );
       if (selected('scaling')) {
         for (const size of counts.scaleSizes) {
           const label = `${size.toLocaleString('en-US')} files`;
@@ -676,7 +718,78 @@ function computeTargets(
     () => `batched ${manyStages('many-cold-batched')}; sequential ${manyStages('many-cold-sequential')}`,
   );
   targets.push({ ...coldRatio, threshold: null, comparison: null, status: coldRatio.value !== null ? 'INFO' : 'N/A' });
+
+  // The inner loop (issue 20).
+  const watchMs = median('watch-edit');
+  const floorMs = median('watch-cargo');
+  const overFloor = watchMs !== undefined && floorMs !== undefined ? round(watchMs - floorMs) : undefined;
+  targets.push({
+    id: 'watch-over-cargo',
+    description: `watch: edit -> new code answering <= cargo's own incremental build in a warm container + ${formatMs(WATCH_OVER_CARGO_MAX_MS)}`,
+    value: overFloor ?? null,
+    unit: 'ms',
+    threshold: WATCH_OVER_CARGO_MAX_MS,
+    comparison: '<=',
+    status: judge(overFloor, '<=', WATCH_OVER_CARGO_MAX_MS),
+    measured:
+      overFloor !== undefined ? `${formatMs(watchMs!)} - ${formatMs(floorMs!)} = ${formatMs(overFloor)} over cargo` : 'not measured',
+    explanation:
+      overFloor !== undefined
+        ? `watch: ${breakdownText('watch-edit')}; floor: ${breakdownText('watch-cargo')}`
+        : notMeasured(byId, 'watch-edit', 'watch-cargo'),
+  });
+  const noWatch = ratioTarget(
+    'watch-vs-build',
+    'watch against build + invoke for the same edit (no target)',
+    'watch-build',
+    'watch-edit',
+    '>=',
+    1,
+    () => `build + invoke: ${breakdownText('watch-build')}`,
+  );
+  targets.push({
+    ...noWatch,
+    threshold: null,
+    comparison: null,
+    status: noWatch.value !== null ? 'INFO' : 'N/A',
+    measured: noWatch.value !== null ? `${noWatch.measured.replace(/ = .*/, '')} = ${formatRatio(noWatch.value)} faster` : noWatch.measured,
+  });
+  const invokeMs = median('invoke-api');
+  const invokeRun = byId.get('invoke-api');
+  targets.push({
+    id: 'invoke-api-overhead',
+    description: `Invoke API: a warm invocation's overhead over the handler's own time <= ${formatMs(INVOKE_API_OVERHEAD_MAX_MS)}`,
+    value: invokeMs ?? null,
+    unit: 'ms',
+    threshold: INVOKE_API_OVERHEAD_MAX_MS,
+    comparison: '<=',
+    status: judge(invokeMs, '<=', INVOKE_API_OVERHEAD_MAX_MS),
+    measured:
+      invokeMs !== undefined
+        ? `median ${formatMs(invokeMs)} over ${invokeRun?.summary.n} (round trip ${formatMs(invokeRun?.details.roundTripMedianMs as number)}, handler ${formatMs(invokeRun?.details.handlerMedianMs as number)})`
+        : 'not measured',
+    explanation:
+      invokeMs !== undefined
+        ? 'HTTP in and out, finding the function and an idle environment, handing the event over'
+        : notMeasured(byId, 'invoke-api'),
+  });
   return targets;
+}
+
+/** A warm invocation through the Invoke API, with sweep-lambda's zip built in the project (bench/invoke-api.ts). */
+async function invokeApiScenario(ctx: Context, result: ScenarioResult, project: BenchProject): Promise<void> {
+  await ensureBuilt(ctx, project);
+  const zipPath = path.join(project.dist, 'sweep-lambda.zip');
+  const metadata = artifactMetadataSchema.parse(JSON.parse(fs.readFileSync(path.join(project.dist, 'sweep-lambda.json'), 'utf8')));
+  const builderImage = builderRecipe(appTargets(project, ctx.env).find((options) => options.name === 'sweep-lambda')!).tag;
+  const measured = await measureInvokeApiOverhead({ zipPath, metadata, builderImage }, { iterations: ctx.counts.invokeApi });
+  result.samplesMs.push(...measured.overheadSamplesMs);
+  result.details.roundTripMedianMs = measured.roundTrip.medianMs;
+  result.details.handlerMedianMs = measured.handler.medianMs;
+  result.breakdownMs = { 'round trip': measured.roundTrip.medianMs, 'handler (REPORT Duration)': measured.handler.medianMs };
+  ctx.progress.line(
+    `invoke-api: median overhead ${formatMs(measured.medianOverheadMs)} over ${measured.overhead.n} warm invocations (round trip ${formatMs(measured.roundTrip.medianMs)})`,
+  );
 }
 
 function notMeasured(byId: ReadonlyMap<string, ScenarioResult>, ...ids: string[]): string {

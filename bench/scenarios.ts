@@ -81,6 +81,10 @@ export interface Counts {
   readonly startupEdit: number;
   /** Sign + verify iterations of the signing row (in-process, cheap). */
   readonly signing: number;
+  /** Edits of the Lambda crate through watch, the cargo floor and build + invoke, each (issue 20). */
+  readonly watchEdit: number;
+  /** Timed warm invocations through the Invoke API. */
+  readonly invokeApi: number;
 }
 
 export interface Context {

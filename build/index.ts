@@ -6,16 +6,22 @@
  * The rooms behind it, in pipeline order: options/ -> cargo/ -> fingerprint/ -> cache/ ->
  * remote/ -> builder/ -> package/ -> cache/commit, driven by engine/ (build/README.md).
  */
+import type { WarmBuilderContainers } from './builder/warm-builder.js';
 import type { CleanRequest } from './cache/clean.js';
 import type { ResolvedArtifactOptions } from './options/resolve.js';
 import type { Reporter } from './support/reporter.js';
 
+export type { WarmBuilder } from './builder/container.js';
 export { builderRecipe } from './builder/recipe.js';
+export type { WarmBuilderContainers, WarmTarget } from './builder/warm-builder.js';
 export { type CacheCheck, isHit } from './cache/check.js';
 export type { ArtifactMetadata } from './cache/metadata.js';
+export { crateFolders, readCargoWorkspace, selectPackage, WORKSPACE_ROOT_FILES } from './cargo/workspace.js';
 export { checkAll, checkAllOrThrow, ensureArtifact, ensureArtifacts, settleArtifacts } from './engine/engine.js';
 export type { ArtifactResult, Settled } from './engine/result.js';
 export { type ArtifactMemo, ensureArtifactsSync, newArtifactMemo } from './engine/sync.js';
+export { canonicalJson } from './fingerprint/fingerprint.js';
+export { EXCLUDED_FOLDER_NAMES } from './fingerprint/inputs.js';
 export { toConfigIssues } from './options/config-issues.js';
 export type { OptionsOrigin } from './options/origin.js';
 export { type ResolvedArtifactOptions, resolveArtifactOptions } from './options/resolve.js';
@@ -46,7 +52,7 @@ export {
   unexpectedFailure,
 } from './support/errors.js';
 export { printable } from './support/printable.js';
-export { createReporter, formatBytes, type Reporter } from './support/reporter.js';
+export { createReporter, formatBytes, type Output, type Reporter } from './support/reporter.js';
 export { formatDuration } from './support/stage-timer.js';
 
 /** Removes the engine's output (and with `all` its caches and builder images); see cache/clean.ts. */
@@ -68,4 +74,12 @@ export async function ensureBuilderImageFor(options: ResolvedArtifactOptions, re
 /** The shared cache these options configure (loads the AWS SDK), or undefined when there is none or it is off. */
 export async function openRemoteCache(options: ResolvedArtifactOptions, reporter: Reporter) {
   return (await import('./remote/cache.js')).RemoteCache.open(options, reporter);
+}
+
+/**
+ * The long-lived builder containers of one sweep-runtime watch process (loads Docker's client):
+ * pass it as `EngineRun.builder`, and `close()` it when the watch ends.
+ */
+export async function createWarmBuilder(): Promise<WarmBuilderContainers> {
+  return new (await import('./builder/warm-builder.js')).WarmBuilderContainers();
 }

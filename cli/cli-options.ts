@@ -17,6 +17,8 @@ export interface CliFlags {
   readonly timeout?: string;
   readonly 'in-container'?: boolean;
   readonly out?: string;
+  readonly port?: string;
+  readonly 'no-serve'?: boolean;
   readonly help?: boolean;
 }
 

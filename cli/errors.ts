@@ -1,7 +1,7 @@
 import { errorMessage, SweepError } from '../build/index.js';
 
 /*
- * The sweep-runtime command's messages: usage, push, keygen, and invoke's own flags and event.
+ * The sweep-runtime command's messages: usage, push, keygen, invoke's own flags and event, watch's port.
  */
 
 export function cliUsageError(problem: string, fix: string): SweepError {
@@ -39,5 +39,13 @@ export function invalidTimeout(raw: string): SweepError {
     stage: 'config',
     problem: `--timeout ${JSON.stringify(raw)} is not a number of seconds greater than 0 and at most 900`,
     fix: 'e.g. --timeout 30',
+  });
+}
+
+export function invalidPort(raw: string, defaultPort: number): SweepError {
+  return new SweepError({
+    stage: 'config',
+    problem: `--port ${JSON.stringify(raw)} is not a port number from 0 to 65535`,
+    fix: `e.g. --port ${defaultPort} (the default), or --port 0 for any free port`,
   });
 }

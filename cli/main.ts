@@ -19,6 +19,7 @@ Commands:
   push                   upload the current verified zips to the shared cache (built by a publishing build)
   keygen NAME --out DIR  a new key pair for signing the shared cache: DIR/NAME.private (for the publishing CI's
                          secret store, SWEEP_SIGNING_KEY) and DIR/NAME.public (for remoteCache.trustedKeys); prints the public line
+  watch                  rebuild on save and serve Lambda's Invoke API on 127.0.0.1:9001 (until Ctrl-C)
 
 Options (all commands):
   --project DIR          folder of cdktf.json, whose context "sweep" configures the functions (default: .)
@@ -32,6 +33,8 @@ build:   --force-rebuild   rebuild even on a cache hit (same as FORCE_REBUILD=1)
 invoke:  --event FILE|-    the event JSON (default: {}); - reads standard input
          --timeout SECONDS how long the function may run, more than 0 and at most 900 (default: the function's timeoutSeconds)
          --in-container    run bootstrap in the builder container even if this machine could run it
+watch:   --port N          the Invoke API's port (default: 9001; 0 picks a free one)
+         --no-serve        rebuild on save only, without the Invoke API
 
 Environment: FORCE_REBUILD, SWEEP_FORCE_REBUILD, SWEEP_DOCKER_PULL_POLICY, SWEEP_TOOLCHAIN_IMAGE, SWEEP_DOCKER,
 SWEEP_CACHE_DIR, SWEEP_REMOTE_CACHE, SWEEP_REMOTE_CACHE_MODE, SWEEP_REMOTE_CACHE_TRUSTED_KEYS, SWEEP_SIGNING_KEY,
@@ -47,6 +50,7 @@ const COMMANDS = new Map<string, () => Promise<Command>>([
   ['clean', async () => (await import('./clean-command.js')).cleanCommand],
   ['invoke', async () => (await import('./invoke-command.js')).invokeCommand],
   ['push', async () => (await import('./push-command.js')).pushCommand],
+  ['watch', async () => (await import('./watch-command.js')).watchCommand],
 ]);
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -76,6 +80,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         timeout: { type: 'string' },
         'in-container': { type: 'boolean' },
         out: { type: 'string' },
+        port: { type: 'string' },
+        'no-serve': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });

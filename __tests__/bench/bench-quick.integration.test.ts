@@ -61,6 +61,10 @@ describeWithDocker('npm run bench -- --quick', () => {
       '4 functions, cold: batched',
       '4 functions, shared crate edit: sequential',
       'fast path, 1,000 files: repeated check',
+      'watch: edit of the Lambda crate -> new code answering the Invoke API',
+      'watch floor: the same edit, docker exec cargo build in a warm container',
+      'no watch: the same edit, sweep-runtime build + sweep-runtime invoke',
+      'Invoke API: warm invocation overhead',
     ];
     if (cephMissingReason() === undefined)
       scenarios.push('remote hit, fresh machine: sweep-runtime build', 'remote hit, fresh machine: synth');

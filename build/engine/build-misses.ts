@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type CompileUnit, compileRun, unitKey } from '../builder/compile.js';
-import { type BuilderContainer, runInBuilder } from '../builder/container.js';
+import { type BuilderContainer, runInBuilder, type WarmBuilder } from '../builder/container.js';
 import { DockerClient } from '../builder/docker.js';
 import { type BuilderImage, ensureBuilderImage } from '../builder/image.js';
 import { type CacheCheck, checkCache, isHit } from '../cache/check.js';
@@ -52,6 +52,8 @@ export interface BatchContext {
   readonly timerOf: (check: CacheCheck) => StageTimer;
   readonly remote: (check: CacheCheck) => RemoteCache | undefined;
   readonly signal?: AbortSignal;
+  /** Where cargo runs (EngineRun.builder). @default a fresh builder container per command */
+  readonly builder?: WarmBuilder;
 }
 
 export interface BuildOutcome {
@@ -109,6 +111,7 @@ async function buildBatch(checks: readonly CacheCheck[], context: BatchContext):
   try {
     const docker = new DockerClient(options.dockerCommand);
     const image = await time('builder-image', async () => {
+      if (context.builder) return context.builder.builderImage(docker, options, reporter, context.signal);
       await docker.ensureEngine();
       return ensureBuilderImage(docker, options, reporter, context.signal);
     });
@@ -116,11 +119,13 @@ async function buildBatch(checks: readonly CacheCheck[], context: BatchContext):
     const container: BuilderContainer = {
       docker,
       image: image.tag,
+      imageId: image.id,
       options,
       cache,
       artifactKeys: checks.map((c) => c.paths.key),
       reporter,
       signal: context.signal,
+      warm: context.builder,
     };
 
     let pending: Pending[] = checks.map((check) => ({ original: check, check }));

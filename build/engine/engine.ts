@@ -1,3 +1,4 @@
+import type { WarmBuilder } from '../builder/container.js';
 import { type CacheCheck, checkCache, isHit } from '../cache/check.js';
 import { conflictingArtifacts } from '../cache/errors.js';
 import { BuildLock, describeOwner } from '../cache/lock.js';
@@ -32,6 +33,11 @@ export interface EngineRun {
   /** Where progress goes. @default process.stdout */
   readonly output?: Output;
   readonly signal?: AbortSignal;
+  /**
+   * Where cargo runs: a long-lived builder container (sweep-runtime watch keeps one, see
+   * builder/warm-builder.ts). @default a fresh builder container per command
+   */
+  readonly builder?: WarmBuilder;
 }
 
 /** Ensures every artifact; throws one error naming each that failed (the others are committed). */
@@ -47,7 +53,8 @@ export async function settleArtifacts(
 ): Promise<{ readonly labels: readonly string[]; readonly settled: Settled[] }> {
   const reporterFor = (prefix: string) => createReporter(prefix, run.output);
   const checked = checkAndReportHits(list, reporterFor);
-  const outcomes = checked.misses.length > 0 ? await ensureMisses(checked.misses, { reporterFor, signal: run.signal }) : new Map();
+  const outcomes =
+    checked.misses.length > 0 ? await ensureMisses(checked.misses, { reporterFor, signal: run.signal, builder: run.builder }) : new Map();
   return { labels: checked.labels, settled: checked.settle(outcomes) };
 }
 
@@ -177,6 +184,7 @@ export function checkAndReportHits(
 export interface MissContext {
   readonly reporterFor: (prefix: string) => Reporter;
   readonly signal?: AbortSignal;
+  readonly builder?: WarmBuilder;
 }
 
 /**
@@ -237,7 +245,13 @@ export async function ensureMisses(misses: readonly CacheCheck[], context: MissC
     if (pending.length > 0) {
       const { buildMisses } = await import('./build-misses.js');
       const remoteOf = lookup?.remoteOf ?? (() => undefined);
-      for (const outcome of await buildMisses(pending, { reporterFor, timerOf, remote: remoteOf, signal: context.signal })) {
+      for (const outcome of await buildMisses(pending, {
+        reporterFor,
+        timerOf,
+        remote: remoteOf,
+        signal: context.signal,
+        builder: context.builder,
+      })) {
         outcomes.set(outcome.check.paths.zip, outcome.settled);
       }
     }
