@@ -41,6 +41,7 @@ export {
   unexpectedFailure,
 } from './support/errors.js';
 export { createReporter, formatBytes, type Reporter } from './support/reporter.js';
+export { isSafeName } from './support/safe-name.js';
 export { formatDuration } from './support/stage-timer.js';
 
 /** Removes the engine's output (and with `all` its caches and builder images); see cache/clean.ts. */

@@ -69,6 +69,28 @@ const functionSettingsShape = {
     .meta({ expected: `one of ${LOG_RETENTION_DAYS.join(', ')}` }),
 };
 
+/**
+ * The same settings as a RustFunction's props name them (`timeout`, `reservedConcurrentExecutions`,
+ * as the AWS provider does), for a construct's config. Values that are tokens (known only at
+ * deploy) are the caller's to leave out.
+ */
+const functionPropsSchema = z
+  .object({
+    functionName: functionSettingsShape.functionName,
+    memorySize: functionSettingsShape.memorySize,
+    timeout: functionSettingsShape.timeoutSeconds,
+    environment: functionSettingsShape.environment,
+    reservedConcurrentExecutions: z.number().int().min(-1).optional().meta({ expected: 'an integer >= 0 (or -1 for none)' }),
+    logRetentionDays: functionSettingsShape.logRetentionDays,
+  })
+  .meta({ expected: 'an object of function settings' });
+
+/** The settings a construct was given that Lambda would refuse, named as the construct's config names them. */
+export function functionPropsIssues(props: Readonly<Record<string, unknown>>): ConfigIssue[] {
+  const parsed = functionPropsSchema.safeParse(props);
+  return parsed.success ? [] : toConfigIssues(parsed.error.issues, '', functionPropsSchema, props);
+}
+
 /** A key of `sweep.functions`: also a Terraform output name and the default Lambda function name. */
 const functionKey = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/);
 
