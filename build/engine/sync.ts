@@ -68,7 +68,7 @@ export function ensureArtifactsSync(list: readonly ResolvedArtifactOptions[], me
   }
   const settled = checked.settle(outcomes);
   for (const one of settled) if (one.result) memo.byZip.set(one.result.zipPath, one.result);
-  return resultsOrThrow(list, settled);
+  return resultsOrThrow(checked, settled);
 }
 
 function runChild(misses: readonly CacheCheck[]): Settled[] {
