@@ -188,8 +188,8 @@ export async function ensureMisses(misses: readonly CacheCheck[], context: MissC
   const outcomes = new Map<string, Settled>();
   const timers = new Map<string, StageTimer>();
   const timerOf = (check: CacheCheck): StageTimer => {
-    let timer = timers.get(check.paths.zip);
-    if (!timer) timers.set(check.paths.zip, (timer = timerFor(check)));
+    const timer = timers.get(check.paths.zip) ?? timerFor(check);
+    timers.set(check.paths.zip, timer);
     return timer;
   };
   const locks: BuildLock[] = [];
