@@ -11,7 +11,8 @@ import { cdktfJsonUnusable } from './errors.js';
  * Every synth writes it to `<outdir>/sweep-functions.json` (cdktf.out/sweep-functions.json by
  * default), before it builds, so a failed build can still be looked at with `sweep-runtime status`.
  * Per function: its settings (what local invoke needs) and its artifact options as the app gave
- * them, with the project root made absolute and the binary and zip name filled in. Nothing from
+ * them, with the binary and zip name filled in, and the project root relative to the folder the
+ * app ran in (where cdktf.json is; absolute when it lies outside). Nothing from
  * the environment is written: the CLI applies its own (FORCE_REBUILD, SWEEP_*), as the app does.
  */
 export const FUNCTION_LIST_FILE = 'sweep-functions.json';

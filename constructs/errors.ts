@@ -31,19 +31,25 @@ export function forUser(error: unknown, site: CallSite): SweepError {
   return shown;
 }
 
-/** The message carries the fix (and details); the fields shown by it are hidden from Node's printout. */
+/**
+ * The message carries the fix (and details); the fields shown by it are hidden from Node's
+ * printout, and so is the cause (engine internals, printed in full by Node otherwise).
+ */
 function present(shown: SweepError): void {
   presented.add(shown);
-  const details = shown.details ? `\n\n${shown.details.replace(/^/gm, '  | ')}` : '';
-  Object.defineProperty(shown, 'message', {
-    value: `${shown.stage}: ${shown.problem}\n  fix: ${shown.fix}${details}`,
-    enumerable: false,
-    writable: true,
-    configurable: true,
-  });
-  for (const field of ['stage', 'problem', 'fix', 'details'] as const) {
-    Object.defineProperty(shown, field, { value: shown[field], enumerable: false, writable: false, configurable: true });
-  }
+  // A failed cargo run's output streamed above, on the `compile |` lines, as the build ran: the
+  // error does not repeat it (under cdktf, the CLI repeats whatever the app printed anyway).
+  const streamed = shown.stage === 'compile' && /cargo failed/.test(shown.problem);
+  const details = streamed ? undefined : shown.details;
+  const shownDetails = details ? `\n\n${details.replace(/^/gm, '  | ')}` : '';
+  hide(shown, 'message', `${shown.stage}: ${shown.problem}\n  fix: ${shown.fix}${shownDetails}`);
+  hide(shown, 'details', details);
+  for (const field of ['name', 'stage', 'problem', 'fix'] as const) hide(shown, field, shown[field]);
+  Reflect.deleteProperty(shown, 'cause');
+}
+
+function hide(error: SweepError, field: string, value: unknown): void {
+  Object.defineProperty(error, field, { value, enumerable: false, writable: true, configurable: true });
 }
 
 const presented = new WeakSet<SweepError>();

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { Aspects, AssetType, Lazy, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import {
@@ -165,12 +166,21 @@ export class RustArtifact extends Construct implements LambdaArtifact {
       environment: { ...settings.environment },
       artifact: {
         ...toArtifactOptions(this.config, this.artifactName),
-        projectRoot: this.options.projectRoot,
+        projectRoot: listedRoot(this.options.projectRoot),
         binary: this.options.binary,
         name: this.artifactName,
       },
     };
   }
+}
+
+/**
+ * The project root as the function list records it: relative to the folder the app runs in (where
+ * cdktf.json is, so a copied project still points at itself), or absolute when it lies outside.
+ */
+function listedRoot(projectRoot: string): string {
+  const relative = path.relative(process.cwd(), projectRoot);
+  return relative === '' ? '.' : relative.startsWith('..') || path.isAbsolute(relative) ? projectRoot : relative;
 }
 
 /** Function settings of the artifacts that RustFunctions own, for the function list (read at synth). */

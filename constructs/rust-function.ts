@@ -90,9 +90,11 @@ export class RustFunction extends Construct {
     let functionName: string;
     try {
       checkFlavour(this, 'RustFunction');
+      if (!config.code && config.artifactName === undefined && originOf(config) === undefined && !isSafeName(id))
+        throw unusableId('RustFunction', this.node.path, id);
       functionName = config.functionName ?? id;
       checkSettings(config, functionName, label);
-      this.code = config.code ? checkedCode(this, config) : this.artifact(id, config, label);
+      this.code = config.code ? checkedCode(this, config) : this.buildArtifact(id, config, label);
     } catch (error) {
       throw forUser(error, new.target);
     }
@@ -175,10 +177,8 @@ export class RustFunction extends Construct {
   }
 
   /** The function's RustArtifact, built with the app's others at synth. */
-  private artifact(id: string, config: RustFunctionConfig, label: string): RustArtifact {
+  private buildArtifact(id: string, config: RustFunctionConfig, label: string): RustArtifact {
     const origin = originOf(config) ?? { kind: 'props' as const, label };
-    if (config.artifactName === undefined && origin.kind === 'props' && !isSafeName(id))
-      throw unusableId('RustFunction', this.node.path, id);
     // Named after this function, not after its `code` child; cdktf.json's functions are named by cdktf.json's rule.
     const artifactName = config.artifactName ?? (origin.kind === 'props' ? id : undefined);
     const artifact = new RustArtifact(this, 'code', withOrigin({ ...pickBuildOptions(config), artifactName }, origin));

@@ -61,15 +61,15 @@ describe('SweepStack', () => {
       runtime: 'provided.al2023',
       handler: 'bootstrap',
       architectures: ['x86_64'],
-      filename: only(stack).artifact.asset.path,
-      source_code_hash: only(stack).artifact.codeSha256,
+      filename: only(stack).code.filename,
+      source_code_hash: only(stack).code.codeSha256,
       memory_size: 512,
       timeout: 20,
       environment: { variables: { SWEEP_MAX_POINTS: '1000' } },
       logging_config: { log_format: 'Text', log_group: `\${aws_cloudwatch_log_group.${nameOf(json, 'aws_cloudwatch_log_group')}.name}` },
     });
-    expect(only(stack).artifact.asset.path).toMatch(
-      new RegExp(`^assets/sweeper-code_zip_[0-9A-F]{8}/${only(stack).artifact.deployedFingerprint}/bootstrap\\.zip$`),
+    expect(only(stack).code.filename).toMatch(
+      new RegExp(`^assets/sweeper-code_zip_[0-9A-F]{8}/${only(stack).code.deployedFingerprint}/bootstrap\\.zip$`),
     );
   });
 
@@ -120,7 +120,7 @@ describe('SweepStack', () => {
       'function_arn',
       'function_name',
     ]);
-    expect(outputs['aws-serverless-sweep'].value.artifact_fingerprint).toBe(only(stack).artifact.deployedFingerprint);
+    expect(outputs['aws-serverless-sweep'].value.artifact_fingerprint).toBe(only(stack).code.deployedFingerprint);
   });
 
   it('GIVEN sweep.functions WHEN synthesized THEN one function, role, log group and output per function, each with its settings', () => {
@@ -182,7 +182,7 @@ describe('SweepStack', () => {
         artifactFor: (scope) => new PrebuiltArtifact(scope, 'runtime', { zipPath }),
       });
       app.synth();
-      return { json: fs.readFileSync(path.join(outdir, 'stacks', 'test', 'cdk.tf.json')), asset: only(stack).artifact.asset.path, outdir };
+      return { json: fs.readFileSync(path.join(outdir, 'stacks', 'test', 'cdk.tf.json')), asset: only(stack).code.filename, outdir };
     };
     const first = fullSynth();
     const second = fullSynth();

@@ -173,7 +173,10 @@ describeWithDocker('engine: cache hit and miss with real builds', () => {
         () => undefined,
         (e: unknown) => e,
       );
-      expect(error).toMatchObject({ stage: 'compile', fix: 'fix the error shown below; the previous zip and metadata are unchanged' });
+      expect(error).toMatchObject({
+        stage: 'compile',
+        fix: "fix the error in cargo's output; the previous zip and metadata are unchanged",
+      });
       expect((error as { describe(): string }).describe()).toMatch(/error\[E0308\]: mismatched types/);
       expect(Buffer.compare(zipBytes(project), zip)).toBe(0);
       expect(metadataText(project)).toBe(metadata);
