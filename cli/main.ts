@@ -17,9 +17,12 @@ Commands:
   clean [--all]          remove the zips and metadata; --all also the cargo caches and builder images
   invoke                 run a built zip's bootstrap against a local Lambda Runtime API
   push                   upload the current verified zips to the shared cache (built by a publishing build)
+  new NAME               add a function: a crate in the workspace (a new workspace if there is none), its entry in
+                         cdktf.json's sweep.functions when the functions are listed there, and Cargo.lock
 
 Options (all commands):
-  --project DIR          folder of cdktf.json, whose context "sweep" configures the functions (default: .)
+  --project DIR          the project folder (default: .): cdktf.json's context "sweep" lists the functions, or, for an
+                         app that declares them in code, the list its last synth wrote (cdktf.out/sweep-functions.json)
   --function NAME        act on this function only (repeat for several; default: every function)
   --workspace DIR        the Cargo workspace (default: context sweep.artifact.workspace, else rust)
   --package NAME         the package with the Lambda binary (one function only)
@@ -54,6 +57,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   });
   let flags: CliFlags;
   let command: string | undefined;
+  let operand: string | undefined;
   try {
     const parsed = parseArgs({
       args: [...argv],
@@ -76,7 +80,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
     flags = parsed.values;
     command = parsed.positionals[0];
-    if (parsed.positionals.length > 1) throw new Error(`unexpected argument "${parsed.positionals[1]}"`);
+    operand = command === 'new' ? parsed.positionals[1] : undefined;
+    const extra = parsed.positionals[command === 'new' ? 2 : 1];
+    if (extra !== undefined) throw new Error(`unexpected argument "${extra}"`);
   } catch (error) {
     process.stderr.write(`sweep-runtime: ${(error as Error).message}\n\n${USAGE}\n`);
     return 2;
@@ -85,9 +91,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     (command === undefined && !flags.help ? process.stderr : process.stdout).write(`${USAGE}\n`);
     return command === undefined && !flags.help ? 2 : 0;
   }
+  if (command === 'new') {
+    try {
+      return await (await import('./new-command.js')).newCommand(operand, flags);
+    } catch (error) {
+      process.stderr.write(`${describeError(isSweepError(error) ? error : unexpectedFailure(error))}\n`);
+      return 1;
+    }
+  }
   const load = COMMANDS.get(command);
   if (!load) {
-    process.stderr.write(`sweep-runtime: unknown command ${JSON.stringify(command)} (commands: ${[...COMMANDS.keys()].join(', ')})\n`);
+    process.stderr.write(
+      `sweep-runtime: unknown command ${JSON.stringify(command)} (commands: ${[...COMMANDS.keys(), 'new'].join(', ')})\n`,
+    );
     return 2;
   }
   try {
