@@ -34,7 +34,7 @@ export const functionListEntrySchema = z
 
 export const functionListSchema = z
   .object({
-    version: z.literal(FUNCTION_LIST_VERSION),
+    version: z.literal(FUNCTION_LIST_VERSION).meta({ expected: String(FUNCTION_LIST_VERSION) }),
     about: z.string().optional(),
     functions: z.record(z.string(), functionListEntrySchema),
   })

@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
+import { builtProject } from '../helpers/built-project.js';
+import { runCdktf } from '../helpers/cdktf-project.js';
 import { describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
 import { makeTestProject, REPO_ROOT, type TestProject } from '../helpers/project.js';
 
@@ -20,8 +22,13 @@ function writeCdktfJson(root: string, sweep: Record<string, unknown>): void {
   fs.writeFileSync(path.join(root, 'cdktf.json'), JSON.stringify(base, null, 2));
 }
 
-function synth(root: string) {
-  return execa(process.execPath, [RUN_TS, MAIN], { cwd: root, env: { SWEEP_TOOLCHAIN_IMAGE: TOOLCHAIN_IMAGE }, reject: false, all: true });
+function synth(root: string, env: Record<string, string> = {}) {
+  return execa(process.execPath, [RUN_TS, MAIN], {
+    cwd: root,
+    env: { SWEEP_TOOLCHAIN_IMAGE: TOOLCHAIN_IMAGE, ...env },
+    reject: false,
+    all: true,
+  });
 }
 
 function lambdaOf(root: string): Record<string, unknown> {
@@ -66,6 +73,62 @@ describeWithDocker('the app: configuration changes do not rebuild', () => {
       `resource.aws_lambda_function.${functionResource}.memory_size`,
       `resource.aws_lambda_function.${functionResource}.timeout`,
     ]);
+  });
+});
+
+describeWithDocker('the app: each function built once per synth, and a compile error shown once', () => {
+  // Both functions of cdktf.json built once; each test works on its own copy.
+  const prepared = builtProject({
+    artifacts: [
+      { package: 'sweep-lambda', binary: 'bootstrap', name: 'sweep-lambda' },
+      { package: 'sweep-batch', binary: 'sweep-batch', name: 'sweep-batch' },
+    ],
+  });
+  beforeAll(() => prepared.build());
+  afterAll(() => prepared.remove());
+  let project: TestProject;
+  beforeEach(() => {
+    project = prepared.copy();
+    writeCdktfJson(project.root, {});
+  });
+  afterEach(() => project.remove());
+  const count = (text: string, part: string) => text.split(part).length - 1;
+
+  it('GIVEN FORCE_REBUILD=1 WHEN the app synthesizes THEN each function is rebuilt exactly once, both in one cargo run', async () => {
+    const run = await synth(project.root, { FORCE_REBUILD: '1' });
+    expect(run.exitCode).toBe(0);
+    expect(count(run.all, '[sweep-lambda] cache-miss: forced (FORCE_REBUILD=1)')).toBe(1);
+    expect(count(run.all, '[sweep-batch] cache-miss: forced (FORCE_REBUILD=1)')).toBe(1);
+    expect(run.all.split('\n').filter((line) => / compile: cargo build /.test(line))).toEqual([
+      expect.stringMatching(
+        /^\[sweep-lambda, sweep-batch\] compile: cargo build .* -p sweep-lambda --bin bootstrap -p sweep-batch --bin sweep-batch$/,
+      ),
+    ]);
+    expect(count(run.all, '] done: cache-miss')).toBe(2);
+  });
+
+  it("GIVEN a compile error WHEN the app synthesizes THEN rustc's message is printed once, and the error says which function and what to do", async () => {
+    fs.appendFileSync(project.file('crates/sweep-batch/src/main.rs'), 'fn broken() -> u32 { "x" }\n');
+    const run = await synth(project.root);
+    expect(run.exitCode).toBe(1);
+    expect(count(run.all, 'error[E0308]: mismatched types')).toBe(1);
+    expect(run.stderr).toBe(
+      "error (compile): sweep-batch: cargo failed in the builder container (exit code 101)\n  fix: fix the error in cargo's output; the previous zip and metadata are unchanged",
+    );
+  });
+
+  it('GIVEN a compile error WHEN cdktf synth runs the app THEN the app prints it once (the CLI repeats what the app printed in its summary)', async () => {
+    fs.appendFileSync(project.file('crates/sweep-batch/src/main.rs'), 'fn broken() -> u32 { "x" }\n');
+    // cdktf runs cdktf.json's app, the repository's own main.ts.
+    const config = JSON.parse(fs.readFileSync(path.join(project.root, 'cdktf.json'), 'utf8'));
+    config.app = `node ${RUN_TS} ${MAIN}`;
+    fs.writeFileSync(path.join(project.root, 'cdktf.json'), JSON.stringify(config));
+    const run = await runCdktf(project.root, ['synth'], { SWEEP_TOOLCHAIN_IMAGE: TOOLCHAIN_IMAGE });
+    expect(run.exitCode).toBe(1);
+    const [live, summary] = run.output.split('ERROR: cdktf encountered an error while synthesizing');
+    expect(count(live!, 'error[E0308]: mismatched types')).toBe(1);
+    expect(count(live!, 'error (compile): sweep-batch: cargo failed in the builder container (exit code 101)')).toBe(1);
+    expect(count(summary!, 'error[E0308]: mismatched types')).toBe(1);
   });
 });
 
