@@ -37,6 +37,7 @@ import {
   TOOLCHAIN_IMAGE,
   warmScenario,
 } from './scenarios.js';
+import { signingScenario } from './signing.js';
 import { startupScenario } from './startup.js';
 import { formatBreakdown, formatElapsed, formatMs, formatPercent, formatRatio } from './stats.js';
 
@@ -48,7 +49,7 @@ import { formatBreakdown, formatElapsed, formatMs, formatPercent, formatRatio } 
  * Exit code: 0 when every scenario ran, 1 when one failed (or a precondition such as the Docker
  * engine or the toolchain image is missing). A missed performance target is reported, not an error.
  */
-const SCENARIO_IDS = ['baseline', 'cold', 'warm', 'edit', 'hot', 'config', 'scaling', 'remote', 'many', 'startup'] as const;
+const SCENARIO_IDS = ['baseline', 'cold', 'warm', 'edit', 'hot', 'config', 'scaling', 'remote', 'many', 'startup', 'signing'] as const;
 type ScenarioId = (typeof SCENARIO_IDS)[number];
 
 /**
@@ -74,6 +75,7 @@ const FULL: Counts = {
   startupNode: 30,
   startupApp: 20,
   startupEdit: 3,
+  signing: 500,
 };
 
 const QUICK: Counts = {
@@ -94,6 +96,7 @@ const QUICK: Counts = {
   startupNode: 2,
   startupApp: 2,
   startupEdit: 1,
+  signing: 50,
 };
 
 // Targets (medians, same run).
@@ -109,6 +112,7 @@ const APP_MAX_RATIO = 1.5;
 const REMOTE_MAX_MS = 2000;
 const REMOTE_MIN_SPEEDUP = 10;
 const MANY_EDIT_MAX_RATIO = 0.5;
+const SIGNATURE_CHECK_MAX_MS = 1;
 
 async function main(): Promise<number> {
   let args: { quick?: boolean; only?: string; help?: boolean };
@@ -254,6 +258,8 @@ async function main(): Promise<number> {
         };
         await group([r.batchedCold, r.sequentialCold, r.batchedEdit, r.sequentialEdit], () => manyFunctionsScenario(ctx, r));
       }
+      if (selected('signing'))
+        add(await runScenario(ctx, 'signing', 'signature: sign + verify one build (in-process)', (r) => signingScenario(ctx, r)));
       if (selected('scaling')) {
         for (const size of counts.scaleSizes) {
           const label = `${size.toLocaleString('en-US')} files`;
@@ -622,6 +628,24 @@ function computeTargets(
         ? `${remoteRan.summary.n * 2} runs (build and synth) with no Docker, every zip downloaded and verified`
         : 'not measured',
     explanation: notMeasured(byId, 'remote-build'),
+  });
+
+  // Signed shared cache (issue 19): what checking a signature adds to a remote hit.
+  const signing = byId.get('signing');
+  const verifyMs = signing && !signing.error && signing.summary.n > 0 ? signing.breakdownMs?.verify : undefined;
+  targets.push({
+    id: 'signature-check-ms',
+    description: `signed shared cache: checking a signature adds < ${formatMs(SIGNATURE_CHECK_MAX_MS)} to a remote hit (verify, median)`,
+    value: verifyMs ?? null,
+    unit: 'ms',
+    threshold: SIGNATURE_CHECK_MAX_MS,
+    comparison: '<',
+    status: judge(verifyMs, '<', SIGNATURE_CHECK_MAX_MS),
+    measured:
+      verifyMs !== undefined
+        ? `median ${formatMs(verifyMs)} over ${signing?.summary.n} (sign + verify ${formatMs(signing!.summary.medianMs)})`
+        : 'not measured',
+    explanation: verifyMs !== undefined ? breakdownText('signing') : notMeasured(byId, 'signing'),
   });
 
   // Many functions (issue 11).

@@ -79,6 +79,8 @@ export interface Counts {
   readonly startupNode: number;
   readonly startupApp: number;
   readonly startupEdit: number;
+  /** Sign + verify iterations of the signing row (in-process, cheap). */
+  readonly signing: number;
 }
 
 export interface Context {

@@ -15,10 +15,12 @@ Commands:
   build                  build the zips whose inputs changed (what synth does); --force-rebuild to always
   fingerprint            print the fingerprint of the build inputs (alone for one function, "fingerprint  name" per line for several)
   clean [--all]          remove the zips and metadata; --all also the cargo caches and builder images
-  invoke                 run a built zip's bootstrap against a local Lambda Runtime API
+  invoke                 run a built zip's bootstrap against a local Lambda Runtime API (--function required with several)
   push                   upload the current verified zips to the shared cache (built by a publishing build)
   new NAME               add a function: a crate in the workspace (a new workspace if there is none), its entry in
                          cdktf.json's sweep.functions when the functions are listed there, and Cargo.lock
+  keygen NAME --out DIR  a new key pair for signing the shared cache: DIR/NAME.private (for the publishing CI's
+                         secret store, SWEEP_SIGNING_KEY) and DIR/NAME.public (for remoteCache.trustedKeys); prints the public line
 
 Options (all commands):
   --project DIR          the project folder (default: .): cdktf.json's context "sweep" lists the functions, or, for an
@@ -35,7 +37,8 @@ invoke:  --event FILE|-    the event JSON (default: {}); - reads standard input
          --in-container    run bootstrap in the builder container even if this machine could run it
 
 Environment: FORCE_REBUILD, SWEEP_FORCE_REBUILD, SWEEP_DOCKER_PULL_POLICY, SWEEP_TOOLCHAIN_IMAGE, SWEEP_DOCKER,
-SWEEP_CACHE_DIR, SWEEP_REMOTE_CACHE, SWEEP_REMOTE_CACHE_MODE, SWEEP_BUILDER_REPOSITORY, SWEEP_LOCK_TIMEOUT_SECONDS (see README).`;
+SWEEP_CACHE_DIR, SWEEP_REMOTE_CACHE, SWEEP_REMOTE_CACHE_MODE, SWEEP_REMOTE_CACHE_TRUSTED_KEYS, SWEEP_SIGNING_KEY,
+SWEEP_SIGNING_KEY_FILE, SWEEP_BUILDER_REPOSITORY, SWEEP_LOCK_TIMEOUT_SECONDS (see README).`;
 
 type Command = (options: CliOptions, flags: CliFlags) => Promise<number>;
 
@@ -75,14 +78,17 @@ export async function main(argv: readonly string[]): Promise<number> {
         event: { type: 'string' },
         timeout: { type: 'string' },
         'in-container': { type: 'boolean' },
+        out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
     flags = parsed.values;
     command = parsed.positionals[0];
-    operand = command === 'new' ? parsed.positionals[1] : undefined;
-    const extra = parsed.positionals[command === 'new' ? 2 : 1];
-    if (extra !== undefined) throw new Error(`unexpected argument "${extra}"`);
+    // keygen and new take a name.
+    const named = command === 'keygen' || command === 'new';
+    operand = named ? parsed.positionals[1] : undefined;
+    const allowed = named ? 2 : 1;
+    if (parsed.positionals.length > allowed) throw new Error(`unexpected argument "${parsed.positionals[allowed]}"`);
   } catch (error) {
     process.stderr.write(`sweep-runtime: ${(error as Error).message}\n\n${USAGE}\n`);
     return 2;
@@ -91,23 +97,18 @@ export async function main(argv: readonly string[]): Promise<number> {
     (command === undefined && !flags.help ? process.stderr : process.stdout).write(`${USAGE}\n`);
     return command === undefined && !flags.help ? 2 : 0;
   }
-  if (command === 'new') {
-    try {
-      return await (await import('./new-command.js')).newCommand(operand, flags);
-    } catch (error) {
-      process.stderr.write(`${describeError(isSweepError(error) ? error : unexpectedFailure(error))}\n`);
-      return 1;
-    }
-  }
   const load = COMMANDS.get(command);
-  if (!load) {
+  if (!load && command !== 'keygen' && command !== 'new') {
     process.stderr.write(
-      `sweep-runtime: unknown command ${JSON.stringify(command)} (commands: ${[...COMMANDS.keys(), 'new'].join(', ')})\n`,
+      `sweep-runtime: unknown command ${JSON.stringify(command)} (commands: ${[...COMMANDS.keys(), 'keygen', 'new'].join(', ')})\n`,
     );
     return 2;
   }
   try {
-    const run = await load();
+    // keygen and new need no project's functions: they run before cdktf.json is read.
+    if (command === 'keygen') return (await import('./keygen-command.js')).keygenCommand(operand, flags.out);
+    if (command === 'new') return await (await import('./new-command.js')).newCommand(operand, flags);
+    const run = await load!();
     return await run(resolveCliOptions(flags), flags);
   } catch (error) {
     process.stderr.write(`${describeError(isSweepError(error) ? error : unexpectedFailure(error))}\n`);

@@ -21,6 +21,13 @@ export interface RemoteCacheConfig {
   readonly mode?: 'read' | 'read-write' | 'off';
   /** The bucket's region. @default - AWS_REGION, else us-east-1 */
   readonly region?: string;
+  /**
+   * Public keys (`NAME:<base64>`, as `sweep-runtime keygen` prints them) whose signature makes a
+   * download trusted; with any set, an unsigned build is discarded and built locally. Overridden
+   * by SWEEP_REMOTE_CACHE_TRUSTED_KEYS.
+   * @default - none: downloads are not signature-checked
+   */
+  readonly trustedKeys?: readonly string[];
 }
 
 /** The build options of one Rust Lambda function. Environment variables override some of them (README: Environment variables). */
@@ -93,8 +100,12 @@ export function toArtifactOptions(options: RustBuildOptions, name: string | unde
     ...rest,
     ...(name !== undefined && { name }),
     ...(features !== undefined && { features: [...features] }),
-    ...(remoteCache !== undefined && { remoteCache: { ...remoteCache } }),
+    ...(remoteCache !== undefined && { remoteCache: copyRemoteCache(remoteCache) }),
   };
+}
+
+function copyRemoteCache({ trustedKeys, ...rest }: RemoteCacheConfig): NonNullable<ArtifactOptions['remoteCache']> {
+  return { ...rest, ...(trustedKeys !== undefined && { trustedKeys: [...trustedKeys] }) };
 }
 
 /** The build options of a config that may hold other keys too (a RustFunction's). */

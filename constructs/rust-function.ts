@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document/index.js';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
@@ -116,7 +117,7 @@ export class RustFunction extends Construct {
         ...(provider && { provider }),
       });
       this.role = new IamRole(this, 'role', {
-        name: `${functionName}-execution`,
+        name: executionRoleName(functionName),
         assumeRolePolicy: assumeRole.json,
         ...(provider && { provider }),
       });
@@ -201,6 +202,23 @@ export class RustFunction extends Construct {
     });
     return artifact;
   }
+}
+
+/** IAM's limit on a role name. */
+const ROLE_NAME_MAX = 64;
+const ROLE_SUFFIX = '-execution';
+
+/**
+ * The execution role's name: `<function name>-execution`, or, when that is longer than IAM allows
+ * (a Lambda function name may be 64 characters itself), the name cut short and made unique again
+ * by a hash of the whole function name. Existing short names keep their role. A name known only
+ * at deploy (a token) is used as it is.
+ */
+export function executionRoleName(functionName: string): string {
+  const plain = `${functionName}${ROLE_SUFFIX}`;
+  if (plain.length <= ROLE_NAME_MAX || Token.isUnresolved(functionName)) return plain;
+  const hash = createHash('sha256').update(functionName).digest('hex').slice(0, 8);
+  return `${functionName.slice(0, ROLE_NAME_MAX - ROLE_SUFFIX.length - hash.length - 1)}-${hash}${ROLE_SUFFIX}`;
 }
 
 /** The function settings Lambda would refuse, as one error naming each (tokens are left to deploy). */

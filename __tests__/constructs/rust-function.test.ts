@@ -313,3 +313,20 @@ describe('RustFunction: errors name the option and the fix', () => {
     );
   });
 });
+
+describe('RustBuildOptions', () => {
+  it('has a key for every artifact option the engine takes (its zip name as artifactName), and the remote cache settings the engine has', async () => {
+    const { artifactOptionsSchema, remoteCacheSchema } = await import('../../build/options/schema.js');
+    const { BUILD_OPTION_KEYS } = await import('../../constructs/build-options.js');
+    const engine = Object.keys(artifactOptionsSchema.shape).map((key) => (key === 'name' ? 'artifactName' : key));
+    expect([...BUILD_OPTION_KEYS].sort()).toEqual(engine.sort());
+    // RemoteCacheConfig mirrors remoteCacheSchema: a key the engine adds must be added there too.
+    const config: Required<import('../../constructs/build-options.js').RemoteCacheConfig> = {
+      url: '',
+      mode: 'read',
+      region: '',
+      trustedKeys: [],
+    };
+    expect(Object.keys(config).sort()).toEqual(Object.keys(remoteCacheSchema.shape).sort());
+  });
+});

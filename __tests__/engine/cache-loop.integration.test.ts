@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { ensureArtifact } from '../../build/engine/engine.js';
@@ -7,6 +6,7 @@ import type { ArtifactOptions } from '../../build/options/schema.js';
 import { createRecordingOutput } from '../../build/support/reporter.js';
 import { builtProject } from '../helpers/built-project.js';
 import { describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
+import { sha256Hex } from '../helpers/hash.js';
 import { appendLine, makeTestProject, type TestProject } from '../helpers/project.js';
 
 /**
@@ -183,7 +183,3 @@ describeWithDocker('engine: cache hit and miss with real builds', () => {
       expect(fs.readdirSync(project.dist).filter((f) => f.endsWith('.tmp') || f.includes('.lock'))).toEqual([]);
     }));
 });
-
-function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}

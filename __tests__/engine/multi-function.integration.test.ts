@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,6 +11,7 @@ import { SweepError } from '../../build/support/errors.js';
 import { createRecordingOutput } from '../../build/support/reporter.js';
 import { runCli } from '../helpers/cli.js';
 import { DOCKER, describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
+import { sha256Hex as sha256 } from '../helpers/hash.js';
 import { appendLine, makeTestProject, projectAt, REPO_ROOT, type TestProject } from '../helpers/project.js';
 
 /**
@@ -97,7 +97,6 @@ function replaceIn(file: string, from: string, to: string): void {
   fs.writeFileSync(file, text.replace(from, to));
 }
 
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const bytesOf = (file: string) => fs.readFileSync(file);
 
 let bootstraps = 0;

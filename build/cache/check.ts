@@ -15,6 +15,7 @@ import { FileHashIndex } from '../fingerprint/hash-index.js';
 import { collectInputs } from '../fingerprint/inputs.js';
 import type { ResolvedArtifactOptions } from '../options/resolve.js';
 import { checkZipLayout } from '../package/verify.js';
+import { StageTimer } from '../support/stage-timer.js';
 import { type Decision, decide, type ZipState } from './decide.js';
 import { explainDecision } from './explain.js';
 import { type ArtifactMetadata, type MetadataReadResult, readMetadata } from './metadata.js';
@@ -67,7 +68,7 @@ export interface CheckOptions {
 }
 
 export function checkCache(options: ResolvedArtifactOptions, checkOptions: CheckOptions = {}): CacheCheck {
-  const steps = new StepClock();
+  const steps = new StageTimer<CheckStep>();
   const workspace = checkOptions.workspace ?? readCargoWorkspace(options.workspace, options.origin);
   const pkg = selectPackage(workspace, options.package, options.binary, options.origin);
   const badFeatures = unknownFeatures(pkg, options.features);
@@ -105,7 +106,7 @@ export function checkCache(options: ResolvedArtifactOptions, checkOptions: Check
     decision,
     explanation,
     notes: collection.notes,
-    stepsMs: steps.results,
+    stepsMs: steps.stagesMs() as Record<CheckStep, number>, // every step lapped above
     hashedFiles: collection.hashedFiles,
     inputSnapshot: collection.snapshot,
   };
@@ -125,17 +126,6 @@ export function buildSettings(options: ResolvedArtifactOptions, packageName: str
     builderRecipe: builderRecipe(options).hash,
     env: { ...options.buildEnv },
   };
-}
-
-/** Times consecutive steps: each `lap` closes the step that ran since the previous one. */
-class StepClock {
-  private mark = performance.now();
-  readonly results = {} as Record<CheckStep, number>;
-  lap(step: CheckStep): void {
-    const now = performance.now();
-    this.results[step] = now - this.mark;
-    this.mark = now;
-  }
 }
 
 /**

@@ -19,7 +19,7 @@ import type { RemoteCache } from '../remote/cache.js';
 import { writeFileAtomic } from '../support/atomic-write.js';
 import { asSweepError, isSweepError, type SweepError } from '../support/errors.js';
 import { formatBytes, type Reporter } from '../support/reporter.js';
-import { formatTimings, type StageTimer } from '../support/stage-timer.js';
+import { formatTimings, type StageName, StageTimer } from '../support/stage-timer.js';
 import { buildInterrupted, missingOutcome, sourcesKeptChanging } from './errors.js';
 import { reportHit } from './report.js';
 import type { Settled } from './result.js';
@@ -102,15 +102,9 @@ async function buildBatch(checks: readonly CacheCheck[], context: BatchContext):
   const reporter = context.reporterFor(checks.map((c) => c.name).join(', '));
   const settled = new Map<CacheCheck, Settled>();
   const settle = (pending: Pending, outcome: Settled) => settled.set(pending.original, outcome);
-  const shared: Record<string, number> = {};
-  const time = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
-    const started = performance.now();
-    try {
-      return await work();
-    } finally {
-      shared[stage] = (shared[stage] ?? 0) + (performance.now() - started);
-    }
-  };
+  // The stages the batch's artifacts share (builder image, cargo tree): each artifact's timings get them too.
+  const shared = new StageTimer();
+  const time = <T>(stage: StageName, work: () => Promise<T>): Promise<T> => shared.timeAsync(stage, work);
 
   try {
     const docker = new DockerClient(options.dockerCommand);
@@ -163,7 +157,7 @@ async function buildBatch(checks: readonly CacheCheck[], context: BatchContext):
           continue;
         }
         // The batch's stages, and this run's compile (not the earlier runs' of a split batch).
-        const stages = { ...shared, compile: performance.now() - started };
+        const stages = { ...shared.stagesMs(), compile: performance.now() - started };
         for (const p of members) {
           const binary = binaries.get(unitKey(unitOf(p.check)))!;
           const after = checkAgain(p.check);
@@ -214,13 +208,13 @@ async function finishArtifact(
   check: CacheCheck,
   binary: Uint8Array,
   image: BuilderImage,
-  shared: Readonly<Record<string, number>>,
+  shared: Readonly<Partial<Record<StageName, number>>>,
   context: BatchContext,
 ): Promise<Settled> {
   const reporter = context.reporterFor(check.name);
   const timer = context.timerOf(check);
   try {
-    for (const [stage, ms] of Object.entries(shared)) timer.add(stage as Parameters<StageTimer['add']>[0], ms);
+    for (const [stage, ms] of Object.entries(shared) as [StageName, number][]) timer.add(stage, ms);
     const zip = timer.time('package', () => createLambdaZip(binary));
     const sha256 = createHash('sha256').update(zip).digest();
     reporter.line(

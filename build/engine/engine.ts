@@ -188,7 +188,9 @@ export async function ensureMisses(misses: readonly CacheCheck[], context: MissC
   const outcomes = new Map<string, Settled>();
   const timers = new Map<string, StageTimer>();
   const timerOf = (check: CacheCheck): StageTimer => {
-    const timer = timers.get(check.paths.zip) ?? timerFor(check);
+    const known = timers.get(check.paths.zip);
+    if (known) return known;
+    const timer = timerFor(check);
     timers.set(check.paths.zip, timer);
     return timer;
   };
