@@ -70,7 +70,17 @@ function hasFrameAbove(fn: CallSite): boolean {
  * `TerraformStack.of` finds it, but not its classes, and mixing them fails deep inside synth.
  */
 export function checkFlavour(scope: IConstruct, what: string): void {
-  if (TerraformStack.of(scope) instanceof TerraformStack) return;
+  let stack: unknown;
+  try {
+    stack = TerraformStack.of(scope);
+  } catch {
+    throw new SweepError({
+      stage: 'config',
+      problem: `${what} "${scope.node.path}" is not inside a TerraformStack`,
+      fix: `create it in a stack: new ${what}(stack, '${scope.node.id}', { ... }), where stack is a TerraformStack of your app`,
+    });
+  }
+  if (stack instanceof TerraformStack) return;
   throw new SweepError({
     stage: 'config',
     problem: `${what} "${scope.node.path}" is in a stack of another CDK for Terraform package than this import of aws-serverless-sweep uses`,

@@ -301,6 +301,13 @@ describe('RustFunction: errors name the option and the fix', () => {
     expect(Object.keys(readFunctionList(path.join(app.outdir, FUNCTION_LIST_FILE))!.functions)).toEqual(['api', 'worker']);
   });
 
+  it('outside a stack: says to create it in one', () => {
+    expect(thrown(() => new RustFunction(Testing.app(), 'api', { projectRoot: project, package: 'api' })).message).toBe(
+      'config: RustFunction "api" is not inside a TerraformStack\n' +
+        "  fix: create it in a stack: new RustFunction(stack, 'api', { ... }), where stack is a TerraformStack of your app",
+    );
+  });
+
   it('a function created after the app was built is an error saying when to create it', () => {
     recordBuild('api');
     const app = Testing.app();
