@@ -53,10 +53,10 @@ export class RustArtifact extends Construct implements LambdaArtifact {
   readonly runtime: LambdaRuntime;
   /** The zip's name: `<distDir>/<artifactName>.zip`, and the name `sweep-runtime --function` takes. */
   readonly artifactName: string;
-  /** The engine's options for this artifact: defaults filled in, the environment applied. */
-  readonly options: ResolvedArtifactOptions;
 
   private readonly config: RustArtifactConfig;
+  /** The engine's options for this artifact: defaults filled in, the environment applied. */
+  private readonly options: ResolvedArtifactOptions;
   private readonly registry: AppFunctions;
   private built: { readonly result: ArtifactResult; readonly asset: TerraformAsset } | undefined;
 
