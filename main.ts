@@ -1,12 +1,13 @@
 import { App } from 'cdktf';
-import { describeError } from './build/index.js';
-import { CONTEXT_KEY, parseAppConfig, readContextFromCdktfJson } from './config/app-config.js';
-import { SweepStack } from './constructs/sweep-stack.js';
+import { CONTEXT_KEY, describeError, parseAppConfig, readContextFromCdktfJson, SweepStack } from './constructs/index.js';
 
 /**
  * The CDKTF app: `npx cdktf synth|diff|deploy` run this file. Configuration is cdktf.json's
  * context "sweep" (the cdktf CLI passes it in; run directly, the file is read); build controls
  * come from the environment (FORCE_REBUILD=1, SWEEP_DOCKER_PULL_POLICY, ...). See README.md.
+ *
+ * It uses the package's public API, as an app of your own does (`from 'aws-serverless-sweep'`):
+ * SweepStack makes one RustFunction per function of cdktf.json.
  */
 try {
   const app = new App();

@@ -53,6 +53,7 @@ export {
 } from './support/errors.js';
 export { printable } from './support/printable.js';
 export { createReporter, formatBytes, type Output, type Reporter } from './support/reporter.js';
+export { isSafeName } from './support/safe-name.js';
 export { formatDuration } from './support/stage-timer.js';
 
 /** Removes the engine's output (and with `all` its caches and builder images); see cache/clean.ts. */

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type ArtifactOptions, type ResolvedArtifactOptions, resolveArtifactOptions } from '../build/index.js';
-import { type AppConfig, type FunctionConfig, parseAppConfig, readContextFromCdktfJson, selectFunctions } from '../config/app-config.js';
+import { type AppConfig, type FunctionConfig, selectFunctions } from '../config/app-config.js';
+import { loadProject } from '../config/project.js';
 import { cliUsageError } from './errors.js';
 
 export interface CliFlags {
@@ -35,8 +36,9 @@ export interface CliOptions {
 }
 
 /**
- * The CLI's configuration: cdktf.json's `sweep` context (the same the app reads), then the
- * flags, then the environment overrides every entry point shares.
+ * The CLI's configuration: the functions of the project (cdktf.json's `sweep` context, the same
+ * the app reads, or the function list a code-defined app wrote at synth: config/project.ts),
+ * then the flags, then the environment overrides every entry point shares.
  */
 export function resolveCliOptions(flags: CliFlags): CliOptions {
   const projectRoot = path.resolve(flags.project ?? '.');
@@ -46,26 +48,27 @@ export function resolveCliOptions(flags: CliFlags): CliOptions {
       'pass --project the folder that holds cdktf.json',
     );
   }
-  const app = parseAppConfig(readContextFromCdktfJson(projectRoot), path.join(projectRoot, 'cdktf.json'));
+  const { app } = loadProject(projectRoot);
   const functions = selectFunctions(app, flags.function ?? []);
   if ((flags.package !== undefined || flags.bin !== undefined) && functions.length > 1) {
     throw cliUsageError(
-      `--package and --bin name one function's binary, and cdktf.json has ${functions.length} (${functions.map((f) => f.key).join(', ')})`,
+      `--package and --bin name one function's binary, and ${app.functionsFrom ?? 'cdktf.json'} has ${functions.length} (${functions.map((f) => f.key).join(', ')})`,
       'add --function NAME to say which one',
     );
   }
   const targets = functions.map((fn): CliTarget => {
     const options: ArtifactOptions = {
       ...fn.artifact,
-      projectRoot,
+      // A function of the app's function list names its root relative to the project (config/function-list.ts).
+      projectRoot: path.resolve(projectRoot, fn.artifact.projectRoot ?? '.'),
       ...(flags.workspace !== undefined && { workspace: path.resolve(flags.workspace) }),
       ...(flags.package !== undefined && { package: flags.package }),
       ...(flags.bin !== undefined && { binary: flags.bin }),
       ...(flags['force-rebuild'] && { forceRebuild: true }),
     };
     const artifact = resolveArtifactOptions(options, {
-      origin: { ...fn.origin, cli: true },
-      source: 'cdktf.json',
+      origin: fn.origin.kind === 'context' ? { ...fn.origin, cli: true } : fn.origin,
+      source: fn.origin.kind === 'context' ? 'cdktf.json' : fn.origin.label,
       forceLabel: '--force-rebuild',
     });
     return { function: fn, artifact };

@@ -49,3 +49,17 @@ export function invalidPort(raw: string, defaultPort: number): SweepError {
     fix: `e.g. --port ${defaultPort} (the default), or --port 0 for any free port`,
   });
 }
+
+/** `sweep-runtime new` cannot add the function (checked before anything is written). */
+export function newFunctionRefused(problem: string, fix: string): SweepError {
+  return new SweepError({ stage: 'config', problem: `new: ${problem}`, fix });
+}
+
+/** The function was added, but Cargo.lock could not be updated with the toolchain image's cargo. */
+export function lockNotUpdated(why: string, command: string): SweepError {
+  return new SweepError({
+    stage: 'docker',
+    problem: `new: the function was added, but Cargo.lock was not updated: ${why}`,
+    fix: `with a Docker engine and the toolchain image, run: ${command}`,
+  });
+}

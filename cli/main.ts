@@ -17,12 +17,15 @@ Commands:
   clean [--all]          remove the zips and metadata; --all also the cargo caches and builder images
   invoke                 run a built zip's bootstrap against a local Lambda Runtime API (--function required with several)
   push                   upload the current verified zips to the shared cache (built by a publishing build)
+  new NAME               add a function: a crate in the workspace (a new workspace if there is none), its entry in
+                         cdktf.json's sweep.functions when the functions are listed there, and Cargo.lock
   keygen NAME --out DIR  a new key pair for signing the shared cache: DIR/NAME.private (for the publishing CI's
                          secret store, SWEEP_SIGNING_KEY) and DIR/NAME.public (for remoteCache.trustedKeys); prints the public line
   watch                  rebuild on save and serve Lambda's Invoke API on 127.0.0.1:9001 (until Ctrl-C)
 
 Options (all commands):
-  --project DIR          folder of cdktf.json, whose context "sweep" configures the functions (default: .)
+  --project DIR          the project folder (default: .): cdktf.json's context "sweep" lists the functions, or, for an
+                         app that declares them in code, the list its last synth wrote (cdktf.out/sweep-functions.json)
   --function NAME        act on this function only (repeat for several; default: every function)
   --workspace DIR        the Cargo workspace (default: context sweep.artifact.workspace, else rust)
   --package NAME         the package with the Lambda binary (one function only)
@@ -61,7 +64,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   });
   let flags: CliFlags;
   let command: string | undefined;
-  let keyName: string | undefined;
+  let operand: string | undefined;
   try {
     const parsed = parseArgs({
       args: [...argv],
@@ -87,8 +90,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
     flags = parsed.values;
     command = parsed.positionals[0];
-    keyName = command === 'keygen' ? parsed.positionals[1] : undefined;
-    const allowed = command === 'keygen' ? 2 : 1;
+    // keygen and new take a name.
+    const named = command === 'keygen' || command === 'new';
+    operand = named ? parsed.positionals[1] : undefined;
+    const allowed = named ? 2 : 1;
     if (parsed.positionals.length > allowed) throw new Error(`unexpected argument "${parsed.positionals[allowed]}"`);
   } catch (error) {
     process.stderr.write(`sweep-runtime: ${(error as Error).message}\n\n${USAGE}\n`);
@@ -99,16 +104,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     return command === undefined && !flags.help ? 2 : 0;
   }
   const load = COMMANDS.get(command);
-  if (!load && command !== 'keygen') {
+  if (!load && command !== 'keygen' && command !== 'new') {
     process.stderr.write(
-      `sweep-runtime: unknown command ${JSON.stringify(command)} (commands: ${[...COMMANDS.keys(), 'keygen'].join(', ')})\n`,
+      `sweep-runtime: unknown command ${JSON.stringify(command)} (commands: ${[...COMMANDS.keys(), 'keygen', 'new'].join(', ')})\n`,
     );
     return 2;
   }
   try {
-    // keygen needs no project: it runs before cdktf.json is read.
-    if (!load) return (await import('./keygen-command.js')).keygenCommand(keyName, flags.out);
-    const run = await load();
+    // keygen and new need no project's functions: they run before cdktf.json is read.
+    if (command === 'keygen') return (await import('./keygen-command.js')).keygenCommand(operand, flags.out);
+    if (command === 'new') return await (await import('./new-command.js')).newCommand(operand, flags);
+    const run = await load!();
     return await run(resolveCliOptions(flags), flags);
   } catch (error) {
     process.stderr.write(`${describeError(isSweepError(error) ? error : unexpectedFailure(error))}\n`);

@@ -69,6 +69,28 @@ const functionSettingsShape = {
     .meta({ expected: `one of ${LOG_RETENTION_DAYS.join(', ')}` }),
 };
 
+/**
+ * The same settings as a RustFunction's props name them (`timeout`, `reservedConcurrentExecutions`,
+ * as the AWS provider does), for a construct's config. Values that are tokens (known only at
+ * deploy) are the caller's to leave out.
+ */
+const functionPropsSchema = z
+  .object({
+    functionName: functionSettingsShape.functionName,
+    memorySize: functionSettingsShape.memorySize,
+    timeout: functionSettingsShape.timeoutSeconds,
+    environment: functionSettingsShape.environment,
+    reservedConcurrentExecutions: z.number().int().min(-1).optional().meta({ expected: 'an integer >= 0 (or -1 for none)' }),
+    logRetentionDays: functionSettingsShape.logRetentionDays,
+  })
+  .meta({ expected: 'an object of function settings' });
+
+/** The settings a construct was given that Lambda would refuse, named as the construct's config names them. */
+export function functionPropsIssues(props: Readonly<Record<string, unknown>>): ConfigIssue[] {
+  const parsed = functionPropsSchema.safeParse(props);
+  return parsed.success ? [] : toConfigIssues(parsed.error.issues, '', functionPropsSchema, props);
+}
+
 /** A key of `sweep.functions`: also a Terraform output name and the default Lambda function name. */
 const functionKey = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/);
 
@@ -139,8 +161,8 @@ export interface FunctionConfig {
   readonly logRetentionDays: number;
   /** The top level's artifact options, overridden by the function's own. */
   readonly artifact: ArtifactOptions;
-  /** Where its artifact options live in cdktf.json, for fix hints. */
-  readonly origin: Extract<OptionsOrigin, { kind: 'context' }>;
+  /** Where its artifact options were written (a cdktf.json key, or a construct's config), for fix hints. */
+  readonly origin: OptionsOrigin;
 }
 
 export interface AppConfig {
@@ -150,13 +172,19 @@ export interface AppConfig {
   /** `sweep.artifact` as written (the workspace-wide options and every function's defaults). */
   readonly artifact: ArtifactOptions;
   readonly functions: readonly FunctionConfig[];
+  /** Where the functions were read: `cdktf.json`, or the app's function list (sweep-runtime). @default 'cdktf.json' */
+  readonly functionsFrom?: string;
 }
 
 /** Validates the `sweep` context value; a SweepError names every bad key, its value and what is accepted. */
 export function parseAppConfig(raw: unknown, source = 'cdktf.json'): AppConfig {
   const value = raw ?? {};
   const parsed = appConfigSchema.safeParse(value);
-  if (!parsed.success) throw invalidConfig(source, toConfigIssues(parsed.error.issues, `context.${CONTEXT_KEY}.`, appConfigSchema, value));
+  if (!parsed.success)
+    throw invalidConfig(
+      source,
+      toConfigIssues(parsed.error.issues, `context.${CONTEXT_KEY}.`, appConfigSchema, value).map(workspaceWideHint),
+    );
   const config = parsed.data;
   // The artifact options stay as written: defaults are filled once, by resolveArtifactOptions,
   // which also needs to know which options were given (to say where a setting came from).
@@ -164,6 +192,19 @@ export function parseAppConfig(raw: unknown, source = 'cdktf.json'): AppConfig {
   const ownArtifacts = (value as { functions?: Record<string, { artifact?: ArtifactOptions }> }).functions ?? {};
   const functions = config.functions ? mapFunctions(config, shared, ownArtifacts, source) : [singleFunction(config, shared)];
   return { stackName: config.stackName, region: config.region, backend: config.backend, artifact: shared, functions };
+}
+
+/** The options that hold for a whole workspace (and its dist and cache folders), so not per function. */
+const WORKSPACE_WIDE = Object.keys(artifactOptionsSchema.shape).filter((key) => !(key in functionArtifactSchema.shape));
+
+/** A workspace-wide option set on one function says where it belongs. */
+function workspaceWideHint(issue: ConfigIssue): ConfigIssue {
+  const match = new RegExp(`^context\\.${CONTEXT_KEY}\\.functions\\.[^.]+\\.artifact\\.([A-Za-z]+)$`).exec(issue.key);
+  if (!match || !WORKSPACE_WIDE.includes(match[1]!) || match[1] === 'projectRoot') return issue;
+  return {
+    ...issue,
+    expected: `no ${match[1]} per function: it holds for the whole workspace, so set it once in context.${CONTEXT_KEY}.artifact.${match[1]}`,
+  };
 }
 
 type ParsedConfig = z.infer<typeof appConfigSchema>;
@@ -264,7 +305,11 @@ export function selectFunctions(config: AppConfig, names: readonly string[]): Fu
   if (unknown.length > 0) {
     throw invalidConfig(
       '--function',
-      unknown.map((name) => ({ key: '--function', got: name, expected: `the name of a function in cdktf.json (${known.join(', ')})` })),
+      unknown.map((name) => ({
+        key: '--function',
+        got: name,
+        expected: `the name of a function in ${config.functionsFrom ?? 'cdktf.json'} (${known.join(', ')})`,
+      })),
     );
   }
   return config.functions.filter((f) => names.includes(f.key));
@@ -275,6 +320,18 @@ export function selectFunctions(config: AppConfig, names: readonly string[]): Fu
  * the cdktf CLI (which passes context to the app itself). Undefined when there is no cdktf.json.
  */
 export function readContextFromCdktfJson(projectRoot: string): unknown {
+  return readCdktfJson(projectRoot)?.context;
+}
+
+/** What this project reads of cdktf.json: the `sweep` context and the output folder (`output`, default cdktf.out). */
+export interface CdktfJson {
+  readonly file: string;
+  readonly context: unknown;
+  readonly output: string;
+}
+
+/** cdktf.json in `projectRoot`, or undefined when there is none. */
+export function readCdktfJson(projectRoot: string): CdktfJson | undefined {
   const file = path.join(projectRoot, 'cdktf.json');
   let text: string;
   try {
@@ -299,10 +356,16 @@ export function readContextFromCdktfJson(projectRoot: string): unknown {
       'see the cdktf.json of this repository',
     );
   }
-  const context = (json as { context?: unknown }).context;
-  if (context === undefined) return undefined;
-  if (context === null || typeof context !== 'object' || Array.isArray(context)) {
+  const { context, output } = json as { context?: unknown; output?: unknown };
+  if (context !== undefined && (context === null || typeof context !== 'object' || Array.isArray(context))) {
     throw cdktfJsonUnusable(file, '"context" must be an object', `put the settings under "context": {"${CONTEXT_KEY}": {...}}`);
   }
-  return (context as Record<string, unknown>)[CONTEXT_KEY];
+  if (output !== undefined && (typeof output !== 'string' || output === '')) {
+    throw cdktfJsonUnusable(file, '"output" must be a folder name', 'set "output" to the folder cdktf synthesizes into, e.g. "cdktf.out"');
+  }
+  return {
+    file,
+    context: (context as Record<string, unknown> | undefined)?.[CONTEXT_KEY],
+    output: (output as string | undefined) ?? 'cdktf.out',
+  };
 }

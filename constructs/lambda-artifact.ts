@@ -1,10 +1,12 @@
-import type { TerraformAsset } from 'cdktf';
 import type { Architecture, LambdaRuntime } from '../build/index.js';
 
 /** What a Lambda function needs from its code artifact, however the zip was made. */
 export interface LambdaArtifact {
-  /** The zip as a Terraform asset; `asset.path` is the function's `filename`. */
-  readonly asset: TerraformAsset;
+  /**
+   * The zip's path in the synthesized stack (its Terraform asset's path): the function's
+   * `filename`. A token for a {@link RustArtifact}, resolved at synth.
+   */
+  readonly filename: string;
   /** Base64 SHA-256 of the zip: Lambda's CodeSha256, used as `source_code_hash`. */
   readonly codeSha256: string;
   /**

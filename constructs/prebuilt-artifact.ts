@@ -26,6 +26,11 @@ export class PrebuiltArtifact extends Construct implements LambdaArtifact {
   readonly architecture: Architecture;
   readonly runtime: LambdaRuntime;
 
+  /** The zip's path in the synthesized stack: the function's `filename`. */
+  get filename(): string {
+    return this.asset.path;
+  }
+
   constructor(scope: Construct, id: string, config: PrebuiltArtifactConfig) {
     super(scope, id);
     const sha256 = createHash('sha256').update(fs.readFileSync(config.zipPath)).digest();

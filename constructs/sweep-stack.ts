@@ -2,10 +2,11 @@ import * as path from 'node:path';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { LocalBackend, S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
+import type { ArtifactOptions } from '../build/index.js';
 import type { AppConfig, FunctionConfig } from '../config/app-config.js';
+import { type RustBuildOptions, withOrigin } from './build-options.js';
 import type { LambdaArtifact } from './lambda-artifact.js';
-import { RuntimeArtifacts } from './runtime-artifact.js';
-import { RustLambdaFunction } from './rust-lambda-function.js';
+import { RustFunction, type RustFunctionConfig } from './rust-function.js';
 
 /** Props of {@link SweepStack}. */
 export interface SweepStackConfig {
@@ -15,18 +16,19 @@ export interface SweepStackConfig {
   /**
    * Supplies each function's code instead of building it (tests, the benchmark's baseline, zips
    * built by another CI job).
-   * @default - the artifacts of one RuntimeArtifacts for every function
+   * @default - each function built from its cdktf.json settings, all in one engine run
    */
   readonly artifactFor?: (scope: Construct, fn: FunctionConfig) => LambdaArtifact;
 }
 
 /**
- * The deployed stack: the AWS provider, the state backend, and per function of cdktf.json its
- * artifact, its function (with role and log group) and an output named after it.
+ * The stack this repository deploys, from cdktf.json's `sweep` context: the AWS provider, the
+ * state backend, and per function a RustFunction (the same construct an app of your own uses)
+ * and an output named after it.
  */
 export class SweepStack extends TerraformStack {
   /** Per function key. */
-  readonly functions: ReadonlyMap<string, { readonly artifact: LambdaArtifact; readonly lambda: RustLambdaFunction }>;
+  readonly functions: ReadonlyMap<string, RustFunction>;
 
   constructor(scope: Construct, id: string, config: SweepStackConfig) {
     super(scope, id);
@@ -36,26 +38,24 @@ export class SweepStack extends TerraformStack {
     new AwsProvider(this, 'aws', { region: app.region });
     configureBackend(this, app, projectRoot);
 
-    const built = config.artifactFor
-      ? undefined
-      : new RuntimeArtifacts(this, 'runtime', {
-          shared: { projectRoot },
-          functions: Object.fromEntries(app.functions.map((fn) => [fn.key, fn.artifact])),
-          origins: Object.fromEntries(app.functions.map((fn) => [fn.key, fn.origin])),
-        });
-    const functions = new Map<string, { artifact: LambdaArtifact; lambda: RustLambdaFunction }>();
+    const functions = new Map<string, RustFunction>();
     for (const fn of app.functions) {
-      const artifact = config.artifactFor?.(this, fn) ?? built!.get(fn.key);
-      const lambda = new RustLambdaFunction(this, fn.key, {
-        artifact,
+      const settings: RustFunctionConfig = {
         functionName: fn.functionName,
         memorySize: fn.memorySize,
-        timeoutSeconds: fn.timeoutSeconds,
+        timeout: fn.timeoutSeconds,
         environment: fn.environment,
-        reservedConcurrency: fn.reservedConcurrency,
+        ...(fn.reservedConcurrency !== null && { reservedConcurrentExecutions: fn.reservedConcurrency }),
         logRetentionDays: fn.logRetentionDays,
-      });
-      functions.set(fn.key, { artifact, lambda });
+      };
+      const code = config.artifactFor?.(this, fn);
+      // Messages about a function's build options name its cdktf.json keys.
+      const lambda = new RustFunction(
+        this,
+        fn.key,
+        code ? { ...settings, code } : withOrigin({ ...settings, ...buildOptions(fn.artifact, projectRoot) }, fn.origin),
+      );
+      functions.set(fn.key, lambda);
       const output = new TerraformOutput(this, `${fn.key}-output`, {
         description: `Lambda function ${fn.functionName}`,
         value: {
@@ -63,8 +63,8 @@ export class SweepStack extends TerraformStack {
           function_arn: lambda.function.arn,
           // The fingerprint of the build that produced the deployed bytes (not of the current
           // inputs): a byte-identical rebuild must plan no change, outputs included.
-          artifact_fingerprint: artifact.deployedFingerprint,
-          code_sha256: artifact.codeSha256,
+          artifact_fingerprint: lambda.code.deployedFingerprint,
+          code_sha256: lambda.code.codeSha256,
         },
       });
       // `npx cdktf output` shows it under the function's own name.
@@ -72,6 +72,12 @@ export class SweepStack extends TerraformStack {
     }
     this.functions = functions;
   }
+}
+
+/** A function's artifact options from cdktf.json, as RustFunction's build options. */
+function buildOptions(artifact: ArtifactOptions, projectRoot: string): RustBuildOptions {
+  const { name, ...rest } = artifact;
+  return { ...rest, projectRoot, ...(name !== undefined && { artifactName: name }) };
 }
 
 /** Local state by default; S3 (with locking) for teams that share state. */

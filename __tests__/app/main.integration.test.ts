@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
+import { builtProject } from '../helpers/built-project.js';
+import { runCdktf } from '../helpers/cdktf-project.js';
 import { describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
 import { makeTestProject, REPO_ROOT, type TestProject } from '../helpers/project.js';
 
@@ -118,29 +120,55 @@ describeWithDocker('the app: each function is checked once and forced to build o
   );
 });
 
-describeWithDocker('the app: output a person reads', () => {
+describeWithDocker('the app: a compile error shown once', () => {
+  // Both functions of cdktf.json built once; each test works on its own copy.
+  const prepared = builtProject({
+    artifacts: [
+      { package: 'sweep-lambda', binary: 'bootstrap', name: 'sweep-lambda' },
+      { package: 'sweep-batch', binary: 'sweep-batch', name: 'sweep-batch' },
+    ],
+  });
+  beforeAll(() => prepared.build());
+  afterAll(() => prepared.remove());
+  let project: TestProject;
+  beforeEach(() => {
+    project = prepared.copy();
+    writeCdktfJson(project.root, {});
+  });
+  afterEach(() => project.remove());
+  const count = (text: string, part: string) => text.split(part).length - 1;
+
+  it("GIVEN a compile error WHEN the app synthesizes THEN rustc's message is printed once, and the error says which function and what to do", async () => {
+    fs.appendFileSync(project.file('crates/sweep-batch/src/main.rs'), 'fn broken() -> u32 { "x" }\n');
+    const run = await synth(project.root);
+    expect(run.exitCode).toBe(1);
+    expect(count(run.all, 'error[E0308]: mismatched types')).toBe(1);
+    expect(run.stderr).toBe(
+      'error (compile): sweep-batch: cargo could not build sweep-batch (exit code 101); its messages are above\n  fix: fix the errors cargo printed above; the previous zip and metadata are unchanged',
+    );
+  });
+
+  it('GIVEN a compile error WHEN cdktf synth runs the app THEN the app prints it once (the CLI repeats what the app printed in its summary)', async () => {
+    fs.appendFileSync(project.file('crates/sweep-batch/src/main.rs'), 'fn broken() -> u32 { "x" }\n');
+    // cdktf runs cdktf.json's app, the repository's own main.ts.
+    const config = JSON.parse(fs.readFileSync(path.join(project.root, 'cdktf.json'), 'utf8'));
+    config.app = `node ${RUN_TS} ${MAIN}`;
+    fs.writeFileSync(path.join(project.root, 'cdktf.json'), JSON.stringify(config));
+    const run = await runCdktf(project.root, ['synth'], { SWEEP_TOOLCHAIN_IMAGE: TOOLCHAIN_IMAGE });
+    expect(run.exitCode).toBe(1);
+    const [live, summary] = run.output.split('ERROR: cdktf encountered an error while synthesizing');
+    expect(count(live!, 'error[E0308]: mismatched types')).toBe(1);
+    expect(count(live!, 'error (compile): sweep-batch: cargo could not build sweep-batch (exit code 101); its messages are above')).toBe(1);
+    expect(count(summary!, 'error[E0308]: mismatched types')).toBe(1);
+  });
+});
+
+describeWithDocker('the app: a shared cache it cannot use', () => {
   let project: TestProject;
   beforeAll(() => {
     project = makeTestProject();
   });
   afterAll(() => project.remove());
-
-  it("GIVEN a compile error WHEN synthesized THEN the app prints each of cargo's errors once, and the error after it says where they are", async () => {
-    writeCdktfJson(project.root, {});
-    const main = project.file('crates/sweep-core/src/lib.rs');
-    const source = fs.readFileSync(main, 'utf8');
-    fs.writeFileSync(main, `${source}\nfn broken() -> u32 { "not a number" }\n`);
-    try {
-      const run = await synth(project.root);
-      expect(run.exitCode).toBe(1);
-      expect(run.all.match(/error\[E0308\]: mismatched types/g)).toHaveLength(1);
-      expect(run.stderr).toMatch(
-        /^error \(compile\): cargo could not build sweep-lambda, sweep-batch \(exit code 101\); its messages are above$/m,
-      );
-    } finally {
-      fs.writeFileSync(main, source);
-    }
-  });
 
   it('GIVEN a shared cache but no AWS credentials WHEN synthesized THEN one short warning for the run, and the functions are built', async () => {
     writeCdktfJson(project.root, {});

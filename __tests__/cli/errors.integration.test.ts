@@ -202,13 +202,17 @@ describe('sweep-runtime: usage errors', () => {
   it('an unknown command exits 2 and lists the commands', async () => {
     const run = await runCli(['deploy'], { cwd: process.cwd() });
     expect(run.exitCode).toBe(2);
-    expect(run.stderr).toBe('sweep-runtime: unknown command "deploy" (commands: status, build, fingerprint, clean, invoke, push, keygen)');
+    expect(run.stderr).toBe(
+      'sweep-runtime: unknown command "deploy" (commands: status, build, fingerprint, clean, invoke, push, keygen, new)',
+    );
   });
 
   it.each(['toString', 'constructor', '__proto__', 'hasOwnProperty'])('%s is an unknown command (exit 2), not a crash', async (name) => {
     const run = await runCli([name], { cwd: process.cwd() });
     expect(run.exitCode).toBe(2);
-    expect(run.stderr).toBe(`sweep-runtime: unknown command "${name}" (commands: status, build, fingerprint, clean, invoke, push, keygen)`);
+    expect(run.stderr).toBe(
+      `sweep-runtime: unknown command "${name}" (commands: status, build, fingerprint, clean, invoke, push, keygen, new)`,
+    );
   });
 
   it('a --project folder that does not exist is named', async () => {

@@ -319,7 +319,17 @@ describe('parseAppConfig: sweep.functions', () => {
     [
       'a workspace-wide option in a function',
       { functions: { a: { artifact: { distDir: 'out' } } } },
-      'context.sweep.functions.a.artifact.distDir: got "out"; expected no such key (known keys: package, binary, name, architecture, runtime, profile, features, toolchainImage)',
+      'context.sweep.functions.a.artifact.distDir: got "out"; expected no distDir per function: it holds for the whole workspace, so set it once in context.sweep.artifact.distDir',
+    ],
+    [
+      'the workspace in a function',
+      { functions: { a: { artifact: { workspace: 'native' } } } },
+      'context.sweep.functions.a.artifact.workspace: got "native"; expected no workspace per function: it holds for the whole workspace, so set it once in context.sweep.artifact.workspace',
+    ],
+    [
+      'an unknown key in a function',
+      { functions: { a: { artifact: { bin: 'x' } } } },
+      'context.sweep.functions.a.artifact.bin: got "x"; expected no such key (known keys: package, binary, name, architecture, runtime, profile, features, toolchainImage)',
     ],
     [
       'two functions with the same Lambda name',

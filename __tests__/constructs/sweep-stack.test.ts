@@ -12,7 +12,7 @@ import { App, Testing } from 'cdktf';
 import { createLambdaZip } from '../../build/package/zip.js';
 import { parseAppConfig } from '../../config/app-config.js';
 import { PrebuiltArtifact } from '../../constructs/prebuilt-artifact.js';
-import { executionRoleName } from '../../constructs/rust-lambda-function.js';
+import { executionRoleName } from '../../constructs/rust-function.js';
 import { SweepStack } from '../../constructs/sweep-stack.js';
 import '../helpers/cdktf-matchers.js';
 import { sha256Digest } from '../helpers/hash.js';
@@ -200,7 +200,7 @@ describe('SweepStack', () => {
         artifactFor: (scope) => new PrebuiltArtifact(scope, 'runtime', { zipPath }),
       });
       app.synth();
-      return { json: fs.readFileSync(path.join(outdir, 'stacks', 'test', 'cdk.tf.json')), asset: only(stack).artifact.asset.path, outdir };
+      return { json: fs.readFileSync(path.join(outdir, 'stacks', 'test', 'cdk.tf.json')), asset: only(stack).code.filename, outdir };
     };
     const first = fullSynth();
     const second = fullSynth();

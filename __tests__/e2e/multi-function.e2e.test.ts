@@ -15,8 +15,8 @@ import { appendLine, makeTestProject, projectAt, REPO_ROOT, type TestProject } f
 
 /**
  * Four functions of one workspace deployed with the real cdktf CLI and terraform (issue 11): a
- * test app gives each function's RuntimeArtifacts entry (asset path, source_code_hash, deployed
- * fingerprint) to a `terraform_data` of its own (Terraform's built-in resource: no provider
+ * test app declares one RustArtifact per function (built together at synth, issue 21) and gives
+ * each one's asset path, source_code_hash and deployed fingerprint to a `terraform_data` of its own (Terraform's built-in resource: no provider
  * download), with local state. beforeAll deploys once; each test works on a copy of that
  * deployed project (state, cdktf.out and cargo's target folder, timestamps kept) and asks
  * terraform itself what would change: the saved plan's JSON, or `plan -detailed-exitcode`.
@@ -27,7 +27,7 @@ const FUNCTIONS = ['api', 'worker', 'scheduler', 'reporter'] as const;
 /** Each function's terraform_data, as the test app names it. */
 const ADDRESS = (name: string) => `terraform_data.code_${name}`;
 
-describeWithDocker('cdktf deploy and plan with RuntimeArtifacts of four functions (real cdktf-cli and terraform)', () => {
+describeWithDocker('cdktf deploy and plan with RustArtifacts of four functions (real cdktf-cli and terraform)', () => {
   let prepared: TestProject;
   let deploy: CdktfRun;
   const copies: TestProject[] = [];
@@ -125,23 +125,20 @@ function writeTestApp(root: string): void {
   writeCdktfApp(root, {
     name: 'sweep-e2e-multi-app',
     main: `import { App, DataResource, LocalBackend, TerraformStack } from 'cdktf';
-import { RuntimeArtifacts } from ${constructModule('runtime-artifact.ts')};
+import { RustArtifact } from ${constructModule('index.ts')};
 
 const FUNCTIONS = ${JSON.stringify(FUNCTIONS)};
 const app = new App();
 const stack = new TerraformStack(app, ${JSON.stringify(STACK)});
 // Relative to the stack's folder (cdktf.out/stacks/${STACK}): the state stays in the project.
 new LocalBackend(stack, { path: '../../../terraform.${STACK}.tfstate' });
-// The project root is the current directory, where cdktf runs the app.
-const artifacts = new RuntimeArtifacts(stack, 'runtime', {
-  functions: Object.fromEntries(FUNCTIONS.map((name) => [name, { package: name, binary: name }])),
-});
+// One construct per function; the project root is the current directory, where cdktf runs the app.
 for (const name of FUNCTIONS) {
-  const artifact = artifacts.get(name);
-  // What a Lambda function takes from its artifact: the zip's path and its hashes.
+  const artifact = new RustArtifact(stack, name, { package: name });
+  // What a Lambda function takes from its artifact: the zip's path and its hashes (tokens until synth builds them all).
   new DataResource(stack, \`code_\${name}\`, {
     input: {
-      filename: artifact.asset.path,
+      filename: artifact.filename,
       source_code_hash: artifact.codeSha256,
       deployed_fingerprint: artifact.deployedFingerprint,
     },

@@ -134,7 +134,7 @@ export function cargoBuildFailed(exitCode: number | undefined, output: string, c
       ? "Cargo.lock was written by a newer cargo than the toolchain image's: regenerate it with the image's cargo (see README, Troubleshooting)"
       : offline
         ? 'cargo could not download a dependency: check the network or the registry settings in .cargo/config.toml'
-        : 'fix the error shown below; the previous zip and metadata are unchanged';
+        : "fix the error in cargo's output; the previous zip and metadata are unchanged";
   return new SweepError({
     stage: 'compile',
     problem: `cargo failed in the builder container (exit code ${exitCode ?? 'unknown'})`,

@@ -117,6 +117,21 @@ export function noSuchBinary(packageName: string, binary: string, binaries: read
   });
 }
 
+/** No binary was named and the package has several binary targets, or none. */
+export function noDefaultBinary(packageName: string, binaries: readonly string[], origin?: OptionsOrigin): SweepError {
+  return new SweepError({
+    stage: 'workspace',
+    problem:
+      binaries.length === 0
+        ? `package ${quoted(packageName)} has no binary target (no src/main.rs, src/bin/*.rs or [[bin]])`
+        : `package ${quoted(packageName)} has several binaries (${binaries.join(', ')}), and no binary was named`,
+    fix:
+      binaries.length === 0
+        ? `add src/main.rs (or a [[bin]] target) to package ${quoted(packageName)}, or set ${optionHint(origin, 'package')} to the package of the Lambda binary`
+        : `set ${optionHint(origin, 'binary')} to the one to deploy`,
+  });
+}
+
 /** No package, or more than one, has the binary, and no package was named. */
 export function binaryNotUnique(
   root: string,

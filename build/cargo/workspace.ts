@@ -2,12 +2,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { OptionsOrigin } from '../options/origin.js';
+import { LAMBDA_ENTRY_POINT } from '../options/schema.js';
 import { describeKind, isMissing, kindOf, NotRegularFileError, readRegularFile } from '../support/regular-file.js';
 import { isSafeName } from '../support/safe-name.js';
 import {
   binaryNotUnique,
   invalidToml,
   missingPackageName,
+  noDefaultBinary,
   noSuchBinary,
   noSuchPackage,
   noWorkspaceManifest,
@@ -118,6 +120,20 @@ export function selectPackage(
     .map((m) => `${m.name} (${m.binaries.join(', ')})`)
     .join('; ');
   throw binaryNotUnique(workspace.root, binary, packageNames({ members: candidates }), withBinaries, origin);
+}
+
+/**
+ * The binary to build when none is named, as cargo picks it: the package's only binary target
+ * (several, or none, is an error listing them). Without a package, the documented `bootstrap`
+ * (the package is then the member that declares it, see selectPackage).
+ */
+export function defaultBinary(workspaceRoot: string, packageName: string | undefined, origin?: OptionsOrigin): string {
+  if (packageName === undefined) return LAMBDA_ENTRY_POINT;
+  const workspace = readCargoWorkspace(workspaceRoot, origin);
+  const found = workspace.members.find((m) => m.name === packageName);
+  if (!found) throw noSuchPackage(workspace.root, packageName, packageNames(workspace), origin);
+  if (found.binaries.length !== 1) throw noDefaultBinary(packageName, found.binaries, origin);
+  return found.binaries[0]!;
 }
 
 function packageNames(workspace: Pick<CargoWorkspace, 'members'>): string[] {

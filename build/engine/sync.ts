@@ -23,8 +23,11 @@ import { decode, encode, WIRE_PROTOCOL } from './wire.js';
  * Given a memo (the constructs keep one per app), an artifact is checked and built at most once
  * per app, however many constructs ask for it.
  */
-const RUN_TS = fileURLToPath(new URL('../../bin/run-ts.mjs', import.meta.url));
-const CHILD_MAIN = fileURLToPath(new URL('./child-main.ts', import.meta.url));
+// How the child starts: compiled (the installed package runs lib/build/engine/sync.js), child-main.js
+// runs as is; from the sources (this repository, the tests), bin/run-ts.mjs compiles child-main.ts.
+const CHILD_ARGS = import.meta.url.endsWith('.js')
+  ? [fileURLToPath(new URL('./child-main.js', import.meta.url))]
+  : [fileURLToPath(new URL('../../bin/run-ts.mjs', import.meta.url)), fileURLToPath(new URL('./child-main.ts', import.meta.url))];
 
 /** What this app already ensured: results by zip path, and the zips claimed (two artifacts must not write one zip). */
 export interface ArtifactMemo {
@@ -70,7 +73,7 @@ export function ensureArtifactsSync(list: readonly ResolvedArtifactOptions[], me
 
 function runChild(misses: readonly CacheCheck[]): Settled[] {
   const request: ChildRequest = { protocol: WIRE_PROTOCOL, misses };
-  const child = spawnSync(process.execPath, [RUN_TS, CHILD_MAIN], {
+  const child = spawnSync(process.execPath, CHILD_ARGS, {
     input: encode(request),
     // Progress streams straight through: under cdktf, the app's stdout is shown as it comes.
     stdio: ['pipe', 'inherit', 'inherit', 'pipe'],

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { defaultBinary } from '../cargo/workspace.js';
 import { PRIVATE_KEY_PREFIX, parseTrustedKey, type TrustedKey } from '../remote/keys.js';
 import { parseRemoteCacheUrl, type RemoteCacheLocation } from '../remote/url.js';
 import { type ConfigIssue, invalidConfig } from '../support/errors.js';
@@ -182,7 +183,7 @@ export function resolveArtifactOptions(options: ArtifactOptions = {}, context: R
     projectRoot,
     workspace: inProject(o.workspace),
     package: o.package,
-    binary: o.binary,
+    binary: o.binary ?? defaultBinary(inProject(o.workspace), o.package, origin),
     name: o.name,
     architecture: o.architecture,
     targetTriple: TARGETS[o.architecture].triple,

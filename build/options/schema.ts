@@ -80,8 +80,11 @@ export const remoteCacheSchema = z
 export const functionArtifactShape = {
   /** The Cargo package that has the Lambda binary. @default - the member that declares a binary named `binary`; an error if none or several do */
   package: safeName.optional().meta({ expected: 'a Cargo package name' }),
-  /** The binary target; Lambda starts a file called `bootstrap`, so it is zipped under that name. @default 'bootstrap' */
-  binary: safeName.default(LAMBDA_ENTRY_POINT).meta({ expected: 'a Cargo binary name' }),
+  /**
+   * The binary target; Lambda starts a file called `bootstrap`, so it is zipped under that name.
+   * @default - the package's only binary target, as cargo picks it (several are an error listing them); without `package`, 'bootstrap'
+   */
+  binary: safeName.optional().meta({ expected: 'a Cargo binary name' }),
   /** The file names in `distDir` (`<name>.zip`, `<name>.json`) and the prefix of log lines. @default - the function's name, else the package name */
   name: safeName.optional().meta({ expected: 'a file-name-safe artifact name (letters, digits, _ . -)' }),
   /** The Lambda architecture; selects the Rust target triple. @default 'x86_64' */

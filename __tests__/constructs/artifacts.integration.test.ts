@@ -2,17 +2,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from '@jest/globals';
 import { TerraformStack, Testing } from 'cdktf';
-import { RuntimeArtifact, RuntimeArtifacts } from '../../constructs/runtime-artifact.js';
+import { RuntimeArtifact, RustArtifact, RustFunction } from '../../constructs/index.js';
 import { builtProject } from '../helpers/built-project.js';
 import { describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
 import { makeTestProject, type TestProject } from '../helpers/project.js';
 
 /**
  * The constructs with the real engine (through the synchronous entry and its child process): what
- * they expose, that one app builds an artifact once, and that RuntimeArtifacts builds several in
- * one engine run. Each test has its own copy of one built project.
+ * they expose, that one app builds an artifact once (also when RuntimeArtifact, built at
+ * construction, and RustArtifact, built at synth, both ask for it), and that RustFunctions of one
+ * app are built in one engine run at synth. Each test has its own copy of one built project.
  */
-describeWithDocker('RuntimeArtifact and RuntimeArtifacts', () => {
+describeWithDocker('RuntimeArtifact, RustArtifact and RustFunction with the engine', () => {
   const prepared = builtProject();
   beforeAll(() => prepared.build());
   afterAll(() => prepared.remove());
@@ -84,21 +85,43 @@ describeWithDocker('RuntimeArtifact and RuntimeArtifacts', () => {
     ).toThrow('config: two artifacts in this app write dist/sweep-lambda.zip with different settings');
   });
 
-  it('RuntimeArtifacts: both functions of the example workspace, the missing one built, each its own asset', () => {
+  it('a RuntimeArtifact and a RustArtifact of the same function in one app, with FORCE_REBUILD=1, build it once', () => {
+    const metadataFile = path.join(project.dist, 'sweep-lambda.json');
+    process.env.FORCE_REBUILD = '1';
+    try {
+      const app = Testing.app();
+      const eager = artifactIn(new TerraformStack(app, 'one'), 'runtime');
+      const builtAt = JSON.parse(fs.readFileSync(metadataFile, 'utf8')).builtAt;
+      const two = new TerraformStack(app, 'two');
+      const deferred = new RustArtifact(two, 'sweep-lambda', { projectRoot: project.root, toolchainImage: TOOLCHAIN_IMAGE });
+      Testing.synth(two);
+      expect(eager.explanation).toBe('cache-miss: forced (FORCE_REBUILD=1)');
+      expect(deferred.zipPath).toBe(eager.zipPath);
+      expect(JSON.parse(fs.readFileSync(metadataFile, 'utf8')).builtAt).toBe(builtAt);
+    } finally {
+      delete process.env.FORCE_REBUILD;
+    }
+  });
+
+  it('RustFunctions of both example functions in two stacks: built at synth, the missing one built, each its own asset', () => {
     // GIVEN sweep-lambda built (the template) and sweep-batch never built
-    const artifacts = new RuntimeArtifacts(new TerraformStack(Testing.app(), 'stack'), 'runtime', {
-      shared: { projectRoot: project.root, toolchainImage: TOOLCHAIN_IMAGE },
-      functions: {
-        api: { package: 'sweep-lambda', binary: 'bootstrap', name: 'sweep-lambda' },
-        batch: { package: 'sweep-batch', binary: 'sweep-batch', name: 'sweep-batch' },
-      },
-    });
-    // THEN the built one is a hit, the other is built, and each exposes its own zip
-    expect(artifacts.names).toEqual(['api', 'batch']);
-    expect(artifacts.get('api')).toMatchObject({ outcome: 'cache-hit', via: 'local' });
-    expect(artifacts.get('batch')).toMatchObject({ outcome: 'cache-miss', via: 'build' });
-    expect(artifacts.get('batch').codeSha256).toBe(metadataOf(project.root, 'sweep-batch').zip.sha256Base64);
-    expect(artifacts.get('api').asset.path).not.toBe(artifacts.get('batch').asset.path);
-    expect(() => artifacts.get('nope')).toThrow('has no function "nope" (it has api, batch)');
+    const app = Testing.app();
+    const one = new TerraformStack(app, 'one');
+    const two = new TerraformStack(app, 'two');
+    const shared = { projectRoot: project.root, toolchainImage: TOOLCHAIN_IMAGE };
+    const api = new RustFunction(one, 'sweep-lambda', { ...shared, package: 'sweep-lambda' });
+    const batch = new RustFunction(two, 'sweep-batch', { ...shared, package: 'sweep-batch' });
+    // WHEN the first stack is synthesized THEN both are ready: one engine run for the app
+    const json = JSON.parse(Testing.synth(one));
+    const apiCode = api.code as RustArtifact;
+    const batchCode = batch.code as RustArtifact;
+    expect(apiCode).toMatchObject({ outcome: 'cache-hit', via: 'local' });
+    expect(batchCode).toMatchObject({ outcome: 'cache-miss', via: 'build', explanation: 'cache-miss: no metadata (first build)' });
+    const lambda = Object.values(json.resource.aws_lambda_function)[0] as { filename: string; source_code_hash: string };
+    expect(lambda.source_code_hash).toBe(metadataOf(project.root).zip.sha256Base64);
+    expect(lambda.filename).toBe(apiCode.asset.path);
+    const batchLambda = Object.values(JSON.parse(Testing.synth(two)).resource.aws_lambda_function)[0] as { source_code_hash: string };
+    expect(batchLambda.source_code_hash).toBe(metadataOf(project.root, 'sweep-batch').zip.sha256Base64);
+    expect(batchCode.asset.path).not.toBe(apiCode.asset.path);
   });
 });
