@@ -203,7 +203,7 @@ describe('sweep-runtime: usage errors', () => {
     const run = await runCli(['deploy'], { cwd: process.cwd() });
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toBe(
-      'sweep-runtime: unknown command "deploy" (commands: status, build, fingerprint, clean, invoke, push, keygen, new)',
+      'sweep-runtime: unknown command "deploy" (commands: status, build, fingerprint, clean, invoke, push, watch, keygen, new)',
     );
   });
 
@@ -211,7 +211,7 @@ describe('sweep-runtime: usage errors', () => {
     const run = await runCli([name], { cwd: process.cwd() });
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toBe(
-      `sweep-runtime: unknown command "${name}" (commands: status, build, fingerprint, clean, invoke, push, keygen, new)`,
+      `sweep-runtime: unknown command "${name}" (commands: status, build, fingerprint, clean, invoke, push, watch, keygen, new)`,
     );
   });
 
