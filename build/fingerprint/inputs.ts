@@ -72,6 +72,41 @@ export interface CollectInputsRequest {
   readonly hashIndex?: FileHashIndex;
   /** The most inputs accepted. @default MAX_INPUTS */
   readonly maxInputs?: number;
+  /**
+   * Manifests (relative to the root) that are inputs besides those in the crate folders.
+   * @default every member's: the whole-workspace rule
+   */
+  readonly manifests?: readonly string[];
+  /**
+   * When given, Cargo.lock is an input through these entries (lock-entries.ts) instead of as a
+   * whole file; `seen` is the file's stat when it was read, its entry in the snapshot.
+   */
+  readonly lockEntries?: { readonly inputs: ReadonlyMap<string, string>; readonly seen: string };
+  /**
+   * What this run already walked (one per run: a crate folder shared by many functions is
+   * walked once). @default none: every folder is walked
+   */
+  readonly walkMemo?: WalkMemo;
+}
+
+/** One crate folder's walk: what it recorded, in order, and the symlinks to folders it met. */
+interface FolderWalk {
+  readonly records: readonly (readonly [relative: string, seen: string, value: string])[];
+  readonly linkedFolders: readonly LinkedFolder[];
+  readonly walked: readonly string[];
+}
+
+interface LinkedFolder {
+  readonly relative: string;
+  readonly absolute: string;
+  readonly real: string;
+}
+
+/** Crate folders walked in this run, by real path, relative path and exclusions. */
+export type WalkMemo = Map<string, FolderWalk>;
+
+export function newWalkMemo(): WalkMemo {
+  return new Map();
 }
 
 export function collectInputs(request: CollectInputsRequest): InputCollection {
@@ -99,39 +134,42 @@ export function collectInputs(request: CollectInputsRequest): InputCollection {
   const index = request.hashIndex ?? FileHashIndex.inMemory();
   const inputs = new Map<string, string>();
   const snapshot = new Map<string, string>();
+  const exclusionKey = [...excludedReal].sort().join('\0');
 
-  const record = (relative: string, seen: string, value: () => string): void => {
+  /** Where the walk of the moment records: the whole collection, or one crate folder's memo. */
+  type Sink = (relative: string, seen: string, value: () => string) => void;
+  const record: Sink = (relative, seen, value) => {
     // A file reached twice (a member manifest, overlapping crate folders) is read once.
     if (inputs.has(relative)) return;
     if (inputs.size >= maxInputs) throw tooManyInputs(maxInputs, folders);
     snapshot.set(relative, seen);
     inputs.set(relative, value());
   };
-  const hashInto = (relative: string, absolute: string, stat: fs.Stats): void =>
-    record(relative, statKey(stat), () => {
+  const hashInto = (sink: Sink, relative: string, absolute: string, stat: fs.Stats): void =>
+    sink(relative, statKey(stat), () => {
       try {
         return index.hashFile(relative, absolute, stat);
       } catch (cause) {
         throw unreadableInputFile(relative, absolute, cause);
       }
     });
-  const recordLinkText = (relative: string, absolute: string): void =>
-    record(
+  const recordLinkText = (sink: Sink, relative: string, absolute: string): void =>
+    sink(
       relative,
       `link ${statKey(fs.lstatSync(absolute))}`,
       () => `symlink:${createHash('sha256').update(fs.readlinkSync(absolute)).digest('hex')}`,
     );
-  const recordSpecial = (relative: string, kind: FileKind): void => record(relative, `special:${kind}`, () => `special:${kind}`);
+  const recordSpecial = (sink: Sink, relative: string, kind: FileKind): void => sink(relative, `special:${kind}`, () => `special:${kind}`);
 
   /** Real paths of the folders walked so far: each is walked once. */
   const walked = new Set<string>();
   /** Symlinks to folders met while walking, followed once the crate folders are done. */
-  const linkedFolders: { readonly relative: string; readonly absolute: string; readonly real: string }[] = [];
+  const linkedFolders: LinkedFolder[] = [];
 
   // A symlink whose target is inside the workspace is followed (the build container sees the
   // target's content, under the link's path); one that points outside is not, and its link text
   // is the input.
-  const addSymlink = (relative: string, absolute: string): void => {
+  const addSymlink = (sink: Sink, links: LinkedFolder[], relative: string, absolute: string): void => {
     let real: string | undefined;
     try {
       real = fs.realpathSync(absolute);
@@ -139,7 +177,7 @@ export function collectInputs(request: CollectInputsRequest): InputCollection {
       real = undefined; // dangling, or a loop of links
     }
     if (real === undefined || !isInside(rootReal, real)) {
-      recordLinkText(relative, absolute);
+      recordLinkText(sink, relative, absolute);
       return;
     }
     if (isInsideExcluded(real)) return;
@@ -148,18 +186,19 @@ export function collectInputs(request: CollectInputsRequest): InputCollection {
       stat = fs.statSync(real);
     } catch (cause) {
       if (!isMissing(cause)) throw unreadableInputFile(relative, real, cause);
-      recordLinkText(relative, absolute); // removed meanwhile
+      recordLinkText(sink, relative, absolute); // removed meanwhile
       return;
     }
     const kind = fileKind(stat);
-    if (kind === 'file') hashInto(relative, real, stat);
-    else if (kind === 'directory') linkedFolders.push({ relative, absolute, real });
-    else recordSpecial(relative, kind);
+    if (kind === 'file') hashInto(sink, relative, real, stat);
+    else if (kind === 'directory') links.push({ relative, absolute, real });
+    else recordSpecial(sink, relative, kind);
   };
 
-  const walk = (relative: string, absolute: string, real: string): void => {
-    if (walked.has(real)) return;
-    walked.add(real);
+  const walk = (sink: Sink, links: LinkedFolder[], seenFolders: Set<string>, relative: string, absolute: string, real: string): void => {
+    if (seenFolders.has(real)) return;
+    seenFolders.add(real);
+    index.cover(relative);
     let entries: fs.Dirent[];
     try {
       entries = fs.readdirSync(absolute, { withFileTypes: true });
@@ -176,11 +215,11 @@ export function collectInputs(request: CollectInputsRequest): InputCollection {
         // An entry that is not a symlink has the real path of its folder plus its name.
         const childReal = path.join(real, entry.name);
         // Folders are entered top-down, so an excluded folder is met as itself before anything in it.
-        if (!excludedNames.has(entry.name) && !excludedReal.has(childReal)) walk(childRelative, childAbsolute, childReal);
+        if (!excludedNames.has(entry.name) && !excludedReal.has(childReal))
+          walk(sink, links, seenFolders, childRelative, childAbsolute, childReal);
       } else if (kind === 'symlink') {
-        if (!excludedNames.has(entry.name)) addSymlink(childRelative, childAbsolute);
+        if (!excludedNames.has(entry.name)) addSymlink(sink, links, childRelative, childAbsolute);
       } else if (kind === 'file') {
-        if (inputs.has(childRelative)) continue;
         let stat: fs.Stats;
         try {
           stat = fs.lstatSync(childAbsolute);
@@ -188,18 +227,49 @@ export function collectInputs(request: CollectInputsRequest): InputCollection {
           if (isMissing(cause)) continue; // removed while we walk
           throw unreadableInputFile(childRelative, childAbsolute, cause);
         }
-        if (stat.isFile()) hashInto(childRelative, childAbsolute, stat);
-        else recordSpecial(childRelative, fileKind(stat)); // replaced meanwhile: never opened
+        if (stat.isFile()) hashInto(sink, childRelative, childAbsolute, stat);
+        else recordSpecial(sink, childRelative, fileKind(stat)); // replaced meanwhile: never opened
       } else {
-        recordSpecial(childRelative, kind);
+        recordSpecial(sink, childRelative, kind);
       }
     }
+  };
+
+  /**
+   * One crate folder, walked without following symlinks to folders (they are collected), from
+   * the run's memo when another function of the run walked it already.
+   */
+  const walkCrateFolder = (folder: string, absolute: string, real: string): FolderWalk => {
+    const key = `${real}\0${folder}\0${exclusionKey}`;
+    const known = request.walkMemo?.get(key);
+    if (known) return known;
+    const records: [string, string, string][] = [];
+    const links: LinkedFolder[] = [];
+    const seenFolders = new Set<string>();
+    const recorded = new Set<string>();
+    walk(
+      (relative, seen, value) => {
+        if (recorded.has(relative)) return;
+        if (records.length >= maxInputs) throw tooManyInputs(maxInputs, folders);
+        recorded.add(relative);
+        records.push([relative, seen, value()]);
+      },
+      links,
+      seenFolders,
+      folder,
+      absolute,
+      real,
+    );
+    const result: FolderWalk = { records, linkedFolders: links, walked: [...seenFolders] };
+    request.walkMemo?.set(key, result);
+    return result;
   };
 
   // The workspace-level files and manifests: cargo-workspace.ts has refused any that is not a
   // regular file; one replaced since then is refused here, never opened.
   const addFile = (relative: string): void => {
     const absolute = path.join(root, relative);
+    index.cover(relative);
     let stat: fs.Stats;
     try {
       stat = fs.lstatSync(absolute);
@@ -207,20 +277,35 @@ export function collectInputs(request: CollectInputsRequest): InputCollection {
       return; // Listed by the workspace but absent: cargo will say so; nothing to hash.
     }
     const kind = fileKind(stat);
-    if (kind === 'symlink') addSymlink(relative, absolute);
-    else if (kind === 'file') hashInto(relative, absolute, stat);
+    if (kind === 'symlink') addSymlink(record, linkedFolders, relative, absolute);
+    else if (kind === 'file') hashInto(record, relative, absolute, stat);
     else throw workspaceFileNotRegular(relative, absolute, describeKind(kind));
   };
 
-  for (const file of workspace.rootFiles) addFile(file);
-  for (const member of workspace.members) addFile(member.dir === '' ? 'Cargo.toml' : `${member.dir}/Cargo.toml`);
-  for (const { folder, absolute, real } of walkRoots) walk(folder, absolute, real);
+  const { lockEntries } = request;
+  for (const file of workspace.rootFiles) {
+    if (file === 'Cargo.lock' && lockEntries) {
+      for (const [key, value] of lockEntries.inputs) record(key, lockEntries.seen, () => value);
+    } else {
+      addFile(file);
+    }
+  }
+  for (const manifest of request.manifests ?? workspace.members.map((m) => (m.dir === '' ? 'Cargo.toml' : `${m.dir}/Cargo.toml`))) {
+    addFile(manifest);
+  }
+  for (const { folder, absolute, real } of walkRoots) {
+    if (walked.has(real)) continue;
+    const result = walkCrateFolder(folder, absolute, real);
+    for (const [relative, seen, value] of result.records) record(relative, seen, () => value);
+    for (const folderReal of result.walked) walked.add(folderReal);
+    linkedFolders.push(...result.linkedFolders);
+  }
   // Breadth-first over the links: a link found inside a linked folder is followed after the
   // links found before it. The first in that order wins a folder; later ones are link text.
   for (let i = 0; i < linkedFolders.length; i++) {
     const link = linkedFolders[i]!;
-    if (walked.has(link.real)) recordLinkText(link.relative, link.absolute);
-    else walk(link.relative, link.absolute, link.real);
+    if (walked.has(link.real)) recordLinkText(record, link.relative, link.absolute);
+    else walk(record, linkedFolders, walked, link.relative, link.absolute, link.real);
   }
   index.save();
 
