@@ -86,10 +86,10 @@ export function checkCache(options: ResolvedArtifactOptions, checkOptions: Check
   });
   const notes = [...(scope.note !== undefined && run.firstTime(scope.note) ? [scope.note] : []), ...collection.notes];
   steps.lap('inputs');
-  const fingerprint = computeFingerprint(buildSettings(options, pkg.name), collection.inputs);
+  const fingerprint = computeFingerprint(buildSettings(options, pkg.name, run.recipeHash(options)), collection.inputs);
   steps.lap('fingerprint');
 
-  const metadata = readMetadata(paths.metadata);
+  const metadata = readMetadata(paths.metadata, hashIndex);
   steps.lap('metadata');
   const zip = metadata.status === 'ok' ? inspectZip(paths.zip, metadata.metadata, hashIndex) : { state: 'missing' as const };
   hashIndex.save();
@@ -115,8 +115,12 @@ export function checkCache(options: ResolvedArtifactOptions, checkOptions: Check
   };
 }
 
-/** The build settings the fingerprint covers, for these options and package. */
-export function buildSettings(options: ResolvedArtifactOptions, packageName: string): BuildSettings {
+/** The build settings the fingerprint covers, for these options and package (and builder recipe hash, when known). */
+export function buildSettings(
+  options: ResolvedArtifactOptions,
+  packageName: string,
+  recipeHash: string = builderRecipe(options).hash,
+): BuildSettings {
   return {
     engine: ENGINE_PACKAGING_VERSION,
     package: packageName,
@@ -126,7 +130,7 @@ export function buildSettings(options: ResolvedArtifactOptions, packageName: str
     features: [...options.features],
     runtime: options.runtime,
     toolchainImage: options.toolchainImage,
-    builderRecipe: builderRecipe(options).hash,
+    builderRecipe: recipeHash,
     env: { ...options.buildEnv },
   };
 }
@@ -154,6 +158,8 @@ interface RunMemo {
   index(file: string): FileHashIndex;
   /** True the first time a note is given in this run. */
   firstTime(note: string): boolean;
+  /** The builder recipe's hash (it reads the Dockerfile), once per toolchain, architecture and repository. */
+  recipeHash(options: ResolvedArtifactOptions): string;
 }
 
 const runMemos = new WeakMap<CargoWorkspace, RunMemo>();
@@ -164,7 +170,14 @@ function runMemoOf(workspace: CargoWorkspace): RunMemo {
   let lock: LockRead | undefined;
   const indexes = new Map<string, FileHashIndex>();
   const noted = new Set<string>();
+  const recipes = new Map<string, string>();
   memo = {
+    recipeHash: (options) => {
+      const key = `${options.toolchainImage}\0${options.architecture}\0${options.builderRepository}`;
+      const hash = recipes.get(key) ?? builderRecipe(options).hash;
+      recipes.set(key, hash);
+      return hash;
+    },
     lock: () => (lock ??= readLock(workspace)),
     walks: newWalkMemo(),
     index: (file) => {

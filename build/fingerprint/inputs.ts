@@ -102,30 +102,52 @@ interface LinkedFolder {
   readonly real: string;
 }
 
-/** Crate folders walked in this run, by real path, relative path and exclusions. */
-export type WalkMemo = Map<string, FolderWalk>;
+/**
+ * What a run learns once: the crate folders it walked (by real path, relative path and
+ * exclusions), and the real paths of the workspace root, the crate folders and the configured
+ * folders.
+ */
+export interface WalkMemo {
+  readonly folders: Map<string, FolderWalk>;
+  readonly realPaths: Map<string, string>;
+}
 
 export function newWalkMemo(): WalkMemo {
-  return new Map();
+  return { folders: new Map(), realPaths: new Map() };
 }
 
 export function collectInputs(request: CollectInputsRequest): InputCollection {
   const { workspace } = request;
   const root = workspace.root;
-  const rootReal = fs.realpathSync(root);
+  const realPaths = request.walkMemo?.realPaths;
+  /** fs.realpathSync, once per path and run (a run's checks ask for the same root and folders). */
+  const realPathOf = (p: string): string => {
+    const known = realPaths?.get(p);
+    if (known !== undefined) return known;
+    const real = fs.realpathSync(p);
+    realPaths?.set(p, real);
+    return real;
+  };
+  const rootReal = realPathOf(root);
   const excludedNames = new Set(EXCLUDED_FOLDER_NAMES);
   const maxInputs = request.maxInputs ?? MAX_INPUTS;
   const folders = [...request.crateFolders, ...workspace.patchDirs];
   const walkRoots = folders.flatMap((folder) => {
     const absolute = path.join(root, folder);
     try {
-      return [{ folder, absolute, real: fs.realpathSync(absolute) }];
+      return [{ folder, absolute, real: realPathOf(absolute) }];
     } catch (cause) {
       if (isMissing(cause)) return []; // e.g. a [patch] folder that does not exist: cargo will say so
       throw unreadableInputFolder(folder, absolute, cause);
     }
   });
-  const configured = request.excludedPaths.map((given) => ({ given, real: realPathOrResolved(given) }));
+  const configured = request.excludedPaths.map((given) => {
+    try {
+      return { given, real: realPathOf(given) };
+    } catch {
+      return { given, real: path.resolve(given) }; // does not exist (yet)
+    }
+  });
   // A configured folder that holds a crate folder (a cache folder set to the project root) would
   // exclude the crate's own files: it is not excluded, and a note says so.
   const excluded = configured.filter(({ real }) => !walkRoots.some((r) => isInside(real, r.real)));
@@ -241,7 +263,7 @@ export function collectInputs(request: CollectInputsRequest): InputCollection {
    */
   const walkCrateFolder = (folder: string, absolute: string, real: string): FolderWalk => {
     const key = `${real}\0${folder}\0${exclusionKey}`;
-    const known = request.walkMemo?.get(key);
+    const known = request.walkMemo?.folders.get(key);
     if (known) return known;
     const records: [string, string, string][] = [];
     const links: LinkedFolder[] = [];
@@ -261,7 +283,7 @@ export function collectInputs(request: CollectInputsRequest): InputCollection {
       real,
     );
     const result: FolderWalk = { records, linkedFolders: links, walked: [...seenFolders] };
-    request.walkMemo?.set(key, result);
+    request.walkMemo?.folders.set(key, result);
     return result;
   };
 
@@ -358,16 +380,8 @@ function excludedFolderNotes(
   return notes;
 }
 
-/** The real path of `p`, or the absolute path when it does not exist (yet). */
-function realPathOrResolved(p: string): string {
-  try {
-    return fs.realpathSync(p);
-  } catch {
-    return path.resolve(p);
-  }
-}
-
+/** Whether `candidate` is `root` or inside it; both are absolute, normalized paths (real paths here). */
 function isInside(root: string, candidate: string): boolean {
-  const relative = path.relative(root, candidate);
-  return relative === '' || (relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative));
+  if (candidate === root) return true;
+  return candidate.startsWith(root.endsWith(path.sep) ? root : `${root}${path.sep}`);
 }
