@@ -307,7 +307,9 @@ export function collectInputs(request: CollectInputsRequest): InputCollection {
   const { lockEntries } = request;
   for (const file of workspace.rootFiles) {
     if (file === 'Cargo.lock' && lockEntries) {
-      for (const [key, value] of lockEntries.inputs) record(key, lockEntries.seen, () => value);
+      // One snapshot entry, the file's stat when its entries were read: it covers all of them.
+      snapshot.set(file, lockEntries.seen);
+      for (const [key, value] of lockEntries.inputs) inputs.set(key, value);
     } else {
       addFile(file);
     }
