@@ -77,9 +77,10 @@ export class PackagingPool {
   async close(): Promise<void> {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     const slots = this.slots.splice(0);
+    const unfinished = [...slots.flatMap((slot) => (slot.job ? [slot.job] : [])), ...this.queue.splice(0)];
+    for (const slot of slots) slot.job = undefined;
     await Promise.all(slots.map((slot) => slot.worker.terminate()));
-    for (const slot of slots) if (slot.job) this.inProcess(slot.job);
-    for (const job of this.queue.splice(0)) this.inProcess(job);
+    for (const job of unfinished) this.inProcess(job);
   }
 
   private dispatch(): void {
@@ -93,7 +94,7 @@ export class PackagingPool {
       slot.worker.ref();
       slot.worker.postMessage({ id: job.id, binary: job.binary, name: ZIP_ENTRY_NAME, options: zipEntryOptions() });
     }
-    if (this.slots.every((s) => s.job === undefined)) {
+    if (this.slots.length > 0 && this.slots.every((s) => s.job === undefined)) {
       for (const slot of this.slots) slot.worker.unref();
       this.idleTimer = setTimeout(() => void this.close(), IDLE_MS);
       this.idleTimer.unref();
