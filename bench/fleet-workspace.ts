@@ -18,6 +18,8 @@ import { DOCKER } from './docker.js';
  * its format is the one that cargo reads (version 3 for cargo 1.78).
  */
 export const TABLE_BYTES = 10 * 1024 * 1024;
+/** How many functions the bench's fleet has. */
+export const FLEET_SIZE = 100;
 
 export interface FleetWorkspace {
   readonly root: string;

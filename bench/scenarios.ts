@@ -79,6 +79,11 @@ export interface Counts {
   readonly startupNode: number;
   readonly startupApp: number;
   readonly startupEdit: number;
+  /** The 100-function fleet (issue 22): cold builds, hot rounds (status, --function), synths among them, edits of each kind. */
+  readonly fleetCold: number;
+  readonly fleetHot: number;
+  readonly fleetSynth: number;
+  readonly fleetEdit: number;
 }
 
 export interface Context {
@@ -465,9 +470,10 @@ export function profileCheck(options: ResolvedArtifactOptions, iterations: numbe
 export const BIG_ZIP_BYTES = 50 * 1024 * 1024;
 
 /**
- * A hit hashes the whole zip (the metadata's hash is a claim, not a proof): this measures that
- * on a zip of 50 MB (a stored entry of random bytes, so its size is the binary's), with metadata
- * that matches the workspace's current fingerprint, as a build would have left them.
+ * A hit of a function whose zip is 50 MB (a stored entry of random bytes, so its size is the
+ * binary's), with metadata that matches the workspace's current fingerprint, as a build would
+ * have left them a while ago: the zip was read, hashed and checked once, and is trusted from the
+ * hash index while its stat is unchanged (issue 22: it was read and hashed on every hit, 334 ms).
  */
 export async function bigZipCheckScenario(ctx: Context, result: ScenarioResult): Promise<void> {
   const project = makeBenchProject('bigzip');
@@ -479,6 +485,11 @@ export async function bigZipCheckScenario(ctx: Context, result: ScenarioResult):
     });
     const check = checkCache(options);
     writeMatchingMetadata(options, check, zip);
+    // As a build left it a while ago: outside the hash index's racy window, so the first check
+    // reads it (and the index keeps its hash with its stat), the others only stat it.
+    const past = new Date(Date.now() - 60_000);
+    fs.utimesSync(check.paths.zip, past, past);
+    checkCache(options);
     const warmup = checkCache(options);
     if (warmup.decision.outcome !== 'cache-hit') throw new Error(`the 50 MB zip's check is not a hit: ${warmup.explanation}`);
     result.details.zipBytes = zip.byteLength;

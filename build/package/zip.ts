@@ -26,7 +26,7 @@ const MADE_BY_UNIX = 3;
  * fflate's options for the one entry, in one place: the in-process zip and the packaging pool's
  * workers (pool.ts) both use exactly these.
  */
-export function zipEntryOptions(): { level: 5; mtime: Date; os: number; attrs: number } {
+export function zipEntryOptions(): { level: typeof DEFLATE_LEVEL; mtime: Date; os: number; attrs: number } {
   return {
     level: DEFLATE_LEVEL,
     // fflate converts the Date to a DOS timestamp using the *local* fields; a Date built
