@@ -94,8 +94,9 @@ export class FileHashIndex {
 
   /** Stores `hash` as the content of `key` while its stat stays `stat`, unless the file is too new to be trusted. */
   remember(key: string, stat: FileStat, hash: string): void {
+    if (Date.now() - stat.mtimeMs <= RACY_WINDOW_MS) return; // its previous entry, if any, is dropped at save
+    this.seen.set(key, [stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, hash]);
     this.changed = true;
-    if (Date.now() - stat.mtimeMs > RACY_WINDOW_MS) this.seen.set(key, [stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, hash]);
   }
 
   /**
