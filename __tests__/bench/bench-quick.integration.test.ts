@@ -59,6 +59,13 @@ describeWithDocker('npm run bench -- --quick', () => {
       '4 functions, cold: batched',
       '4 functions, shared crate edit: sequential',
       'fast path, 1,000 files: repeated check',
+      'fleet: hot sweep-runtime status, 100 functions',
+      'fleet: hot sweep-runtime status --function fn050',
+      'fleet: hot synth (app command), 100 functions',
+      'fleet: cold build of 100 functions',
+      "fleet: edit of one function's main.rs",
+      "fleet: edit of one member's Cargo.toml",
+      'fleet: a new crate for one function',
     ];
     if (cephMissingReason() === undefined)
       scenarios.push('remote hit, fresh machine: sweep-runtime build', 'remote hit, fresh machine: synth');
