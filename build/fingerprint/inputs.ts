@@ -10,8 +10,10 @@ import { byCodePoint } from './fingerprint.js';
 import { FileHashIndex } from './hash-index.js';
 
 /**
- * Collects the build inputs of one binary and hashes each one: the workspace-level files, every
- * member's manifest, and every file under the folders of the crates the binary is built from.
+ * Collects the build inputs of one binary and hashes each one: the workspace-level files, the
+ * manifests it is asked for (scope.ts decides which: none beyond the crate folders, or every
+ * member's under resolver 1), Cargo.lock as a file or as the entries the binary's package reaches,
+ * and every file under the folders of the crates the binary is built from.
  *
  * Paths are relative to the workspace root with `/` separators, so the result does not depend on
  * where the workspace is checked out. Be conservative: anything under a crate folder is an input
@@ -33,6 +35,10 @@ import { FileHashIndex } from './hash-index.js';
  * text). Without that, symlinks arranged as a fan-out (each folder linking to the next several
  * times) multiply the walk: 36 of them made a million inputs. The number of inputs is capped
  * as well, with an error that says what to do.
+ *
+ * With a walk memo (one per run), a crate folder that many functions share is walked once per
+ * run: the next function's collection reuses what the first recorded (the same files, hashes and
+ * stats), so 100 functions over one shared crate cost one walk of it, not 100.
  */
 
 /** Folder names never walked, at any depth: build output, VCS data, and this tool's own output. */
