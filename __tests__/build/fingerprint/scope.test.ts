@@ -259,3 +259,37 @@ describe('the registry source in lock entries', () => {
     ]);
   });
 });
+
+describe('one hash index per workspace', () => {
+  it('GIVEN every function checked, then one alone WHEN the others are checked again THEN none of their files is read: the shared index kept them', () => {
+    // GIVEN sources older than the index's racy window, and one check of each function
+    const fns = writeFleet(ws);
+    const old = new Date(Date.now() - 3_600_000);
+    for (const entry of fs.readdirSync(ws, { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) fs.utimesSync(path.join(entry.parentPath, entry.name), old, old);
+    }
+    for (const fn of fns) checkCache(options(fn));
+    // WHEN one function is checked alone (a `--function` run), then the others
+    expect(checkCache(options('fn001')).hashedFiles).toBe(0);
+    // THEN the others' entries are still in the index
+    expect(checkCache(options('fn002')).hashedFiles).toBe(0);
+    expect(checkCache(options('fn003')).hashedFiles).toBe(0);
+  });
+
+  it('drops the entry of a file that is gone from a folder a check walked', () => {
+    const fns = writeFleet(ws);
+    const old = new Date(Date.now() - 3_600_000);
+    write(ws, 'crates/fn002/src/extra.rs', '// extra\n');
+    for (const entry of fs.readdirSync(ws, { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) fs.utimesSync(path.join(entry.parentPath, entry.name), old, old);
+    }
+    for (const fn of fns) checkCache(options(fn));
+    const index = checkCache(options('fn001')).paths.hashIndex;
+    const keys = () => Object.keys((JSON.parse(fs.readFileSync(index, 'utf8')) as { entries: object }).entries);
+    expect(keys()).toContain('crates/fn002/src/extra.rs');
+    fs.rmSync(path.join(ws, 'crates/fn002/src/extra.rs'));
+    checkCache(options('fn002'));
+    expect(keys()).not.toContain('crates/fn002/src/extra.rs');
+    expect(keys()).toContain('crates/fn003/src/main.rs');
+  });
+});
