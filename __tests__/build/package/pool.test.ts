@@ -9,7 +9,8 @@ import { createLambdaZip } from '../../../build/package/zip.js';
 // in-process, whatever worker made them and in whatever order they finish.
 const BINARY = fileURLToPath(new URL('../../fixtures/elf/x86_64-static', import.meta.url));
 
-const pool = new PackagingPool(2);
+// Threshold 0: every binary, small as the fixture is, goes to a worker.
+const pool = new PackagingPool(2, 0);
 afterAll(() => pool.close());
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -37,10 +38,23 @@ describe('PackagingPool', () => {
   });
 
   it('makes the zips of jobs still waiting when it is closed in-process, with the same bytes', async () => {
-    const small = new PackagingPool(1);
+    const small = new PackagingPool(1, 0);
     const binary = new Uint8Array(fs.readFileSync(BINARY));
     const jobs = [small.zip(binary), small.zip(binary), small.zip(binary)];
     await small.close();
     for (const packaged of await Promise.all(jobs)) expect(sha256(packaged.zip)).toBe(sha256(createLambdaZip(binary)));
+  });
+});
+
+describe('PackagingPool: small binaries', () => {
+  it('deflates a binary under the threshold in-process (no worker starts), one at or over it on a worker', async () => {
+    const binary = new Uint8Array(fs.readFileSync(BINARY));
+    const under = new PackagingPool(1, binary.byteLength + 1);
+    expect(sha256((await under.zip(binary)).zip)).toBe(sha256(createLambdaZip(binary)));
+    expect(under.workers).toBe(0);
+    const atThreshold = new PackagingPool(1, binary.byteLength);
+    expect(sha256((await atThreshold.zip(binary)).zip)).toBe(sha256(createLambdaZip(binary)));
+    expect(atThreshold.workers).toBe(1);
+    await Promise.all([under.close(), atThreshold.close()]);
   });
 });
