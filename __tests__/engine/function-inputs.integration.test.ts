@@ -16,7 +16,7 @@ import { write, writeFleet } from '../helpers/fleet.js';
  * shared crate, Cargo.lock written by the toolchain image's cargo. After a build of all three, a
  * new crate used by one function (its manifest and Cargo.lock change) rebuilds that one function
  * in one cargo run and leaves the others hits; an edit of another member's manifest is a hit for
- * the rest. The zips packaged by the worker pool are createLambdaZip's bytes for the binaries.
+ * the rest. The zips are createLambdaZip's bytes for their binaries (packaged in-process here: they are small).
  */
 let project: string;
 let ws: string;
@@ -68,7 +68,7 @@ describeWithDocker('per-function inputs, built', () => {
   }, 600_000);
   afterAll(() => fs.rmSync(project, { recursive: true, force: true }));
 
-  it('packages each zip, on the worker pool, as createLambdaZip packages its binary', () => {
+  it('packages each zip as createLambdaZip packages its binary (these small binaries in-process, see pool.ts)', () => {
     for (const fn of FUNCTIONS) {
       const zip = fs.readFileSync(path.join(project, 'dist', `${fn}.zip`));
       const binary = unzipSync(zip).bootstrap!;
