@@ -39,6 +39,7 @@ import {
   TOOLCHAIN_IMAGE,
   warmScenario,
 } from './scenarios.js';
+import { signingScenario } from './signing.js';
 import { startupScenario } from './startup.js';
 import { formatBreakdown, formatElapsed, formatMs, formatPercent, formatRatio } from './stats.js';
 
@@ -50,7 +51,20 @@ import { formatBreakdown, formatElapsed, formatMs, formatPercent, formatRatio } 
  * Exit code: 0 when every scenario ran, 1 when one failed (or a precondition such as the Docker
  * engine or the toolchain image is missing). A missed performance target is reported, not an error.
  */
-const SCENARIO_IDS = ['baseline', 'cold', 'warm', 'edit', 'hot', 'config', 'scaling', 'remote', 'many', 'startup', 'fleet'] as const;
+const SCENARIO_IDS = [
+  'baseline',
+  'cold',
+  'warm',
+  'edit',
+  'hot',
+  'config',
+  'scaling',
+  'remote',
+  'many',
+  'startup',
+  'signing',
+  'fleet',
+] as const;
 type ScenarioId = (typeof SCENARIO_IDS)[number];
 
 /**
@@ -80,6 +94,7 @@ const FULL: Counts = {
   fleetHot: 15,
   fleetSynth: 5,
   fleetEdit: 3,
+  signing: 500,
 };
 
 const QUICK: Counts = {
@@ -104,6 +119,7 @@ const QUICK: Counts = {
   fleetHot: 3,
   fleetSynth: 1,
   fleetEdit: 1,
+  signing: 50,
 };
 
 // Targets (medians, same run).
@@ -123,6 +139,7 @@ const BIG_ZIP_MAX_MS = 15;
 const FLEET_STATUS_MAX_RATIO = 4;
 const FLEET_ONE_MAX_RATIO = 3;
 const FLEET_COLD_MAX_RATIO = 2.5;
+const SIGNATURE_CHECK_MAX_MS = 1;
 
 async function main(): Promise<number> {
   let args: { quick?: boolean; only?: string; help?: boolean };
@@ -281,6 +298,8 @@ async function main(): Promise<number> {
         };
         await group(Object.values(r), () => fleetScenario(ctx, r));
       }
+      if (selected('signing'))
+        add(await runScenario(ctx, 'signing', 'signature: sign + verify one build (in-process)', (r) => signingScenario(ctx, r)));
       if (selected('scaling')) {
         for (const size of counts.scaleSizes) {
           const label = `${size.toLocaleString('en-US')} files`;
@@ -653,6 +672,23 @@ function computeTargets(
 
   // The 100-function fleet (issue 22).
   targets.push(...fleetTargets(byId, median, ratioTarget, breakdownText));
+  // Signed shared cache (issue 19): what checking a signature adds to a remote hit.
+  const signing = byId.get('signing');
+  const verifyMs = signing && !signing.error && signing.summary.n > 0 ? signing.breakdownMs?.verify : undefined;
+  targets.push({
+    id: 'signature-check-ms',
+    description: `signed shared cache: checking a signature adds < ${formatMs(SIGNATURE_CHECK_MAX_MS)} to a remote hit (verify, median)`,
+    value: verifyMs ?? null,
+    unit: 'ms',
+    threshold: SIGNATURE_CHECK_MAX_MS,
+    comparison: '<',
+    status: judge(verifyMs, '<', SIGNATURE_CHECK_MAX_MS),
+    measured:
+      verifyMs !== undefined
+        ? `median ${formatMs(verifyMs)} over ${signing?.summary.n} (sign + verify ${formatMs(signing!.summary.medianMs)})`
+        : 'not measured',
+    explanation: verifyMs !== undefined ? breakdownText('signing') : notMeasured(byId, 'signing'),
+  });
 
   // Many functions (issue 11).
   const manyStages = (id: string) => {

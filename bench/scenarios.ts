@@ -85,6 +85,8 @@ export interface Counts {
   readonly fleetHot: number;
   readonly fleetSynth: number;
   readonly fleetEdit: number;
+  /** Sign + verify iterations of the signing row (in-process, cheap). */
+  readonly signing: number;
 }
 
 export interface Context {

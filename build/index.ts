@@ -10,6 +10,7 @@ import type { CleanRequest } from './cache/clean.js';
 import type { ResolvedArtifactOptions } from './options/resolve.js';
 import type { Reporter } from './support/reporter.js';
 
+export { builderRecipe } from './builder/recipe.js';
 export { type CacheCheck, isHit } from './cache/check.js';
 export type { ArtifactMetadata } from './cache/metadata.js';
 export { checkAll, checkAllOrThrow, ensureArtifact, ensureArtifacts, settleArtifacts } from './engine/engine.js';
@@ -30,7 +31,11 @@ export {
   type LambdaRuntime,
 } from './options/schema.js';
 export { compareVersions } from './package/elf.js';
+export { exceedsUnzippedLimit, UNZIPPED_LIMIT_BYTES } from './package/lambda-limits.js';
 export { ZIP_ENTRY_NAME } from './package/zip.js';
+export { inflateEntry, readCentralDirectory, unzippedSize, withZipFile, ZipFormatError } from './package/zip-read.js';
+export { generateSigningKeyPair } from './remote/keygen.js';
+export { remoteReportLines } from './remote/report.js';
 export {
   type ConfigIssue,
   describeError,
@@ -40,12 +45,24 @@ export {
   SweepError,
   unexpectedFailure,
 } from './support/errors.js';
+export { printable } from './support/printable.js';
 export { createReporter, formatBytes, type Reporter } from './support/reporter.js';
 export { formatDuration } from './support/stage-timer.js';
 
 /** Removes the engine's output (and with `all` its caches and builder images); see cache/clean.ts. */
 export async function cleanArtifacts(request: CleanRequest): Promise<boolean> {
   return (await import('./cache/clean.js')).cleanArtifacts(request);
+}
+
+/**
+ * The builder image these options name (builder/recipe.ts), made if missing: what local invoke
+ * runs a binary in. Never an image named by downloaded metadata. Loads the Docker client.
+ */
+export async function ensureBuilderImageFor(options: ResolvedArtifactOptions, reporter: Reporter): Promise<string> {
+  const [{ DockerClient }, { ensureBuilderImage }] = await Promise.all([import('./builder/docker.js'), import('./builder/image.js')]);
+  const docker = new DockerClient(options.dockerCommand);
+  await docker.ensureEngine();
+  return (await ensureBuilderImage(docker, options, reporter)).tag;
 }
 
 /** The shared cache these options configure (loads the AWS SDK), or undefined when there is none or it is off. */

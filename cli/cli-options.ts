@@ -16,6 +16,7 @@ export interface CliFlags {
   readonly event?: string;
   readonly timeout?: string;
   readonly 'in-container'?: boolean;
+  readonly out?: string;
   readonly help?: boolean;
 }
 

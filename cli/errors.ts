@@ -1,7 +1,7 @@
 import { errorMessage, SweepError } from '../build/index.js';
 
 /*
- * The sweep-runtime command's messages: usage, push, and invoke's own flags and event.
+ * The sweep-runtime command's messages: usage, push, keygen, and invoke's own flags and event.
  */
 
 export function cliUsageError(problem: string, fix: string): SweepError {
@@ -10,6 +10,10 @@ export function cliUsageError(problem: string, fix: string): SweepError {
 
 export function pushRefused(name: string, problem: string, fix: string): SweepError {
   return new SweepError({ stage: 'remote-cache', problem: `${name} is not pushed: ${problem}`, fix });
+}
+
+export function keygenRefused(problem: string, fix: string): SweepError {
+  return new SweepError({ stage: 'config', problem: `keygen: ${problem}`, fix });
 }
 
 export function eventUnreadable(source: string | undefined, cause: unknown): SweepError {

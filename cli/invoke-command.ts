@@ -1,5 +1,13 @@
 import * as fs from 'node:fs';
-import { createReporter, ensureArtifacts, formatDuration, type Reporter } from '../build/index.js';
+import {
+  builderRecipe,
+  createReporter,
+  ensureArtifacts,
+  ensureBuilderImageFor,
+  formatDuration,
+  type Reporter,
+  SweepError,
+} from '../build/index.js';
 import { checkEventSize } from '../invoke/limits.js';
 import { invokeLocally, type LocalInvokeOutcome } from '../invoke/local-invoke.js';
 import type { CliFlags, CliOptions } from './cli-options.js';
@@ -7,12 +15,17 @@ import { eventNotJson, eventUnreadable, invalidTimeout } from './errors.js';
 
 /*
  * `sweep-runtime invoke [--event FILE|-] [--timeout SECONDS] [--in-container]`: builds the zips
- * that are out of date (a cache hit costs nothing), runs each function once against a local
- * Runtime API with the same event, prints each response on stdout (one line per function), and
- * exits non-zero when any ends in a function error, an init error, a crash or a timeout. Progress
- * and the functions' logs go to stderr, so stdout is only the responses.
+ * that are out of date (a cache hit costs nothing), runs each function named with --function once
+ * against a local Runtime API with the same event, prints each response on stdout (one line per
+ * function), and exits non-zero when any ends in a function error, an init error, a crash or a
+ * timeout. Progress and the functions' logs go to stderr, so stdout is only the responses.
+ *
+ * With several functions in cdktf.json and no --function, it refuses before reading the event or
+ * building anything, listing the functions (as `sam local invoke` does): one event is written
+ * for one function's input, and sending it to every function only produces errors to read past.
  */
 export async function invokeCommand({ targets, app }: CliOptions, flags: CliFlags): Promise<number> {
+  if (flags.function === undefined && targets.length > 1) throw whichFunction(targets.map((t) => t.function.key));
   const event = await readEvent(flags.event);
   const timeouts = targets.map((t) => parseTimeout(flags.timeout, t.function.timeoutSeconds));
   const built = await ensureArtifacts(
@@ -34,6 +47,11 @@ export async function invokeCommand({ targets, app }: CliOptions, flags: CliFlag
       region: app.region,
       environment: fn.environment,
       inContainer: flags['in-container'] ?? false,
+      // This machine's configuration chooses the image, never the (possibly downloaded) metadata.
+      builderImage: builderRecipe(target.artifact).tag,
+      prepareBuilderImage: async () => {
+        await ensureBuilderImageFor(target.artifact, reporter);
+      },
       dockerCommand: target.artifact.dockerCommand,
       onLog: reporter.stream('function'),
     });
@@ -102,4 +120,13 @@ export function parseTimeout(raw: string | undefined, fallbackSeconds: number): 
     throw invalidTimeout(raw);
   }
   return seconds * 1000;
+}
+
+/** Which function an event is for, when cdktf.json has several and none was named. */
+function whichFunction(keys: readonly string[]): SweepError {
+  return new SweepError({
+    stage: 'config',
+    problem: `cdktf.json has ${keys.length} functions (${keys.join(', ')}) and invoke sends one event to one function`,
+    fix: `name it with --function, e.g. --function ${keys[0]}`,
+  });
 }

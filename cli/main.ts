@@ -15,8 +15,10 @@ Commands:
   build                  build the zips whose inputs changed (what synth does); --force-rebuild to always
   fingerprint            print the fingerprint of the build inputs (alone for one function, "fingerprint  name" per line for several)
   clean [--all]          remove the zips and metadata; --all also the cargo caches and builder images
-  invoke                 run a built zip's bootstrap against a local Lambda Runtime API
+  invoke                 run a built zip's bootstrap against a local Lambda Runtime API (--function required with several)
   push                   upload the current verified zips to the shared cache (built by a publishing build)
+  keygen NAME --out DIR  a new key pair for signing the shared cache: DIR/NAME.private (for the publishing CI's
+                         secret store, SWEEP_SIGNING_KEY) and DIR/NAME.public (for remoteCache.trustedKeys); prints the public line
 
 Options (all commands):
   --project DIR          folder of cdktf.json, whose context "sweep" configures the functions (default: .)
@@ -32,7 +34,8 @@ invoke:  --event FILE|-    the event JSON (default: {}); - reads standard input
          --in-container    run bootstrap in the builder container even if this machine could run it
 
 Environment: FORCE_REBUILD, SWEEP_FORCE_REBUILD, SWEEP_DOCKER_PULL_POLICY, SWEEP_TOOLCHAIN_IMAGE, SWEEP_DOCKER,
-SWEEP_CACHE_DIR, SWEEP_REMOTE_CACHE, SWEEP_REMOTE_CACHE_MODE, SWEEP_BUILDER_REPOSITORY, SWEEP_LOCK_TIMEOUT_SECONDS (see README).`;
+SWEEP_CACHE_DIR, SWEEP_REMOTE_CACHE, SWEEP_REMOTE_CACHE_MODE, SWEEP_REMOTE_CACHE_TRUSTED_KEYS, SWEEP_SIGNING_KEY,
+SWEEP_SIGNING_KEY_FILE, SWEEP_BUILDER_REPOSITORY, SWEEP_LOCK_TIMEOUT_SECONDS (see README).`;
 
 type Command = (options: CliOptions, flags: CliFlags) => Promise<number>;
 
@@ -54,6 +57,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   });
   let flags: CliFlags;
   let command: string | undefined;
+  let keyName: string | undefined;
   try {
     const parsed = parseArgs({
       args: [...argv],
@@ -71,12 +75,15 @@ export async function main(argv: readonly string[]): Promise<number> {
         event: { type: 'string' },
         timeout: { type: 'string' },
         'in-container': { type: 'boolean' },
+        out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
     flags = parsed.values;
     command = parsed.positionals[0];
-    if (parsed.positionals.length > 1) throw new Error(`unexpected argument "${parsed.positionals[1]}"`);
+    keyName = command === 'keygen' ? parsed.positionals[1] : undefined;
+    const allowed = command === 'keygen' ? 2 : 1;
+    if (parsed.positionals.length > allowed) throw new Error(`unexpected argument "${parsed.positionals[allowed]}"`);
   } catch (error) {
     process.stderr.write(`sweep-runtime: ${(error as Error).message}\n\n${USAGE}\n`);
     return 2;
@@ -86,11 +93,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     return command === undefined && !flags.help ? 2 : 0;
   }
   const load = COMMANDS.get(command);
-  if (!load) {
-    process.stderr.write(`sweep-runtime: unknown command ${JSON.stringify(command)} (commands: ${[...COMMANDS.keys()].join(', ')})\n`);
+  if (!load && command !== 'keygen') {
+    process.stderr.write(
+      `sweep-runtime: unknown command ${JSON.stringify(command)} (commands: ${[...COMMANDS.keys(), 'keygen'].join(', ')})\n`,
+    );
     return 2;
   }
   try {
+    // keygen needs no project: it runs before cdktf.json is read.
+    if (!load) return (await import('./keygen-command.js')).keygenCommand(keyName, flags.out);
     const run = await load();
     return await run(resolveCliOptions(flags), flags);
   } catch (error) {

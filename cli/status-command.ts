@@ -1,10 +1,19 @@
-import { type CacheCheck, checkAll, createReporter, formatDuration, isSweepError, openRemoteCache } from '../build/index.js';
+import {
+  type CacheCheck,
+  checkAll,
+  createReporter,
+  formatDuration,
+  isSweepError,
+  openRemoteCache,
+  remoteReportLines,
+} from '../build/index.js';
 import type { CliFlags, CliOptions } from './cli-options.js';
 
 /*
  * `sweep-runtime status [--remote]`: per function, the cache decision and its reasons, the
  * fingerprint and what the metadata says; no build, no Docker. `--remote` also asks the shared
- * cache whether it holds each current fingerprint (one HEAD each). Exit 0 whether hits or misses;
+ * cache whether it holds each current fingerprint, and who signed it with what provenance
+ * (its metadata, a listing and each signature: small objects, never the zip). Exit 0 whether hits or misses;
  * 1 when a function cannot be checked at all (its error is shown, the others are still reported).
  */
 export async function statusCommand({ targets }: CliOptions, flags: CliFlags): Promise<number> {
@@ -54,9 +63,9 @@ async function reportRemote(checks: readonly CacheCheck[]): Promise<void> {
         reporter.line('remote: no shared cache configured (sweep.artifact.remoteCache or SWEEP_REMOTE_CACHE)');
       continue;
     }
-    const has = await remote.has(check.fingerprint.value, reporter);
-    if (has !== undefined)
-      reporter.line(`remote: ${remote.url} ${has ? 'holds' : 'does not hold'} fingerprint ${check.fingerprint.value.slice(0, 12)}`);
+    const report = await remote.describe(check, reporter);
+    if (report === undefined) continue; // unreachable: said once, in a warning
+    for (const line of remoteReportLines(remote.url, check.fingerprint.value, report, remote.trustedKeys.length > 0)) reporter.line(line);
   }
   for (const remote of opened.values()) (await remote)?.close();
 }

@@ -214,20 +214,34 @@ function mapFunctions(
       origin: { kind: 'context', function: key },
     };
   });
-  for (const [what, nameOf] of [
-    ['function name', (f: FunctionConfig) => f.functionName],
-    ['artifact name (dist/<name>.zip)', (f: FunctionConfig) => f.artifact.name!],
+  // Artifact names become file names in dist/: on a case-insensitive file system (macOS,
+  // Windows) `Api` and `api` are one file, so they must differ in more than case.
+  for (const [what, nameOf, fold] of [
+    ['function name', (f: FunctionConfig) => f.functionName, (name: string) => name],
+    ['artifact name (dist/<name>.zip)', (f: FunctionConfig) => f.artifact.name!, (name: string) => name.toLowerCase()],
   ] as const) {
-    const seen = new Map<string, string>();
+    const seen = new Map<string, FunctionConfig>();
     for (const f of functions) {
-      const earlier = seen.get(nameOf(f));
-      if (earlier !== undefined)
-        issues.push({ key: at('functions', f.key), got: nameOf(f), expected: `a ${what} of its own (function ${earlier} has it too)` });
-      seen.set(nameOf(f), f.key);
+      const earlier = seen.get(fold(nameOf(f)));
+      if (earlier !== undefined) {
+        const caseOnly = nameOf(earlier) !== nameOf(f);
+        issues.push({
+          key: at('functions', f.key),
+          got: nameOf(f),
+          expected: caseOnly
+            ? `${article(what)} ${what} that differs from function ${earlier.key}'s (${nameOf(earlier)}) in more than case: on a case-insensitive file system they are one file`
+            : `${article(what)} ${what} of its own (function ${earlier.key} has it too)`,
+        });
+      }
+      seen.set(fold(nameOf(f)), f);
     }
   }
   if (issues.length > 0) throw invalidConfig(source, issues);
   return functions;
+}
+
+function article(word: string): string {
+  return /^[aeiou]/.test(word) ? 'an' : 'a';
 }
 
 /** A function's settings: its own, else the top level's, else the defaults. */

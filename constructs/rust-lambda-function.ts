@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document/index.js';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
@@ -51,7 +52,7 @@ export class RustLambdaFunction extends Construct {
     const assumeRole = new DataAwsIamPolicyDocument(this, 'assume-role', {
       statement: [{ actions: ['sts:AssumeRole'], principals: [{ type: 'Service', identifiers: ['lambda.amazonaws.com'] }] }],
     });
-    this.role = new IamRole(this, 'role', { name: `${functionName}-execution`, assumeRolePolicy: assumeRole.json });
+    this.role = new IamRole(this, 'role', { name: executionRoleName(functionName), assumeRolePolicy: assumeRole.json });
 
     // Basic execution, narrowed to this function's log group (the managed
     // AWSLambdaBasicExecutionRole allows every log group in the account).
@@ -79,4 +80,20 @@ export class RustLambdaFunction extends Construct {
       dependsOn: [this.logGroup, policy],
     });
   }
+}
+
+/** IAM's limit on a role name. */
+const ROLE_NAME_MAX = 64;
+const ROLE_SUFFIX = '-execution';
+
+/**
+ * The execution role's name: `<function name>-execution`, or, when that is longer than IAM allows
+ * (a Lambda function name may be 64 characters itself), the name cut short and made unique again
+ * by a hash of the whole function name. Existing short names keep their role.
+ */
+export function executionRoleName(functionName: string): string {
+  const plain = `${functionName}${ROLE_SUFFIX}`;
+  if (plain.length <= ROLE_NAME_MAX) return plain;
+  const hash = createHash('sha256').update(functionName).digest('hex').slice(0, 8);
+  return `${functionName.slice(0, ROLE_NAME_MAX - ROLE_SUFFIX.length - hash.length - 1)}-${hash}${ROLE_SUFFIX}`;
 }

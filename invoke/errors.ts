@@ -1,4 +1,4 @@
-import { SweepError } from '../build/index.js';
+import { SweepError, UNZIPPED_LIMIT_BYTES } from '../build/index.js';
 
 /*
  * Local invoke's messages: refusing what Lambda itself would refuse, and zips it cannot read.
@@ -12,10 +12,10 @@ export function eventTooLarge(bytes: number, limit: number): SweepError {
   });
 }
 
-export function zipTooLargeUnzipped(zipPath: string, bytes: number, limit: number): SweepError {
+export function zipTooLargeUnzipped(zipPath: string, bytes: number): SweepError {
   return new SweepError({
     stage: 'invoke',
-    problem: `${zipPath} unzips to ${bytes} bytes; Lambda refuses code of ${limit} bytes or more unzipped`,
+    problem: `${zipPath} unzips to ${bytes} bytes; Lambda refuses code of ${UNZIPPED_LIMIT_BYTES} bytes or more unzipped`,
     fix: 'make the binary smaller (strip symbols, opt-level "z", fewer dependencies) or deploy a container image instead',
   });
 }
@@ -41,5 +41,42 @@ export function noEmulator(machine: string, hostMachine: string, emulator: strin
     stage: 'invoke',
     problem: `cannot run ${machine} binaries on this ${hostMachine} machine: no emulator is registered (${emulator})`,
     fix: `install an emulator (e.g. \`sudo apt-get install qemu-user-static binfmt-support\`), or invoke on a ${machine} machine`,
+  });
+}
+
+// The local Invoke API's messages to the developer running it (HTTP callers get Lambda's own
+// error responses, invoke-api-responses.ts).
+
+export function invokeApiPortInUse(port: number, cause: unknown): SweepError {
+  return new SweepError({
+    stage: 'invoke',
+    problem: `cannot serve the Invoke API on 127.0.0.1:${port}: the port is in use`,
+    fix: `stop what listens there (\`ss -ltnp 'sport = :${port}'\` names it), or choose another port with --port`,
+    cause,
+  });
+}
+
+export function invokeApiListenFailed(port: number, cause: unknown): SweepError {
+  return new SweepError({
+    stage: 'invoke',
+    problem: `cannot serve the Invoke API on 127.0.0.1:${port}: ${cause instanceof Error ? cause.message : String(cause)}`,
+    fix: 'choose another port with --port (1024 or above needs no privileges)',
+    cause,
+  });
+}
+
+export function functionAlreadyServed(name: string, servedAs: string): SweepError {
+  return new SweepError({
+    stage: 'invoke',
+    problem: `the Invoke API already serves a function named ${name} (${servedAs})`,
+    fix: 'give each function its own key and functionName in cdktf.json',
+  });
+}
+
+export function functionNotServed(key: string, served: readonly string[]): SweepError {
+  return new SweepError({
+    stage: 'invoke',
+    problem: `the Invoke API serves no function ${key} (it serves ${served.length === 0 ? 'none' : served.join(', ')})`,
+    fix: 'register the function before handing it new code',
   });
 }

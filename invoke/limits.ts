@@ -28,15 +28,17 @@ export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100;
  */
 export const INIT_TIMEOUT_MS = 10_000;
 
-/**
- * A function's code, unzipped, must stay under 250 MB: Lambda refuses a deploy with
- * `Unzipped size must be smaller than 262144000 bytes`. Exclusive, as that message says.
- */
-export const UNZIPPED_SIZE_LIMIT_BYTES = 262_144_000;
-
 /** Throws the user-facing error for an event Lambda would refuse; returns its size otherwise. */
 export function checkEventSize(event: string): number {
   const bytes = Buffer.byteLength(event, 'utf8');
   if (bytes >= EVENT_SIZE_LIMIT_BYTES) throw eventTooLarge(bytes, EVENT_SIZE_LIMIT_BYTES);
   return bytes;
 }
+
+/**
+ * An asynchronous (`Event`) invoke's payload may be at most 1 MB (Lambda's Invoke API reference:
+ * "For asynchronous invocations, the maximum payload size is 1 MB"; it was 256 KB before). Lambda
+ * refuses a larger one with `RequestEntityTooLargeException: N byte payload is too large for the
+ * Event invocation type (limit L bytes)` (HTTP 413), so the bound is inclusive.
+ */
+export const ASYNC_EVENT_SIZE_LIMIT_BYTES = 1024 * 1024;

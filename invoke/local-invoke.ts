@@ -3,12 +3,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import { type ArtifactMetadata, compareVersions, ZIP_ENTRY_NAME } from '../build/index.js';
+import { type ArtifactMetadata, ZIP_ENTRY_NAME } from '../build/index.js';
 import { containerRunArgs } from './container-run.js';
-import { noEmulator, zipWithoutBootstrap } from './errors.js';
+import { zipWithoutBootstrap } from './errors.js';
 import { LAMBDA_TASK_ROOT, lambdaEnvironment } from './lambda-environment.js';
 import { checkEventSize } from './limits.js';
 import { type InvocationOutcome, RuntimeApiServer } from './runtime-api-server.js';
+import { whereToRun } from './where-to-run.js';
 import { readZipEntry } from './zip-entry.js';
 
 /*
@@ -38,6 +39,14 @@ export interface LocalInvokeRequest {
   /** Run in the builder container even when the host could run the binary. */
   readonly inContainer?: boolean;
   /**
+   * The builder image to run in when the host cannot (or `inContainer`): the one this machine's
+   * configuration names (builder/recipe.ts), never `metadata.builderImage`, which a download
+   * from the shared cache brings (its tag reached `docker run`, where `--privileged` is a flag).
+   */
+  readonly builderImage: string;
+  /** Makes sure `builderImage` exists, called only when the binary runs in a container. */
+  readonly prepareBuilderImage?: () => Promise<void>;
+  /**
    * Who runs `bootstrap` in the container; default the calling user, so files it might create
    * on a mount are the caller's and it is not root in the container.
    */
@@ -63,7 +72,8 @@ export async function invokeLocally(request: LocalInvokeRequest): Promise<LocalI
   if (!binary) {
     throw zipWithoutBootstrap(request.zipPath);
   }
-  const where = chooseWhereToRun(request);
+  const where = whereToRun(request.metadata, request.inContainer ?? false, request.builderImage);
+  if (where !== 'host') await request.prepareBuilderImage?.();
   const taskRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-invoke-'));
   // Readable by the function's user, as /var/task is on Lambda (mkdtemp makes it owner-only,
   // which a container user other than the caller could not enter). It holds only the zip's binary.
@@ -118,25 +128,4 @@ export async function invokeLocally(request: LocalInvokeRequest): Promise<LocalI
     await server?.close().catch(() => undefined);
     fs.rmSync(taskRoot, { recursive: true, force: true });
   }
-}
-
-const HOST_MACHINE: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64' };
-
-/** `host`, or the builder image to run in; an error when neither can run the binary. */
-function chooseWhereToRun(request: LocalInvokeRequest): string {
-  const { binary, builderImage } = request.metadata;
-  const hostMachine = HOST_MACHINE[process.arch] ?? process.arch;
-  if (binary.machine !== hostMachine) {
-    // With a qemu emulator registered (binfmt_misc, fix-binary flag), the kernel runs foreign
-    // binaries, in containers too. The builder image of a cross build has the target's C library
-    // (its multiarch packages), which this machine lacks: run it there.
-    const emulator = `/proc/sys/fs/binfmt_misc/qemu-${binary.machine}`;
-    if (fs.existsSync(emulator)) return builderImage.tag;
-    throw noEmulator(binary.machine, hostMachine, emulator);
-  }
-  if (request.inContainer) return builderImage.tag;
-  const hostGlibc = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime;
-  const needs = binary.glibcRequired;
-  if (needs === null || (hostGlibc !== undefined && compareVersions(hostGlibc, needs) >= 0)) return 'host';
-  return builderImage.tag;
 }

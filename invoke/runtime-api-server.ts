@@ -24,6 +24,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { finished } from 'node:stream/promises';
 import { EVENT_SIZE_LIMIT_BYTES, INIT_TIMEOUT_MS, MAX_RESPONSE_BYTES } from './limits.js';
+import { readBody } from './read-body.js';
 
 // Re-exported: callers and tests know the cap as part of this server's contract.
 export { MAX_RESPONSE_BYTES } from './limits.js';
@@ -167,6 +168,7 @@ export class RuntimeApiServer {
   private pendingInitError: ErrorReport | undefined;
   private readonly log: RecordedRequest[] = [];
   private closing: Promise<void> | undefined;
+  private firstPoll: number | undefined;
 
   private constructor(
     private readonly server: Server,
@@ -201,6 +203,15 @@ export class RuntimeApiServer {
     const instance = new RuntimeApiServer(server, `${hostPart}:${port}`);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => instance.handle(req, res));
     return instance;
+  }
+
+  /**
+   * `performance.now()` when the runtime first asked for an event (`GET /runtime/invocation/next`):
+   * the end of its init phase, which a caller that started the runtime turns into Lambda's
+   * `Init Duration`. Undefined until then.
+   */
+  get firstPollAt(): number | undefined {
+    return this.firstPoll;
   }
 
   /** Every request received so far, oldest first; useful for assertions in tests. */
@@ -381,6 +392,7 @@ export class RuntimeApiServer {
   }
 
   private handleNext(res: ServerResponse): void {
+    this.firstPoll ??= performance.now();
     if (this.closing) {
       sendJson(res, 500, { errorMessage: 'Runtime API server is shutting down', errorType: 'ContainerError' }, true);
       return;
@@ -563,42 +575,6 @@ function matchRoute(path: string): Route | undefined {
   return match[2] === 'response'
     ? { kind: 'response', method: 'POST', requestId }
     : { kind: 'invocation-error', method: 'POST', requestId };
-}
-
-/**
- * Reads a request body of at most `limit` bytes. A larger one resolves `tooLarge` as soon as
- * that is known (from Content-Length, else when the running count passes `limit`) with nothing
- * kept, so no more than `limit` bytes are ever held and the caller can answer 413 at once; the
- * rest is drained unread, so the connection stays usable for keep-alive.
- */
-function readBody(req: IncomingMessage, limit: number): Promise<{ body: Buffer; tooLarge: boolean }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const overflow = () => {
-      chunks.length = 0;
-      req.off('data', onData);
-      req.resume();
-      resolve({ body: Buffer.alloc(0), tooLarge: true });
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) overflow();
-      else chunks.push(chunk);
-    };
-    req.once('error', reject);
-    // 'close' also fires after a normal 'end'; only an incomplete message means a hang-up.
-    req.once('close', () => {
-      if (!req.complete) reject(new Error('request body incomplete: client disconnected'));
-    });
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      overflow();
-      return;
-    }
-    req.on('data', onData);
-    req.once('end', () => resolve({ body: Buffer.concat(chunks), tooLarge: false }));
-  });
 }
 
 /** The error the caller gets for a body over the cap, in Lambda's wording. */

@@ -20,8 +20,8 @@ function writeCdktfJson(root: string, sweep: Record<string, unknown>): void {
   fs.writeFileSync(path.join(root, 'cdktf.json'), JSON.stringify(base, null, 2));
 }
 
-function synth(root: string) {
-  return execa(process.execPath, [RUN_TS, MAIN], { cwd: root, env: { SWEEP_TOOLCHAIN_IMAGE: TOOLCHAIN_IMAGE }, reject: false, all: true });
+function synth(root: string, env: Record<string, string> = { SWEEP_TOOLCHAIN_IMAGE: TOOLCHAIN_IMAGE }) {
+  return execa(process.execPath, [RUN_TS, MAIN], { cwd: root, env, reject: false, all: true });
 }
 
 function lambdaOf(root: string): Record<string, unknown> {
@@ -67,6 +67,55 @@ describeWithDocker('the app: configuration changes do not rebuild', () => {
       `resource.aws_lambda_function.${functionResource}.timeout`,
     ]);
   });
+});
+
+describeWithDocker('the app: each function is checked once and forced to build once per synth, wherever its settings come from', () => {
+  let project: TestProject;
+  beforeAll(() => {
+    project = makeTestProject();
+  });
+  afterAll(() => project.remove());
+
+  // Each key set in cdktf.json's sweep.artifact, not in the environment: options resolved for the
+  // stack and again for each artifact once named their source differently, so every function was
+  // checked twice, and built twice under FORCE_REBUILD=1.
+  const keys: [string, Record<string, unknown>, Record<string, string>][] = [
+    ['pullPolicy', { pullPolicy: 'if-missing' }, { SWEEP_TOOLCHAIN_IMAGE: TOOLCHAIN_IMAGE }],
+    ['toolchainImage', { toolchainImage: TOOLCHAIN_IMAGE }, {}],
+    // Read mode, forced: the shared cache is not asked, so no server is needed (nor reached).
+    [
+      'remoteCache',
+      { remoteCache: { url: 's3://sweep-test-bucket/prefix', mode: 'read' } },
+      {
+        SWEEP_TOOLCHAIN_IMAGE: TOOLCHAIN_IMAGE,
+        AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9',
+        AWS_ACCESS_KEY_ID: 'x',
+        AWS_SECRET_ACCESS_KEY: 'y',
+      },
+    ],
+  ];
+  it.each(keys)(
+    'GIVEN %s in cdktf.json WHEN synthesized, then forced THEN one line per function each time and one cargo run',
+    async (_key, artifact, env) => {
+      const sweep = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdktf.json'), 'utf8')).context.sweep;
+      writeCdktfJson(project.root, { artifact: { ...sweep.artifact, ...artifact } });
+      const count = (text: string, pattern: RegExp) => text.match(new RegExp(pattern.source, 'gm'))?.length ?? 0;
+
+      const plain = await synth(project.root, env);
+      expect(plain.exitCode).toBe(0);
+      for (const name of ['sweep-lambda', 'sweep-batch']) {
+        expect([name, count(plain.all, new RegExp(`^\\[${name}\\] (cache-hit|cache-miss)`))]).toEqual([name, 1]);
+      }
+
+      const forced = await synth(project.root, { ...env, FORCE_REBUILD: '1' });
+      expect(forced.exitCode).toBe(0);
+      for (const name of ['sweep-lambda', 'sweep-batch']) {
+        expect([name, count(forced.all, new RegExp(`^\\[${name}\\] cache-miss: forced \\(FORCE_REBUILD=1\\)`))]).toEqual([name, 1]);
+        expect([name, count(forced.all, new RegExp(`^\\[${name}\\] done: cache-miss`))]).toEqual([name, 1]);
+      }
+      expect(count(forced.all, /compile: cargo build/)).toBe(1);
+    },
+  );
 });
 
 describe('the app: bad configuration', () => {

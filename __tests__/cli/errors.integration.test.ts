@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
 import { builtProject } from '../helpers/built-project.js';
 import { CLI, runCli } from '../helpers/cli.js';
-import { describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
+import { DOCKER, describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
+import { sha256Hex as hash } from '../helpers/hash.js';
 import { makeTestProject, REPO_ROOT, type TestProject } from '../helpers/project.js';
 
 /**
@@ -112,17 +112,26 @@ describeWithDocker('sweep-runtime: bad input is refused clearly and changes noth
     untouched();
   });
 
-  it('SWEEP_DOCKER_PULL_POLICY=always pulls the toolchain image as its own step, and says so when the registry cannot be reached', async () => {
-    // No registry is reachable from this machine or CI: `always` must try (and fail) to pull.
-    const run = await runCli(['build'], { cwd: project.root, env: { ...env, SWEEP_DOCKER_PULL_POLICY: 'always' } });
-    expect(run.stdout).toContain(`builder-image: pulling ${TOOLCHAIN_IMAGE} (pull policy always, from SWEEP_DOCKER_PULL_POLICY=always)`);
-    if (run.exitCode === 0) return; // a machine that can reach the registry: the pull worked
-    expect(run.exitCode).toBe(1);
-    expect(run.stderr).toContain(
-      `error (builder-image): sweep-lambda: could not pull the toolchain image ${TOOLCHAIN_IMAGE} (pull policy always, from SWEEP_DOCKER_PULL_POLICY=always)`,
-    );
-    expect(run.stderr).toContain('without a registry run `npm run toolchain:local`');
-    untouched();
+  it('SWEEP_DOCKER_PULL_POLICY=always pulls the toolchain image as its own step even when it is present, and says so when the pull fails', async () => {
+    // A toolchain image present locally under a name no registry serves (port 1 of this machine
+    // refuses connections everywhere): if-missing would not pull it, always must try, and fails.
+    const present = 'localhost:1/sweep-test/always-toolchain:1';
+    await execa(DOCKER, ['tag', TOOLCHAIN_IMAGE, present]);
+    try {
+      const run = await runCli(['build'], {
+        cwd: project.root,
+        env: { ...env, SWEEP_TOOLCHAIN_IMAGE: present, SWEEP_DOCKER_PULL_POLICY: 'always' },
+      });
+      expect(run.stdout).toContain(`builder-image: pulling ${present} (pull policy always, from SWEEP_DOCKER_PULL_POLICY=always)`);
+      expect(run.exitCode).toBe(1);
+      expect(run.stderr).toContain(
+        `error (builder-image): sweep-lambda: could not pull the toolchain image ${present} (pull policy always, from SWEEP_DOCKER_PULL_POLICY=always)`,
+      );
+      expect(run.stderr).toContain('without a registry run `npm run toolchain:local`');
+      untouched();
+    } finally {
+      await execa(DOCKER, ['rmi', present], { reject: false });
+    }
   });
 
   it('the default pull policy (if-missing) pulls a toolchain image that is not present, naming where the policy came from', async () => {
@@ -167,16 +176,21 @@ describeWithDocker('sweep-runtime: bad input is refused clearly and changes noth
     untouched();
   });
 
-  it("a compile error shows the last lines of cargo's output", async () => {
+  it('a compile error is shown once, as cargo printed it, and the error says so', async () => {
     const main = project.file('crates/sweep-lambda/src/main.rs');
     const source = fs.readFileSync(main, 'utf8');
     fs.writeFileSync(main, `${source}\nfn broken() { let x: u8 = "text"; }\n`);
     try {
       const run = await runCli(['build'], { cwd: project.root, env });
       expect(run.exitCode).toBe(1);
-      expect(run.stderr).toMatch(/^error \(compile\): sweep-lambda: cargo failed in the builder container \(exit code 101\)$/m);
-      expect(run.stderr).toContain('  | error[E0308]: mismatched types');
-      expect(run.stderr).toContain('  | error: could not compile `sweep-lambda`');
+      expect(run.stderr).toBe(
+        [
+          'error (compile): sweep-lambda: cargo could not build sweep-lambda (exit code 101); its messages are above',
+          '  fix: fix the errors cargo printed above; the previous zip and metadata are unchanged',
+        ].join('\n'),
+      );
+      expect(run.all.match(/error\[E0308\]: mismatched types/g)).toHaveLength(1);
+      expect(run.all.match(/error: could not compile `sweep-lambda`/g)).toHaveLength(1);
       untouched();
     } finally {
       fs.writeFileSync(main, source);
@@ -188,13 +202,13 @@ describe('sweep-runtime: usage errors', () => {
   it('an unknown command exits 2 and lists the commands', async () => {
     const run = await runCli(['deploy'], { cwd: process.cwd() });
     expect(run.exitCode).toBe(2);
-    expect(run.stderr).toBe('sweep-runtime: unknown command "deploy" (commands: status, build, fingerprint, clean, invoke, push)');
+    expect(run.stderr).toBe('sweep-runtime: unknown command "deploy" (commands: status, build, fingerprint, clean, invoke, push, keygen)');
   });
 
   it.each(['toString', 'constructor', '__proto__', 'hasOwnProperty'])('%s is an unknown command (exit 2), not a crash', async (name) => {
     const run = await runCli([name], { cwd: process.cwd() });
     expect(run.exitCode).toBe(2);
-    expect(run.stderr).toBe(`sweep-runtime: unknown command "${name}" (commands: status, build, fingerprint, clean, invoke, push)`);
+    expect(run.stderr).toBe(`sweep-runtime: unknown command "${name}" (commands: status, build, fingerprint, clean, invoke, push, keygen)`);
   });
 
   it('a --project folder that does not exist is named', async () => {
@@ -248,10 +262,6 @@ describe('sweep-runtime: usage errors', () => {
     expect(run.stderr).toContain('Usage: sweep-runtime <command> [options]');
   });
 });
-
-function hash(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
 function writeStubDocker(dir: string, name: string, body: string): string {
   const file = path.join(dir, `docker-stub-${name}.sh`);

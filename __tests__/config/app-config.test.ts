@@ -2,19 +2,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { SweepError } from '../../build/support/errors.js';
+import type { SweepError } from '../../build/support/errors.js';
 import { parseAppConfig, readContextFromCdktfJson, selectFunctions } from '../../config/app-config.js';
 import { sweepError } from '../helpers/errors.js';
 
 function configError(raw: unknown, source?: string): SweepError {
-  try {
-    parseAppConfig(raw, source);
-  } catch (error) {
-    expect(error).toBeInstanceOf(SweepError);
-    expect((error as SweepError).stage).toBe('config');
-    return error as SweepError;
-  }
-  throw new Error('expected a config error, nothing was thrown');
+  return sweepError(() => parseAppConfig(raw, source), 'config');
 }
 
 const RETENTION = 'one of 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653';
@@ -336,7 +329,12 @@ describe('parseAppConfig: sweep.functions', () => {
     [
       'two functions with the same zip name',
       { functions: { a: { artifact: { name: 'zip' } }, b: { artifact: { name: 'zip' } } } },
-      'context.sweep.functions.b: got "zip"; expected a artifact name (dist/<name>.zip) of its own (function a has it too)',
+      'context.sweep.functions.b: got "zip"; expected an artifact name (dist/<name>.zip) of its own (function a has it too)',
+    ],
+    [
+      'two functions whose names differ only in case (one dist/ file on a case-insensitive file system)',
+      { functions: { Api: {}, api: {} } },
+      'context.sweep.functions.api: got "api"; expected an artifact name (dist/<name>.zip) that differs from function Api\'s (Api) in more than case: on a case-insensitive file system they are one file',
     ],
     [
       'a function name that is not a name',

@@ -12,8 +12,10 @@ import { App, Testing } from 'cdktf';
 import { createLambdaZip } from '../../build/package/zip.js';
 import { parseAppConfig } from '../../config/app-config.js';
 import { PrebuiltArtifact } from '../../constructs/prebuilt-artifact.js';
+import { executionRoleName } from '../../constructs/rust-lambda-function.js';
 import { SweepStack } from '../../constructs/sweep-stack.js';
 import '../helpers/cdktf-matchers.js';
+import { sha256Digest } from '../helpers/hash.js';
 import { REPO_ROOT } from '../helpers/project.js';
 
 /**
@@ -22,10 +24,14 @@ import { REPO_ROOT } from '../helpers/project.js';
  */
 let dir: string;
 let zipPath: string;
+/** The zip's SHA-256, computed here from its bytes: what the stack must hand Terraform. */
+let zipSha256: Buffer;
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-stack-'));
   zipPath = path.join(dir, 'bootstrap.zip');
-  fs.writeFileSync(zipPath, createLambdaZip(fs.readFileSync(path.join(REPO_ROOT, '__tests__/fixtures/elf/x86_64-static'))));
+  const zip = createLambdaZip(fs.readFileSync(path.join(REPO_ROOT, '__tests__/fixtures/elf/x86_64-static')));
+  fs.writeFileSync(zipPath, zip);
+  zipSha256 = sha256Digest(zip);
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -50,27 +56,26 @@ const nameOf = (json: string, type: string) => {
 
 describe('SweepStack', () => {
   it('deploys the zip as a provided.al2023 function with handler bootstrap, the artifact hash and the configured settings', () => {
-    const { json, stack } = synth({
+    const { json } = synth({
       memorySize: 512,
       timeoutSeconds: 20,
       environment: { SWEEP_MAX_POINTS: '1000' },
       functionName: 'sweeper',
     });
+    const filename = (Object.values(JSON.parse(json).resource.aws_lambda_function)[0] as { filename: string }).filename;
+    // The asset's folder is named by the zip's hash, so the plan changes exactly when the bytes do.
+    expect(filename).toMatch(new RegExp(`^assets/sweeper-code_zip_[0-9A-F]{8}/${zipSha256.toString('hex')}/bootstrap\\.zip$`));
     expect(json).toHaveResourceWithProperties(LambdaFunction, {
       function_name: 'sweeper',
       runtime: 'provided.al2023',
       handler: 'bootstrap',
       architectures: ['x86_64'],
-      filename: only(stack).artifact.asset.path,
-      source_code_hash: only(stack).artifact.codeSha256,
+      source_code_hash: zipSha256.toString('base64'),
       memory_size: 512,
       timeout: 20,
       environment: { variables: { SWEEP_MAX_POINTS: '1000' } },
       logging_config: { log_format: 'Text', log_group: `\${aws_cloudwatch_log_group.${nameOf(json, 'aws_cloudwatch_log_group')}.name}` },
     });
-    expect(only(stack).artifact.asset.path).toMatch(
-      new RegExp(`^assets/sweeper-code_zip_[0-9A-F]{8}/${only(stack).artifact.deployedFingerprint}/bootstrap\\.zip$`),
-    );
   });
 
   it('maps the arm64 architecture to the function', () => {
@@ -109,8 +114,19 @@ describe('SweepStack', () => {
     expect(JSON.stringify(JSON.parse(json).resource)).not.toContain('AWSLambdaBasicExecutionRole');
   });
 
+  it("names each execution role within IAM's 64 characters, unique per function, keeping short names as they were", () => {
+    const long = 'f'.repeat(60);
+    const { json } = synth({ functions: { a: { functionName: `${long}-one` }, b: { functionName: `${long}-two` }, short: {} } });
+    const roles = Object.values(JSON.parse(json).resource.aws_iam_role as Record<string, { name: string }>).map((role) => role.name);
+    expect(roles).toHaveLength(3);
+    for (const name of roles) expect(name.length).toBeLessThanOrEqual(64);
+    expect(new Set(roles).size).toBe(3);
+    expect(roles).toContain('short-execution');
+    expect(executionRoleName(`${long}-one`)).toMatch(/^f{45}-[0-9a-f]{8}-execution$/);
+  });
+
   it('configures the region and outputs, per function, its name, ARN, deployed fingerprint and code hash', () => {
-    const { json, stack } = synth({ region: 'eu-west-1' });
+    const { json } = synth({ region: 'eu-west-1' });
     expect(json).toHaveProviderWithProperties(AwsProvider, { region: 'eu-west-1' });
     const outputs = JSON.parse(json).output;
     expect(Object.keys(outputs)).toEqual(['aws-serverless-sweep']);
@@ -120,7 +136,9 @@ describe('SweepStack', () => {
       'function_arn',
       'function_name',
     ]);
-    expect(outputs['aws-serverless-sweep'].value.artifact_fingerprint).toBe(only(stack).artifact.deployedFingerprint);
+    // A prebuilt zip's deployed fingerprint is its own SHA-256.
+    expect(outputs['aws-serverless-sweep'].value.artifact_fingerprint).toBe(zipSha256.toString('hex'));
+    expect(outputs['aws-serverless-sweep'].value.code_sha256).toBe(zipSha256.toString('base64'));
   });
 
   it('GIVEN sweep.functions WHEN synthesized THEN one function, role, log group and output per function, each with its settings', () => {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { ensureArtifact } from '../../build/engine/engine.js';
@@ -7,6 +6,7 @@ import type { ArtifactOptions } from '../../build/options/schema.js';
 import { createRecordingOutput } from '../../build/support/reporter.js';
 import { builtProject } from '../helpers/built-project.js';
 import { describeWithDocker, TOOLCHAIN_IMAGE } from '../helpers/docker.js';
+import { sha256Hex } from '../helpers/hash.js';
 import { appendLine, makeTestProject, type TestProject } from '../helpers/project.js';
 
 /**
@@ -19,13 +19,11 @@ describeWithDocker('engine: cache hit and miss with real builds', () => {
   beforeAll(() => prepared.build());
   afterAll(() => prepared.remove());
 
+  const engineOptions = (project: TestProject, extra: ArtifactOptions = {}, env: Record<string, string> = {}) =>
+    resolveArtifactOptions({ projectRoot: project.root, toolchainImage: TOOLCHAIN_IMAGE, package: 'sweep-lambda', ...extra }, { env });
   const build = async (project: TestProject, extra: ArtifactOptions = {}, env: Record<string, string> = {}) => {
     const output = createRecordingOutput();
-    const options = resolveArtifactOptions(
-      { projectRoot: project.root, toolchainImage: TOOLCHAIN_IMAGE, package: 'sweep-lambda', ...extra },
-      { env },
-    );
-    const result = await ensureArtifact(options, { output });
+    const result = await ensureArtifact(engineOptions(project, extra, env), { output });
     const lines = output.of('sweep-lambda');
     return { result, lines, text: output.lines.join('\n') };
   };
@@ -163,24 +161,25 @@ describeWithDocker('engine: cache hit and miss with real builds', () => {
       expect(Buffer.compare(zipBytes(project), before)).toBe(0);
     }));
 
-  it("GIVEN a compile error WHEN building THEN it fails with cargo's output and leaves the previous zip and metadata intact", () =>
+  it("GIVEN a compile error WHEN building THEN it fails after streaming cargo's output once, and leaves the previous zip and metadata intact", () =>
     withProject(async (project) => {
       const zip = zipBytes(project);
       const metadata = metadataText(project);
       const main = project.file('crates/sweep-lambda/src/main.rs');
       fs.writeFileSync(main, `${fs.readFileSync(main, 'utf8')}\nfn broken() -> u32 { "not a number" }\n`);
-      const error = await build(project).then(
+      const output = createRecordingOutput();
+      const error = await ensureArtifact(engineOptions(project), { output }).then(
         () => undefined,
         (e: unknown) => e,
       );
-      expect(error).toMatchObject({ stage: 'compile', fix: 'fix the error shown below; the previous zip and metadata are unchanged' });
-      expect((error as { describe(): string }).describe()).toMatch(/error\[E0308\]: mismatched types/);
+      expect(error).toMatchObject({
+        stage: 'compile',
+        fix: 'fix the errors cargo printed above; the previous zip and metadata are unchanged',
+      });
+      expect(output.lines.filter((line) => /error\[E0308\]: mismatched types/.test(line))).toHaveLength(1);
+      expect((error as { describe(): string }).describe()).not.toMatch(/E0308/);
       expect(Buffer.compare(zipBytes(project), zip)).toBe(0);
       expect(metadataText(project)).toBe(metadata);
       expect(fs.readdirSync(project.dist).filter((f) => f.endsWith('.tmp') || f.includes('.lock'))).toEqual([]);
     }));
 });
-
-function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}

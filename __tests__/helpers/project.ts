@@ -55,3 +55,12 @@ export function copyWorkspace(from: string, to: string): void {
 export function appendLine(file: string, text: string): void {
   fs.appendFileSync(file, `${text}\n`);
 }
+
+/**
+ * Writes a cdktf.json in `root` whose context `sweep` is `sweep` (what the CLI and the app read),
+ * and whose app is this repository's main.ts, run as cdktf.json's `app` runs it.
+ */
+export function writeSweepConfig(root: string, sweep: Record<string, unknown>): void {
+  const app = `node ${path.join(REPO_ROOT, 'bin', 'run-ts.mjs')} ${path.join(REPO_ROOT, 'main.ts')}`;
+  fs.writeFileSync(path.join(root, 'cdktf.json'), JSON.stringify({ language: 'typescript', app, context: { sweep } }, null, 2));
+}

@@ -32,7 +32,9 @@ describeWithDocker('invoke in the builder container', () => {
     const lines: string[] = [];
     const { outcome, ranOn } = await invokeLocally({
       zipPath: files.write('probe.zip', makeZip({ bootstrap: PROBE })),
-      metadata: fakeMetadata(TOOLCHAIN_IMAGE),
+      // What a forged download's metadata said: it must never reach `docker run`.
+      metadata: fakeMetadata('--privileged'),
+      builderImage: TOOLCHAIN_IMAGE,
       event: '{}',
       timeoutMs: 30_000,
       functionName: 'probe',
@@ -48,7 +50,7 @@ describeWithDocker('invoke in the builder container', () => {
     return { lines, kind: outcome.kind };
   }
 
-  it("runs bootstrap as the calling user with the function's memory, no capabilities and no privilege gain", async () => {
+  it("runs bootstrap in the configured image (not the metadata's tag, --privileged), as the calling user with the function's memory, no capabilities and no privilege gain", async () => {
     const { lines, kind } = await probe();
     expect(kind).toBe('exited');
     expect(lines).toEqual([

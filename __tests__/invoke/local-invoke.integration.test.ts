@@ -81,27 +81,3 @@ describeWithDocker('sweep-runtime invoke', () => {
     expect(run.stderr).toContain('fix: Lambda events are JSON documents; check the file');
   });
 });
-
-describeWithDocker('sweep-runtime invoke of every function', () => {
-  it('invokes each function of cdktf.json with the event, one response line each, and exits 1 when one fails', async () => {
-    const project = makeTestProject();
-    try {
-      fs.copyFileSync(path.join(REPO_ROOT, 'cdktf.json'), path.join(project.root, 'cdktf.json'));
-      // A jobs event: sweep-batch answers it, sweep-lambda refuses it as an invalid event.
-      const event = '{"jobs": [{"start": 0, "stop": 2, "step": 1, "function": "square"}]}';
-      const run = await runCli(['invoke', '--event', '-'], {
-        cwd: project.root,
-        env: { SWEEP_TOOLCHAIN_IMAGE: TOOLCHAIN_IMAGE },
-        input: event,
-      });
-      expect(run.exitCode).toBe(1);
-      const [lambda, batch] = run.stdout.split('\n');
-      expect(JSON.parse(lambda!)).toMatchObject({ errorType: 'InvalidEvent' });
-      expect(JSON.parse(batch!)).toMatchObject({ count: 1, succeeded: 1, failed: 0 });
-      expect(run.stderr).toMatch(/\[sweep-lambda\] invoke: function error InvalidEvent/);
-      expect(run.stderr).toMatch(/\[sweep-batch\] invoke: response in /);
-    } finally {
-      project.remove();
-    }
-  });
-});

@@ -49,6 +49,7 @@ function request(overrides: Partial<LocalInvokeRequest> & { zipPath: string }): 
     memorySize: 256,
     region: 'eu-west-1',
     environment: {},
+    builderImage: 'sweep-builder:test',
     dockerCommand: 'docker',
     ...overrides,
   };
@@ -128,6 +129,51 @@ describe('invokeLocally', () => {
       request({ zipPath, environment: { FAKE_MODE: 'big-error', FAKE_ERROR_BYTES: String(MAX_RESPONSE_BYTES + 1) } }),
     );
     expect(outcome).toMatchObject({ kind: 'function-error', errorType: 'Function.ResponseSizeTooLarge' });
+  });
+
+  it("runs in the image this machine's configuration names, never the metadata's builderImage.tag (a download chose it)", async () => {
+    // GIVEN metadata as a forged download would bring it, and a docker client that records its arguments.
+    const argvFile = files.write('argv', new Uint8Array());
+    const docker = files.write('docker', Buffer.from(`#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a"; done > '${argvFile}'\n`));
+    fs.chmodSync(docker, 0o755);
+    let prepared = 0;
+
+    // WHEN
+    const { outcome, ranOn } = await invokeLocally(
+      request({
+        zipPath: fakeZip(),
+        metadata: fakeMetadata('--privileged'),
+        inContainer: true,
+        builderImage: 'sweep-builder:rust-1-bullseye-0123abcd',
+        prepareBuilderImage: async () => {
+          prepared++;
+        },
+        dockerCommand: docker,
+      }),
+    );
+
+    // THEN the configured image ran (once made sure of), as the command, after every option.
+    expect({ outcome, ranOn, prepared }).toEqual({
+      outcome: { kind: 'exited', exitCode: 0, signal: undefined },
+      ranOn: 'sweep-builder:rust-1-bullseye-0123abcd',
+      prepared: 1,
+    });
+    const argv = fs.readFileSync(argvFile, 'utf8').split('\n').slice(0, -1);
+    expect(argv.slice(-2)).toEqual(['sweep-builder:rust-1-bullseye-0123abcd', '/var/task/bootstrap']);
+    expect(argv).not.toContain('--privileged');
+  });
+
+  it('does not make the builder image when the binary runs on this machine', async () => {
+    let prepared = 0;
+    const { ranOn } = await invokeLocally(
+      request({
+        zipPath: fakeZip(),
+        prepareBuilderImage: async () => {
+          prepared++;
+        },
+      }),
+    );
+    expect({ ranOn, prepared }).toEqual({ ranOn: 'host', prepared: 0 });
   });
 
   it('refuses an event of 6 MiB or more before touching the zip or starting anything', async () => {

@@ -3,9 +3,10 @@
 import { randomBytes } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { UNZIPPED_LIMIT_BYTES as UNZIPPED_SIZE_LIMIT_BYTES } from '../../build/package/lambda-limits.js';
+import { crc32 } from '../../build/package/zip-read.js';
 import { SweepError } from '../../build/support/errors.js';
-import { UNZIPPED_SIZE_LIMIT_BYTES } from '../../invoke/limits.js';
-import { crc32, readZipEntry } from '../../invoke/zip-entry.js';
+import { readZipEntry } from '../../invoke/zip-entry.js';
 import { sweepError } from '../helpers/errors.js';
 import { centralEntryOffset, makeZip, tempFiles, withDeclaredSize } from './zip-fixtures.js';
 

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { TOOLCHAIN_IMAGE } from '../helpers/docker.js';
+import { sha256Hex } from '../helpers/hash.js';
 import { copyWorkspace, EXAMPLE_WORKSPACE, projectAt, type TestProject } from '../helpers/project.js';
 import type { S3TestServer } from '../helpers/s3-server.js';
 
@@ -47,9 +47,7 @@ export function objectKey(fingerprint: string, extension: 'zip' | 'json'): strin
   return `${PREFIX}/v2/${fingerprint}.${extension}`;
 }
 
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
+export { sha256Hex } from '../helpers/hash.js';
 
 /** A new project folder holding a copy of the example workspace and the CLI's cdktf.json; no build output, no caches. */
 export function freshProject(prefix = 'sweep-remote-'): TestProject {

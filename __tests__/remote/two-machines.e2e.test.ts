@@ -111,6 +111,8 @@ describeWithDocker('two machines share one build through the remote cache (real 
         `[${NAME}] cache-miss: no metadata (first build)`,
         expect.stringMatching(new RegExp(`^\\[${NAME}\\] fingerprint ${fingerprint} \\(\\d+ inputs, `)),
         `[${NAME}] remote: ${URL} holds fingerprint ${fingerprint.slice(0, 12)}`,
+        // A publisher without a signing key uploads unsigned builds (this configuration trusts no keys).
+        `[${NAME}] remote: unsigned`,
       ]);
       expect(distEntries(b)).toEqual([]);
     });

@@ -35,7 +35,7 @@ it('GIVEN dist/ holds a build lock of another host WHEN a build waits with a sho
   );
   expect(run.all).toMatch(
     new RegExp(
-      `error \\(lock\\): gave up waiting for the build lock ${escapeRegExp(lock)} after [^:]+: it is held by pid 4242 on ci-runner-7`,
+      `error \\(lock\\): ${CLI_ARTIFACT}: gave up waiting for the build lock ${escapeRegExp(lock)} after [^:]+: it is held by pid 4242 on ci-runner-7`,
     ),
   );
   expect(run.all).toContain(

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -6,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { prepareCargoHome, removeTamperedCrates } from '../../build/builder/cargo-home.js';
 import { cachePaths } from '../../build/cache/paths.js';
 import { createRecordingOutput, createReporter } from '../../build/support/reporter.js';
+import { sha256Hex as sha256 } from '../helpers/hash.js';
 
 /**
  * Issue 12: cargo never checks a `.crate` file again once it is in its cache, so a build that
@@ -14,7 +14,6 @@ import { createRecordingOutput, createReporter } from '../../build/support/repor
  * Cargo.lock names is checked against the lock's checksum; one that does not match is removed
  * (cargo downloads it again) and named.
  */
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const REGISTRY = 'index.crates.io-6f17d22bba15001f';
 
 const LOCK = `# A lock file as cargo 1.78 writes it (version 3).

@@ -37,7 +37,10 @@ export class DockerClient {
     await this.run(stage, args, onLine, onLine, signal);
   }
 
-  /** Like `stream` for stderr, but returns stdout (for commands whose output is data, like cargo tree). */
+  /**
+   * Like `stream` for stderr, but returns stdout (for commands whose output is data, like cargo
+   * tree, or cargo's JSON messages); a failure carries the stdout it had too.
+   */
   async captureStreamingStderr(
     stage: Stage,
     args: readonly string[],
@@ -45,7 +48,12 @@ export class DockerClient {
     signal?: AbortSignal,
   ): Promise<string> {
     const lines: string[] = [];
-    await this.run(stage, args, (line) => lines.push(line), onLine, signal);
+    try {
+      await this.run(stage, args, (line) => lines.push(line), onLine, signal);
+    } catch (error) {
+      if (error instanceof DockerCommandError) error.stdout = lines.join('\n');
+      throw error;
+    }
     return lines.join('\n');
   }
 
@@ -96,6 +104,9 @@ export class DockerClient {
 
 /** A docker command that failed or was cancelled; callers turn it into a SweepError with a fix. */
 export class DockerCommandError extends Error {
+  /** What the command printed on stdout, when it was captured (captureStreamingStderr). */
+  stdout: string | undefined;
+
   constructor(
     readonly stage: Stage,
     readonly commandLine: string,

@@ -91,6 +91,37 @@ export function compileInterrupted(cause: unknown): SweepError {
   });
 }
 
+/** What to do about a failed cargo run, from its output: a stale or newer lock file, no network, or the code. */
+function cargoFix(output: string): string {
+  const lockStale = /lock file .* needs to be updated but --locked was passed|cannot update the lock file/i.test(output);
+  const lockVersion = /lock file version .* (was found|requires)|failed to parse lock file/i.test(output);
+  const offline = /failed to (download|get|fetch|load source)|Couldn't resolve host|network failure|failed to query replaced source/i.test(
+    output,
+  );
+  return lockStale
+    ? "Cargo.lock is out of date: run `cargo update -w` (with the toolchain image's cargo) and commit Cargo.lock"
+    : lockVersion
+      ? "Cargo.lock was written by a newer cargo than the toolchain image's: regenerate it with the image's cargo (see README, Troubleshooting)"
+      : offline
+        ? 'cargo could not download a dependency: check the network or the registry settings in .cargo/config.toml'
+        : 'fix the errors cargo printed above; the previous zip and metadata are unchanged';
+}
+
+/**
+ * cargo did not build these functions' binaries (it built the others of the run: --keep-going).
+ * Its messages were streamed as they came, so they are not repeated here: under cdktf every line
+ * the app prints is shown again in the CLI's summary.
+ */
+export function cargoCouldNotBuild(names: readonly string[], failure: SweepError | undefined): SweepError {
+  const cause = failure?.cause as { exitCode?: number; output?: string } | undefined;
+  return new SweepError({
+    stage: 'compile',
+    problem: `cargo could not build ${names.join(', ')} (exit code ${cause?.exitCode ?? 'unknown'}); its messages are above`,
+    fix: cargoFix(cause?.output ?? ''),
+    cause: failure,
+  });
+}
+
 export function cargoBuildFailed(exitCode: number | undefined, output: string, cause: unknown): SweepError {
   const lockStale = /lock file .* needs to be updated but --locked was passed|cannot update the lock file/i.test(output);
   const lockVersion = /lock file version .* (was found|requires)|failed to parse lock file/i.test(output);

@@ -10,6 +10,7 @@ import { inputScope, type LockRead, readLock } from '../fingerprint/scope.js';
 import type { ResolvedArtifactOptions } from '../options/resolve.js';
 import { checkZipLayout } from '../package/verify.js';
 import { readRegularFile } from '../support/regular-file.js';
+import { StageTimer } from '../support/stage-timer.js';
 import { type Decision, decide, type ZipState } from './decide.js';
 import { explainDecision } from './explain.js';
 import { type ArtifactMetadata, type MetadataReadResult, readMetadata } from './metadata.js';
@@ -63,7 +64,7 @@ export interface CheckOptions {
 }
 
 export function checkCache(options: ResolvedArtifactOptions, checkOptions: CheckOptions = {}): CacheCheck {
-  const steps = new StepClock();
+  const steps = new StageTimer<CheckStep>();
   const workspace = checkOptions.workspace ?? readCargoWorkspace(options.workspace, options.origin);
   const pkg = selectPackage(workspace, options.package, options.binary, options.origin);
   const badFeatures = unknownFeatures(pkg, options.features);
@@ -109,7 +110,7 @@ export function checkCache(options: ResolvedArtifactOptions, checkOptions: Check
     decision,
     explanation,
     notes,
-    stepsMs: steps.results,
+    stepsMs: steps.stagesMs() as Record<CheckStep, number>, // every step lapped above
     hashedFiles: collection.hashedFiles,
     inputSnapshot: collection.snapshot,
   };
@@ -133,17 +134,6 @@ export function buildSettings(
     builderRecipe: recipeHash,
     env: { ...options.buildEnv },
   };
-}
-
-/** Times consecutive steps: each `lap` closes the step that ran since the previous one. */
-class StepClock {
-  private mark = performance.now();
-  readonly results = {} as Record<CheckStep, number>;
-  lap(step: CheckStep): void {
-    const now = performance.now();
-    this.results[step] = now - this.mark;
-    this.mark = now;
-  }
 }
 
 /**

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type CompileUnit, compileRun, unitKey } from '../builder/compile.js';
 import { type BuilderContainer, runInBuilder } from '../builder/container.js';
-import { DockerClient, DockerCommandError } from '../builder/docker.js';
+import { DockerClient } from '../builder/docker.js';
 import { type BuilderImage, ensureBuilderImage } from '../builder/image.js';
 import { type CacheCheck, checkCache, isHit } from '../cache/check.js';
 import { commitArtifact } from '../cache/commit.js';
@@ -20,7 +20,7 @@ import type { RemoteCache } from '../remote/cache.js';
 import { writeFileAtomic } from '../support/atomic-write.js';
 import { asSweepError, isSweepError, type SweepError } from '../support/errors.js';
 import { formatBytes, type Reporter } from '../support/reporter.js';
-import { formatTimings, type StageTimer } from '../support/stage-timer.js';
+import { formatTimings, type StageName, StageTimer } from '../support/stage-timer.js';
 import { buildInterrupted, missingOutcome, sourcesKeptChanging } from './errors.js';
 import { reportHit } from './report.js';
 import type { Settled } from './result.js';
@@ -31,8 +31,8 @@ import type { Settled } from './result.js';
  *   batches:    artifacts that share workspace, cache domain, toolchain image, builder recipe,
  *               target triple, profile and build variables
  *   per batch:  builder image -> rounds of cargo runs
- *   per round:  cargo tree (which functions may share a run) -> one `cargo build` per run; if a
- *               shared run fails, each of its functions alone
+ *   per round:  cargo tree (which functions may share a run) -> one `cargo build --keep-going`
+ *               per run: a function that does not compile is named, the others are built
  *   per artifact, after its run: the inputs checked again -> package -> verify -> commit (zip,
  *               then metadata) -> publish to the shared cache
  *
@@ -103,15 +103,9 @@ async function buildBatch(checks: readonly CacheCheck[], context: BatchContext):
   const reporter = context.reporterFor(checks.map((c) => c.name).join(', '));
   const settled = new Map<CacheCheck, Settled>();
   const settle = (pending: Pending, outcome: Settled) => settled.set(pending.original, outcome);
-  const shared: Record<string, number> = {};
-  const time = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
-    const started = performance.now();
-    try {
-      return await work();
-    } finally {
-      shared[stage] = (shared[stage] ?? 0) + (performance.now() - started);
-    }
-  };
+  // The stages the batch's artifacts share (builder image, cargo tree): each artifact's timings get them too.
+  const shared = new StageTimer();
+  const time = <T>(stage: StageName, work: () => Promise<T>): Promise<T> => shared.timeAsync(stage, work);
 
   try {
     const docker = new DockerClient(options.dockerCommand);
@@ -142,35 +136,28 @@ async function buildBatch(checks: readonly CacheCheck[], context: BatchContext):
         const failure = plan.failed.get(unitKey(unitOf(p.check)));
         if (failure) settle(p, { error: failure });
       }
-      const runs = [...plan.runs];
-      while (runs.length > 0) {
-        const run = runs.shift()!;
+      for (const run of plan.runs) {
         const members = pending.filter((p) => run.some((unit) => unitKey(unit) === unitKey(unitOf(p.check))));
-        let binaries: Map<string, Uint8Array>;
+        let built: Map<string, Uint8Array | SweepError>;
         const started = performance.now();
         try {
-          binaries = await compileRun({ ...container, artifactKeys: members.map((p) => p.check.paths.key) }, run, options);
+          built = await compileRun({ ...container, artifactKeys: members.map((p) => p.check.paths.key) }, run, options);
         } catch (error) {
-          // cargo stops a shared run at the first crate that fails, so one function's compile
-          // error would fail, and be reported as the error of, every function of the run. Each is
-          // built alone instead (the same bytes, see cargo/runs.ts; what compiled is cached): the
-          // others are committed and only the functions that do not compile are named.
-          if (run.length > 1 && cargoFailed(error) && !context.signal?.aborted) {
-            reporter.line(`batch: the cargo run of ${members.map((p) => p.check.name).join(', ')} failed; building each of them alone`);
-            runs.unshift(...run.map((unit) => [unit]));
-          } else {
-            for (const p of members) settle(p, { error: context.signal?.aborted ? buildInterrupted(error) : asSweepError(error) });
-          }
+          for (const p of members) settle(p, { error: context.signal?.aborted ? buildInterrupted(error) : asSweepError(error) });
           continue;
         }
         // The batch's stages, and this run's compile (not the earlier runs' of a split batch).
-        const stages = { ...shared, compile: performance.now() - started };
+        const stages = { ...shared.stagesMs(), compile: performance.now() - started };
         // issue 22: the run's functions are packaged at once, on every core (package/pool.ts), and
         // checked again against one read of the workspace (its shared crates walked once).
         const finishing: Promise<void>[] = [];
         const workspaceNow = new Map<string, CargoWorkspace>();
         for (const p of members) {
-          const binary = binaries.get(unitKey(unitOf(p.check)))!;
+          const binary = built.get(unitKey(unitOf(p.check)))!;
+          if (isSweepError(binary)) {
+            settle(p, { error: binary });
+            continue;
+          }
           const after = checkAgain(p.check, workspaceNow);
           if (isSweepError(after)) {
             settle(p, { error: after });
@@ -226,13 +213,13 @@ async function finishArtifact(
   check: CacheCheck,
   binary: Uint8Array,
   image: BuilderImage,
-  shared: Readonly<Record<string, number>>,
+  shared: Readonly<Partial<Record<StageName, number>>>,
   context: BatchContext,
 ): Promise<Settled> {
   const reporter = context.reporterFor(check.name);
   const timer = context.timerOf(check);
   try {
-    for (const [stage, ms] of Object.entries(shared)) timer.add(stage as Parameters<StageTimer['add']>[0], ms);
+    for (const [stage, ms] of Object.entries(shared) as [StageName, number][]) timer.add(stage, ms);
     // The deflate's own time (not the wait for a free worker): the stages add up to CPU time.
     const { zip, sha256, ms } = await packageZip(binary);
     timer.add('package', ms);
@@ -284,7 +271,13 @@ async function finishArtifact(
 }
 
 function unitOf(check: CacheCheck): CompileUnit {
-  return { package: check.package.name, binary: check.options.binary, features: check.options.features };
+  return {
+    package: check.package.name,
+    packageDir: check.package.dir,
+    binary: check.options.binary,
+    features: check.options.features,
+    label: check.name,
+  };
 }
 
 /** One compile unit per distinct (package, binary, features): two artifacts of the same unit share its binary. */
@@ -354,7 +347,7 @@ async function planRuns(
     (unit) => parseFeatureTree(trees.get(unitKey(unit)) ?? ''),
   );
   for (const split of plan.splits) container.reporter.line(`batch: ${split}`);
-  return { runs: plan.runs.map((run) => run.map(({ package: pkg, binary, features }) => ({ package: pkg, binary, features }))), failed };
+  return { runs: plan.runs.map((run) => run.map((planned) => unitOf(checkOf(planned)))), failed };
 }
 
 /** The output of the per-unit cargo tree script, one section per unit. */
@@ -409,10 +402,4 @@ function readIfFile(file: string): string | undefined {
 
 function shellQuote(argv: readonly string[]): string {
   return argv.map((arg) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)).join(' ');
-}
-
-/** cargo itself failed (not a cancellation, nor docker refusing to start the container). */
-function cargoFailed(error: unknown): boolean {
-  const cause = isSweepError(error) ? error.cause : undefined;
-  return cause instanceof DockerCommandError && !cause.cancelled && cause.exitCode !== 125;
 }

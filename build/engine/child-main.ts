@@ -24,11 +24,17 @@ const controller = new AbortController();
 const parent = process.ppid;
 let stopped: string | undefined;
 const stop = (why: string) => {
-  if (stopped) process.exit(130);
+  if (stopped) return;
   stopped = why;
   controller.abort(new Error(`interrupted: ${why}`));
 };
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    // A second signal while the build is being stopped: leave at once.
+    if (stopped) process.exit(130);
+    stop(signal);
+  });
+}
 // No event tells a process that its parent died; its parent id changing does.
 const watch = setInterval(() => {
   if (process.ppid !== parent) stop('the process that started the build is gone');

@@ -36,7 +36,19 @@ export interface EngineRun {
 
 /** Ensures every artifact; throws one error naming each that failed (the others are committed). */
 export async function ensureArtifacts(list: readonly ResolvedArtifactOptions[], run: EngineRun = {}): Promise<ArtifactResult[]> {
-  return resultsOrThrow(list, await settleArtifacts(list, run));
+  const { labels, settled } = await settleArtifacts(list, run);
+  return resultsOrThrow({ labels }, settled);
+}
+
+/** Every artifact's end, in the list's order (its result or its own error), and how each is named. */
+export async function settleArtifacts(
+  list: readonly ResolvedArtifactOptions[],
+  run: EngineRun = {},
+): Promise<{ readonly labels: readonly string[]; readonly settled: Settled[] }> {
+  const reporterFor = (prefix: string) => createReporter(prefix, run.output);
+  const checked = checkAndReportHits(list, reporterFor);
+  const outcomes = checked.misses.length > 0 ? await ensureMisses(checked.misses, { reporterFor, signal: run.signal }) : new Map();
+  return { labels: checked.labels, settled: checked.settle(outcomes) };
 }
 
 /** The one-artifact form of {@link ensureArtifacts}. */
@@ -45,32 +57,28 @@ export async function ensureArtifact(options: ResolvedArtifactOptions, run: Engi
   return result!;
 }
 
-/** Every artifact's end, in the list's order: its result or its own error. */
-export async function settleArtifacts(list: readonly ResolvedArtifactOptions[], run: EngineRun = {}): Promise<Settled[]> {
-  const reporterFor = (prefix: string) => createReporter(prefix, run.output);
-  const checked = checkAndReportHits(list, reporterFor);
-  const outcomes = checked.misses.length > 0 ? await ensureMisses(checked.misses, { reporterFor, signal: run.signal }) : new Map();
-  return checked.settle(outcomes);
-}
-
 /** The results in the list's order, or one error naming every artifact that failed. */
-export function resultsOrThrow(list: readonly ResolvedArtifactOptions[], settled: readonly Settled[]): ArtifactResult[] {
-  throwIfAnyFailed(list, (i) => settled[i]!.error);
+export function resultsOrThrow(checked: Pick<CheckedArtifacts, 'labels'>, settled: readonly Settled[]): ArtifactResult[] {
+  throwIfAnyFailed(checked.labels, (i) => settled[i]!.error);
   return settled.map((one) => one.result!);
 }
 
-function throwIfAnyFailed(list: readonly ResolvedArtifactOptions[], errorAt: (index: number) => SweepError | undefined): void {
+function throwIfAnyFailed(labels: readonly string[], errorAt: (index: number) => SweepError | undefined): void {
   const failures = new Map<string, SweepError>();
-  list.forEach((options, i) => {
+  labels.forEach((label, i) => {
     const error = errorAt(i);
-    if (error) failures.set(artifactLabel(options), error);
+    if (error) failures.set(label, error);
   });
   if (failures.size > 0) throw artifactsFailed(failures);
 }
 
-/** How an artifact is named before its check has named it (its package may not even exist). */
-export function artifactLabel(options: ResolvedArtifactOptions): string {
-  return options.name ?? (options.origin.kind === 'context' ? options.origin.function : undefined) ?? options.package ?? options.binary;
+/**
+ * How an artifact is named in a failure: its name once its check has named it; before that (its
+ * package may not even exist) what its options say, or '' when they name nothing.
+ */
+function artifactLabel(options: ResolvedArtifactOptions, check: CacheCheck | SweepError): string {
+  if (!isSweepError(check)) return check.name;
+  return options.name ?? (options.origin.kind === 'context' ? options.origin.function : undefined) ?? options.package ?? '';
 }
 
 /**
@@ -101,10 +109,13 @@ export interface ZipClaim {
 /** {@link checkAll} for callers that need every check: one error names each artifact whose check failed. */
 export function checkAllOrThrow(list: readonly ResolvedArtifactOptions[]): CacheCheck[] {
   const checks = checkAll(list);
-  throwIfAnyFailed(list, (i) => {
-    const check = checks[i]!;
-    return isSweepError(check) ? check : undefined;
-  });
+  throwIfAnyFailed(
+    list.map((options, i) => artifactLabel(options, checks[i]!)),
+    (i) => {
+      const check = checks[i]!;
+      return isSweepError(check) ? check : undefined;
+    },
+  );
   return checks as CacheCheck[];
 }
 
@@ -112,6 +123,8 @@ export function checkAllOrThrow(list: readonly ResolvedArtifactOptions[]): Cache
 export interface CheckedArtifacts {
   /** Per artifact of the list: its check, or the error that stopped it. */
   readonly checks: readonly (CacheCheck | SweepError)[];
+  /** Per artifact of the list: how a failure of it is named. */
+  readonly labels: readonly string[];
   /** One check per zip that missed, in the list's order. */
   readonly misses: readonly CacheCheck[];
   /** Every artifact's end, given the misses' outcomes by zip path. */
@@ -150,6 +163,7 @@ export function checkAndReportHits(
   }
   return {
     checks,
+    labels: list.map((options, i) => artifactLabel(options, checks[i]!)),
     misses,
     settle: (outcomes) =>
       checks.map((check) =>
@@ -174,8 +188,10 @@ export async function ensureMisses(misses: readonly CacheCheck[], context: MissC
   const outcomes = new Map<string, Settled>();
   const timers = new Map<string, StageTimer>();
   const timerOf = (check: CacheCheck): StageTimer => {
-    let timer = timers.get(check.paths.zip);
-    if (!timer) timers.set(check.paths.zip, (timer = timerFor(check)));
+    const known = timers.get(check.paths.zip);
+    if (known) return known;
+    const timer = timerFor(check);
+    timers.set(check.paths.zip, timer);
     return timer;
   };
   const locks: BuildLock[] = [];

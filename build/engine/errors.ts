@@ -15,7 +15,8 @@ export function artifactsFailed(failures: ReadonlyMap<string, SweepError>): Swee
   const groups = [...byError];
   if (groups.length === 1) {
     const [error, names] = groups[0]!;
-    if (names.length > 1) return error;
+    // Shared by several, or of an artifact nothing names yet (its check failed): told as it is.
+    if (names.length > 1 || names[0] === '') return error;
     return new SweepError({
       stage: error.stage,
       problem: `${names[0]}: ${error.problem}`,

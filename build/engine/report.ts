@@ -1,6 +1,6 @@
 import type { CacheCheck, CacheHit } from '../cache/check.js';
 import type { Reporter } from '../support/reporter.js';
-import { formatTimings, StageTimer } from '../support/stage-timer.js';
+import { formatTimings, type StageName, StageTimer } from '../support/stage-timer.js';
 import type { ArtifactResult } from './result.js';
 
 /*
@@ -10,7 +10,7 @@ import type { ArtifactResult } from './result.js';
 
 /** A timer that counts the check's own time (measured, perhaps, in another process). */
 export function timerFor(check: CacheCheck): StageTimer {
-  return new StageTimer({ fingerprint: Object.values(check.stepsMs).reduce((sum, ms) => sum + ms, 0) });
+  return new StageTimer<StageName>({ fingerprint: Object.values(check.stepsMs).reduce((sum, ms) => sum + ms, 0) });
 }
 
 export function reportHit(check: CacheHit, timer: StageTimer, reporter: Reporter): ArtifactResult {

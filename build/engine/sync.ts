@@ -61,11 +61,11 @@ export function ensureArtifactsSync(list: readonly ResolvedArtifactOptions[], me
   for (const [zip, result] of memo.byZip) outcomes.set(zip, { result });
   if (checked.misses.length > 0) {
     const answered = runChild(checked.misses);
-    checked.misses.forEach((check, i) => outcomes.set(check.paths.zip, answered[i]!));
+    for (const [i, check] of checked.misses.entries()) outcomes.set(check.paths.zip, answered[i]!);
   }
   const settled = checked.settle(outcomes);
   for (const one of settled) if (one.result) memo.byZip.set(one.result.zipPath, one.result);
-  return resultsOrThrow(list, settled);
+  return resultsOrThrow(checked, settled);
 }
 
 function runChild(misses: readonly CacheCheck[]): Settled[] {

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { PRIVATE_KEY_PREFIX, parseTrustedKey, type TrustedKey } from '../remote/keys.js';
 import { parseRemoteCacheUrl, type RemoteCacheLocation } from '../remote/url.js';
 import { type ConfigIssue, invalidConfig } from '../support/errors.js';
 import { toConfigIssues } from './config-issues.js';
@@ -43,7 +44,14 @@ export interface ResolvedArtifactOptions {
   readonly forceRebuild: boolean;
   readonly distDir: string;
   readonly cacheDir: string;
-  readonly remoteCache: (RemoteCacheLocation & { readonly mode: RemoteCacheMode; readonly region: string | undefined }) | undefined;
+  readonly remoteCache:
+    | (RemoteCacheLocation & {
+        readonly mode: RemoteCacheMode;
+        readonly region: string | undefined;
+        /** Whose signatures make a download trusted; empty: downloads are not signature-checked. */
+        readonly trustedKeys: readonly TrustedKey[];
+      })
+    | undefined;
   /** The docker command (SWEEP_DOCKER, like CDK's CDK_DOCKER). */
   readonly dockerCommand: string;
   /** Repository of the builder images (SWEEP_BUILDER_REPOSITORY; tests use their own). */
@@ -64,6 +72,8 @@ export interface ResolvedArtifactOptions {
     readonly toolchainImage: string;
     readonly remoteCache: string | undefined;
     readonly remoteCacheMode: string;
+    /** Where the trusted keys came from; undefined when there are none. */
+    readonly trustedKeys: string | undefined;
   };
   readonly origin: OptionsOrigin;
 }
@@ -80,6 +90,7 @@ export const ENV = {
   builderRepository: 'SWEEP_BUILDER_REPOSITORY',
   remoteCache: 'SWEEP_REMOTE_CACHE',
   remoteCacheMode: 'SWEEP_REMOTE_CACHE_MODE',
+  trustedKeys: 'SWEEP_REMOTE_CACHE_TRUSTED_KEYS',
   lockTimeout: 'SWEEP_LOCK_TIMEOUT_SECONDS',
 } as const;
 
@@ -137,6 +148,18 @@ export function resolveArtifactOptions(options: ArtifactOptions = {}, context: R
     'a number of seconds greater than 0, e.g. 60',
     issues,
   );
+  const envTrustedKeys = nonEmpty(env[ENV.trustedKeys]);
+  const trustedFromEnv =
+    envTrustedKeys === undefined
+      ? undefined
+      : parseTrustedKeys(
+          envTrustedKeys
+            .split(',')
+            .map((line) => line.trim())
+            .filter(Boolean),
+          (i) => `${ENV.trustedKeys} (entry ${i + 1})`,
+          issues,
+        );
   if (issues.length > 0) throw invalidConfig('environment', issues, 'fix or unset the variables above');
   const remoteLocation: RemoteCacheLocation | undefined =
     remoteUrl === undefined ? undefined : parseRemoteCacheUrl(remoteUrl, ENV.remoteCache);
@@ -145,6 +168,12 @@ export function resolveArtifactOptions(options: ArtifactOptions = {}, context: R
   const inProject = (p: string) => path.resolve(projectRoot, p);
 
   const configuredRemote = o.remoteCache ? parseRemoteCacheUrl(o.remoteCache.url, optionSource('remoteCache')) : undefined;
+  const configIssues: ConfigIssue[] = [];
+  const trustedKeysKey = `${origin.kind === 'context' ? contextKeyOf(origin, 'remoteCache') : 'remoteCache'}.trustedKeys`;
+  const configuredTrustedKeys =
+    o.remoteCache?.trustedKeys && parseTrustedKeys(o.remoteCache.trustedKeys, (i) => `${trustedKeysKey}.${i}`, configIssues);
+  if (configIssues.length > 0) throw invalidConfig(source, configIssues);
+  const trustedKeys = trustedFromEnv ?? configuredTrustedKeys ?? [];
   const location = remoteLocation ?? configuredRemote;
   const mode = remoteMode ?? o.remoteCache?.mode ?? 'read';
   const forceRebuild = force ? force.value : o.forceRebuild;
@@ -169,7 +198,7 @@ export function resolveArtifactOptions(options: ArtifactOptions = {}, context: R
       nonEmpty(env[ENV.cacheDir]) ? ENV.cacheDir : optionSource('cacheDir'),
       origin,
     ),
-    remoteCache: location && { ...location, mode, region: o.remoteCache?.region },
+    remoteCache: location && { ...location, mode, region: o.remoteCache?.region, trustedKeys },
     dockerCommand: nonEmpty(env[ENV.docker]) ?? 'docker',
     builderRepository: builderRepository ?? 'sweep-builder',
     lockTimeoutMs: lockTimeout === undefined ? undefined : Number(lockTimeout) * 1000,
@@ -188,6 +217,7 @@ export function resolveArtifactOptions(options: ArtifactOptions = {}, context: R
         : options.remoteCache?.mode !== undefined
           ? `${optionSource('remoteCache')}.mode`
           : 'the default',
+      trustedKeys: trustedKeys.length === 0 ? undefined : trustedFromEnv ? ENV.trustedKeys : trustedKeysKey,
     },
     origin,
   };
@@ -238,6 +268,24 @@ function parseForce(env: Environment, issues: ConfigIssue[]): { value: boolean; 
     else issues.push({ key: name, got: raw, expected: '1 or true to force a rebuild; 0, false or empty for none' });
   }
   return result;
+}
+
+/**
+ * Public key lines `NAME:<base64>`, without duplicates. A bad one is an issue naming it (a private
+ * key pasted by mistake is named as such and not shown: the error would print it); one name with
+ * two different keys is an issue too, since the name says which signature object to read.
+ */
+function parseTrustedKeys(lines: readonly string[], keyOf: (index: number) => string, issues: ConfigIssue[]): TrustedKey[] {
+  const keys = new Map<string, TrustedKey>();
+  lines.forEach((line, i) => {
+    const parsed = parseTrustedKey(line);
+    const got = line.trim().startsWith(PRIVATE_KEY_PREFIX) ? '(a private signing key, not shown)' : line;
+    if (typeof parsed === 'string') issues.push({ key: keyOf(i), got, expected: `a public key "NAME:<base64>": ${parsed}` });
+    else if (keys.has(parsed.name) && keys.get(parsed.name)!.publicKey !== parsed.publicKey)
+      issues.push({ key: keyOf(i), got, expected: `one key per name: ${parsed.name} is listed with two different keys` });
+    else keys.set(parsed.name, parsed);
+  });
+  return [...keys.values()];
 }
 
 function parseEnvChoice<T extends string>(env: Environment, name: string, choices: readonly T[], issues: ConfigIssue[]): T | undefined {

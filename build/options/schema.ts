@@ -60,6 +60,16 @@ export const remoteCacheSchema = z
       .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/)
       .optional()
       .meta({ expected: 'the bucket\'s AWS region, e.g. "eu-west-1" (default: AWS_REGION, else us-east-1)' }),
+    /**
+     * Public keys whose signatures make a download trusted: with any set, a build without a valid
+     * signature by one of them is discarded and built locally. Each is checked by resolve.ts,
+     * which can say what is wrong without repeating a private key pasted here by mistake.
+     * Overridden by SWEEP_REMOTE_CACHE_TRUSTED_KEYS. @default - none: downloads are not signature-checked
+     */
+    trustedKeys: z
+      .array(z.string())
+      .optional()
+      .meta({ expected: 'a list of public keys "NAME:<base64>", as `sweep-runtime keygen` prints them' }),
   })
   .strict();
 
@@ -118,7 +128,9 @@ export const workspaceArtifactShape = {
   /** Persistent caches: cargo target folders, cargo's downloads, file hashes. Overridden by SWEEP_CACHE_DIR. @default '.cache' */
   cacheDir: folder.default('.cache').meta({ expected: 'a folder path' }),
   /** The shared artifact cache on S3. Overridden by SWEEP_REMOTE_CACHE / SWEEP_REMOTE_CACHE_MODE. @default - none */
-  remoteCache: remoteCacheSchema.optional().meta({ expected: '{"url": "s3://bucket/prefix", "mode": "read" | "read-write" | "off"}' }),
+  remoteCache: remoteCacheSchema
+    .optional()
+    .meta({ expected: '{"url": "s3://bucket/prefix", "mode": "read" | "read-write" | "off", "trustedKeys"?: ["NAME:<base64>"]}' }),
 };
 
 export const artifactOptionsSchema = z.object({ ...workspaceArtifactShape, ...functionArtifactShape }).strict();

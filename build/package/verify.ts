@@ -1,10 +1,19 @@
-import { unzipSync } from 'fflate';
 import { type Architecture, type LambdaRuntime, RUNTIME_GLIBC } from '../options/schema.js';
 import type { SweepError } from '../support/errors.js';
 import { printable } from '../support/printable.js';
 import { compareVersions, ElfFormatError, type ElfSummary, readElf } from './elf.js';
 import { artifactRefused } from './errors.js';
-import { listZipEntries, ZIP_ENTRY_MODE, ZIP_ENTRY_NAME, type ZipEntry } from './zip.js';
+import { exceedsUnzippedLimit, UNZIPPED_LIMIT_BYTES } from './lambda-limits.js';
+import { ZIP_ENTRY_MODE, ZIP_ENTRY_NAME } from './zip.js';
+import {
+  inflateEntry,
+  listZipEntries,
+  readCentralDirectory,
+  unzippedSize,
+  type ZipEntry,
+  ZipFormatError,
+  zipInMemory,
+} from './zip-read.js';
 
 /*
  * Checks, before anything is committed, that the zip will start on Lambda: a zip that deploys and
@@ -100,13 +109,11 @@ export function checkZipLayout(zip: Uint8Array): string | undefined {
   if (mode === undefined || (mode & 0o111) !== 0o111) {
     return `${ZIP_ENTRY_NAME} in the zip is not executable (mode ${mode === undefined ? 'unknown' : `0${(mode & 0o7777).toString(8)}`}, want 0${(ZIP_ENTRY_MODE & 0o7777).toString(8)})`;
   }
-  if (entry.size > MAX_UNZIPPED_BYTES)
-    return `${ZIP_ENTRY_NAME} is ${entry.size} bytes unzipped, over Lambda's limit of ${MAX_UNZIPPED_BYTES}`;
+  const total = unzippedSize(entries);
+  if (exceedsUnzippedLimit(total))
+    return `${ZIP_ENTRY_NAME} is ${total} bytes unzipped; Lambda refuses code of ${UNZIPPED_LIMIT_BYTES} bytes or more`;
   return undefined;
 }
-
-/** Lambda's limit on a function's unzipped code (250 MB). */
-export const MAX_UNZIPPED_BYTES = 250 * 1024 * 1024;
 
 function verifyZipLayout(zip: Uint8Array): void {
   const problem = checkZipLayout(zip);
@@ -121,13 +128,16 @@ function verifyZipLayout(zip: Uint8Array): void {
  */
 export function verifyZip(zip: Uint8Array, expected: Expected): BinaryFacts {
   verifyZipLayout(zip);
-  let binary: Uint8Array | undefined;
+  let binary: Buffer;
   try {
-    binary = unzipSync(zip, { filter: (file) => file.name === ZIP_ENTRY_NAME })[ZIP_ENTRY_NAME];
+    const bytes = zipInMemory(zip);
+    const entry = readCentralDirectory(bytes).find((e) => e.name === ZIP_ENTRY_NAME);
+    if (!entry) throw new ZipFormatError(`the zip has no ${ZIP_ENTRY_NAME} entry`);
+    binary = inflateEntry(bytes, entry);
   } catch (error) {
-    throw verifyError(`the zip cannot be inflated: ${(error as Error).message}`, 'the file is damaged; it will be rebuilt', error);
+    if (!(error instanceof ZipFormatError)) throw error;
+    throw verifyError(`the zip cannot be read: ${error.message}`, 'the file is damaged; it will be rebuilt', error);
   }
-  if (!binary) throw verifyError(`the zip has no ${ZIP_ENTRY_NAME} entry`, 'the file is damaged; it will be rebuilt');
   return verifyBinary(binary, expected);
 }
 

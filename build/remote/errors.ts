@@ -1,4 +1,6 @@
 import { SweepError } from '../support/errors.js';
+import { printable } from '../support/printable.js';
+import { SAFE_NAME_RULE } from '../support/safe-name.js';
 
 /*
  * The remote room's errors. The remote is never required: every failure to reach or use it is one
@@ -61,9 +63,20 @@ export class RemoteCacheError extends SweepError {
 
 /** A remote cache URL that is not `s3://bucket[/prefix]`; `source` names where it came from. */
 export function invalidRemoteCacheUrl(url: string, source: string, reason: string): SweepError {
+  // An s3:// URL has no place for credentials; if someone put them there, they are not repeated.
+  const shown = url.replace(/\/\/[^/@\s]*@/g, '//***@');
   return new SweepError({
     stage: 'config',
-    problem: `invalid remote cache URL ${JSON.stringify(url)} in ${source}: ${reason}`,
+    problem: `invalid remote cache URL ${JSON.stringify(shown)} in ${source}: ${reason}`,
     fix: 'use s3://bucket or s3://bucket/prefix (bucket: 3-63 lower-case letters, digits, dots and hyphens), e.g. s3://my-team-cache/sweep',
+  });
+}
+
+/** A signing key name that cannot name files and signature objects. */
+export function unusableKeyName(name: string): SweepError {
+  return new SweepError({
+    stage: 'config',
+    problem: `keygen: the key name ${JSON.stringify(printable(name))} cannot be used: it names the key files and the signature objects`,
+    fix: `use ${SAFE_NAME_RULE}, e.g. ci-2026`,
   });
 }

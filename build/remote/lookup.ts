@@ -48,22 +48,30 @@ export async function lookUpRemotely(misses: readonly CacheCheck[], context: Rem
         return;
       }
       const timer = context.timerOf(check);
-      const hit = await timer.timeAsync('remote', () => remote.lookup(check, reporter));
-      if (!hit) {
+      // Committed while its bytes are the only downloaded zip in memory (see RemoteCache.lookup).
+      const committed = await timer.timeAsync('remote', () =>
+        remote.lookup(check, reporter, (hit) => ({
+          hit,
+          metadata: commitArtifact({
+            check,
+            zip: hit.zip,
+            facts: hit.facts,
+            // Kept as the publisher's provenance; nothing ever runs the image it names.
+            builderImage: hit.metadata.builderImage,
+            origin: { kind: 'remote', cacheDomain: hit.metadata.origin.cacheDomain, remote: remote.url },
+            originFingerprint: hit.metadata.zip.originFingerprint,
+            timingsMs: timer.results(),
+          }),
+        })),
+      );
+      if (!committed) {
         remaining.add(check);
         return;
       }
-      const metadata = commitArtifact({
-        check,
-        zip: hit.zip,
-        facts: hit.facts,
-        builderImage: hit.metadata.builderImage,
-        origin: { kind: 'remote', cacheDomain: hit.metadata.origin.cacheDomain, remote: remote.url },
-        originFingerprint: hit.metadata.zip.originFingerprint,
-        timingsMs: timer.results(),
-      });
+      const { hit, metadata } = committed;
       const timingsMs = timer.results();
-      reporter.line(`cache-hit (remote ${remote.url}, ${formatBytes(hit.zip.byteLength)} in ${formatDuration(hit.elapsedMs)})`);
+      const signed = hit.signedBy === undefined ? '' : `, signed by ${hit.signedBy}`;
+      reporter.line(`cache-hit (remote ${remote.url}, ${formatBytes(hit.zip.byteLength)} in ${formatDuration(hit.elapsedMs)}${signed})`);
       reporter.line(`done: cache-hit (remote), ${check.paths.zipForDisplay} verified and committed: ${formatTimings(timingsMs)}`);
       hits.set(check.paths.zip, {
         outcome: 'cache-hit',

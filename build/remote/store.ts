@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
 import type * as S3 from '@aws-sdk/client-s3';
+import { printable } from '../support/printable.js';
+import { formatBytes } from '../support/reporter.js';
 import { RemoteCacheError, type RemoteCacheErrorKind } from './errors.js';
-import type { RemoteCacheLocation } from './url.js';
+import { Limiter } from './limiter.js';
+import { type RemoteCacheLocation, redactUrl, redactUrlsIn } from './url.js';
 
 export type { RemoteCacheErrorKind } from './errors.js';
 /*
@@ -14,9 +18,18 @@ export type { RemoteCacheErrorKind } from './errors.js';
  * - Credentials, region and endpoint come from the SDK's standard chain (AWS_PROFILE, the key
  *   variables, config files, SSO, instance roles; AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL for
  *   S3-compatible stores, then with path-style addressing).
- * - Every operation is bounded: a few seconds, plus one second per MiB transferred.
+ * - Every operation is bounded (see Deadline): a few seconds to answer, then a floor throughput
+ *   for its body (1 MiB/s: the time allowed grows with the bytes that actually arrive, never with
+ *   the size a server declares), and a total cap (120 s) whatever the throughput.
+ * - At most 16 operations are under way at once; the rest wait for a place before their clock
+ *   starts. Without that, a run with many functions queued on the SDK's 50 sockets, and requests
+ *   still waiting for a socket after 2 s were reported as "no connection", a dead server.
+ * - Downloads stream into a file while they are hashed (`download`); only small objects are
+ *   read into memory (`get`, which needs a size limit).
  * - Uploads never overwrite: `If-None-Match: *`, with Content-MD5 so that the server rejects
  *   corrupted bodies, and the SHA-256 of the bytes in the object's metadata.
+ * - Text that comes from the server (error codes and messages) is escaped, and credentials in the
+ *   endpoint (user info, a presigned query) are redacted, before any of it reaches a message.
  */
 export { RemoteCacheError } from './errors.js';
 
@@ -36,10 +49,16 @@ export interface S3StoreOptions {
   /** Overrides AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL; a custom endpoint implies path-style addressing. */
   readonly endpoint?: string;
   /**
-   * Time allowed for one operation (all attempts, credential lookup included) before it fails as
-   * 'timeout', plus one second per MiB of body. Default 5000 ms.
+   * Time allowed for one operation to answer (all attempts, credential lookup included) before it
+   * fails as 'timeout'; a body adds its bytes at `minBytesPerSecond`. Default 5000 ms.
    */
   readonly timeoutMs?: number;
+  /** The floor throughput of a body: slower than this, an operation times out. Default 1 MiB/s. */
+  readonly minBytesPerSecond?: number;
+  /** The most one operation may take, whatever its size and throughput. Default 120,000 ms. */
+  readonly maxOperationMs?: number;
+  /** How many operations may be under way at once (the others wait, without their clock running). Default 16. */
+  readonly maxConcurrentOperations?: number;
   /**
    * Where the store reads AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS,
    * AWS_REGION, AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and
@@ -61,15 +80,25 @@ export interface RemoteObjectInfo {
 
 export type PutOutcome = 'created' | 'exists';
 
-type Operation = 'get' | 'head' | 'put';
+/** What `download` wrote: the object's size and SHA-256 (hex), and the SHA-256 stored with it, if any. */
+export interface DownloadedObject {
+  readonly size: number;
+  readonly sha256: string;
+  readonly storedSha256: string | undefined;
+}
+
+type Operation = 'get' | 'head' | 'put' | 'list';
 
 /** User metadata name under which `putIfAbsent` stores the SHA-256 (hex) of the body. */
 export const SHA256_METADATA = 'sha256';
 
 const DEFAULT_TIMEOUT_MS = 5000;
+const DEFAULT_MIN_BYTES_PER_SECOND = 1024 * 1024;
+const DEFAULT_MAX_OPERATION_MS = 120_000;
+const DEFAULT_MAX_CONCURRENT_OPERATIONS = 16;
+/** The SDK's default, set explicitly: the concurrency limit above must stay well under it. */
+const MAX_SOCKETS = 50;
 const DEFAULT_REGION = 'us-east-1';
-/** Time allowed per byte transferred on top of the timeout: at least 1 MiB/s. */
-const MS_PER_BYTE = 1000 / (1024 * 1024);
 const METADATA_NAME = /^[a-z0-9][a-z0-9-]*$/;
 const METADATA_VALUE = /^[\x20-\x7e]*$/;
 
@@ -135,15 +164,19 @@ export class S3ArtifactStore {
   readonly endpoint: string;
   private bucketConfirmed = false;
 
+  private readonly slots: Limiter;
+
   private constructor(
     readonly location: RemoteCacheLocation,
     private readonly sdk: S3Sdk,
     private readonly client: S3.S3Client,
     endpointLabel: string,
-    private readonly timeoutMs: number,
+    private readonly bounds: Bounds,
+    maxConcurrent: number,
     private readonly inspectRequest: ((request: OutgoingRequest) => void) | undefined,
   ) {
     this.endpoint = endpointLabel;
+    this.slots = new Limiter(maxConcurrent);
   }
 
   /**
@@ -153,6 +186,11 @@ export class S3ArtifactStore {
   static async open(location: RemoteCacheLocation, options: S3StoreOptions = {}): Promise<S3ArtifactStore> {
     const settings = clientSettings(options, options.env ?? process.env);
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const bounds: Bounds = {
+      timeoutMs,
+      minBytesPerSecond: options.minBytesPerSecond ?? DEFAULT_MIN_BYTES_PER_SECOND,
+      maxOperationMs: options.maxOperationMs ?? DEFAULT_MAX_OPERATION_MS,
+    };
     if (settings.endpoint !== undefined) {
       let parsed: URL | undefined;
       try {
@@ -162,7 +200,7 @@ export class S3ArtifactStore {
         throw new RemoteCacheError({
           kind: 'config',
           url: location.url,
-          endpoint: settings.endpoint,
+          endpoint: redactUrl(settings.endpoint),
           problem: 'the S3 endpoint is not an http(s) URL',
           fix: 'set AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL) to e.g. https://s3.example.com:9000, or unset it for AWS S3',
         });
@@ -189,6 +227,8 @@ export class S3ArtifactStore {
               connectionTimeout: Math.min(2000, timeoutMs),
               // Inactivity on an open connection; the whole operation is bounded by `deadline`.
               socketTimeout: timeoutMs,
+              httpAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
+              httpsAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
             },
           }),
       );
@@ -204,8 +244,9 @@ export class S3ArtifactStore {
         client = build(region);
       }
     }
-    const label = settings.endpoint ?? `AWS S3 (${region})`;
-    return new S3ArtifactStore(location, sdk, client, label, timeoutMs, options.inspectRequest);
+    const label = settings.endpoint !== undefined ? redactUrl(settings.endpoint) : `AWS S3 (${region})`;
+    const concurrency = Math.min(options.maxConcurrentOperations ?? DEFAULT_MAX_CONCURRENT_OPERATIONS, MAX_SOCKETS);
+    return new S3ArtifactStore(location, sdk, client, label, bounds, concurrency, options.inspectRequest);
   }
 
   /**
@@ -228,23 +269,81 @@ export class S3ArtifactStore {
         throw error;
       }
       this.bucketConfirmed = true;
-      if (options.maxBytes !== undefined && (response.ContentLength === undefined || response.ContentLength > options.maxBytes)) {
-        response.Body?.transformToWebStream()
-          .cancel()
-          .catch(() => undefined);
-        throw tooLarge(`${key} is ${response.ContentLength ?? 'of unknown size'} bytes, more than the ${options.maxBytes} expected`);
-      }
-      deadline.allow(response.ContentLength ?? 0);
-      if (!response.Body) throw invalidResponse('a GET answered without a body');
-      const body = await response.Body.transformToByteArray();
-      if (response.ContentLength !== undefined && body.length !== response.ContentLength) {
-        throw corrupted(`received ${body.length} of ${response.ContentLength} bytes`);
-      }
+      refuseIfDeclaredTooLarge(response, key, options.maxBytes);
+      const chunks: Uint8Array[] = [];
+      const received = await readBody(response, deadline, signal, options.maxBytes, async (chunk) => {
+        chunks.push(chunk);
+      });
+      const body = Buffer.concat(chunks);
       const expected = response.Metadata?.[SHA256_METADATA];
-      if (expected !== undefined && expected !== sha256Hex(body)) {
+      if (expected !== undefined && expected !== received.sha256) {
         throw corrupted('the downloaded bytes do not match the SHA-256 stored with the object');
       }
-      return body;
+      return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+    });
+  }
+
+  /**
+   * Streams the object into `file` (created, mode 0600; it must not exist), hashing it on the
+   * way: memory stays small whatever the object's size. Undefined when there is no such key
+   * (and no file). With `maxBytes`, a larger object is refused before its body is read (from
+   * its declared length) or as soon as more arrives. Unless `checkStoredSha256` is false, bytes
+   * that do not match the SHA-256 stored with the object are refused (`corrupted`). On any
+   * failure the file is removed.
+   */
+  async download(
+    key: string,
+    file: string,
+    options: { readonly maxBytes?: number; readonly checkStoredSha256?: boolean } = {},
+  ): Promise<DownloadedObject | undefined> {
+    checkKey(key);
+    try {
+      return await this.run('get', key, 0, async (signal, deadline, track) => {
+        let response: S3.GetObjectCommandOutput;
+        try {
+          response = await this.client.send(track(new this.sdk.GetObjectCommand({ Bucket: this.location.bucket, Key: key })), {
+            abortSignal: signal,
+          });
+        } catch (error) {
+          if (errorCode(error) === 'NoSuchKey') {
+            this.bucketConfirmed = true;
+            return undefined;
+          }
+          throw error;
+        }
+        this.bucketConfirmed = true;
+        refuseIfDeclaredTooLarge(response, key, options.maxBytes);
+        const handle = await fs.promises.open(file, 'wx', 0o600);
+        let received: { size: number; sha256: string };
+        try {
+          received = await readBody(response, deadline, signal, options.maxBytes, async (chunk) => {
+            await handle.write(chunk);
+          });
+        } finally {
+          await handle.close();
+        }
+        const storedSha256 = response.Metadata?.[SHA256_METADATA];
+        if (options.checkStoredSha256 !== false && storedSha256 !== undefined && storedSha256 !== received.sha256) {
+          throw corrupted('the downloaded bytes do not match the SHA-256 stored with the object');
+        }
+        return { ...received, storedSha256 };
+      });
+    } catch (error) {
+      fs.rmSync(file, { force: true });
+      throw error;
+    }
+  }
+
+  /** The keys under `prefix` (one page: at most 1,000), sorted. */
+  async list(prefix: string): Promise<string[]> {
+    checkKey(prefix);
+    return this.run('list', prefix, 0, async (signal, _deadline, track) => {
+      const response = await this.client.send(
+        track(new this.sdk.ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: prefix, MaxKeys: 1000 })),
+        { abortSignal: signal },
+      );
+      this.bucketConfirmed = true;
+      return (response.Contents ?? []).flatMap((object) => (object.Key === undefined ? [] : [object.Key])).sort();
     });
   }
 
@@ -347,9 +446,11 @@ export class S3ArtifactStore {
     bytes: number,
     work: (signal: AbortSignal, deadline: Deadline, track: <C extends Trackable>(command: C) => C) => Promise<T>,
   ): Promise<T> {
+    // The clock starts once the operation has a place: waiting behind others is not slowness.
+    const release = await this.slots.acquire();
     const controller = new AbortController();
-    const deadline = new Deadline(this.timeoutMs, () => controller.abort());
-    deadline.allow(bytes);
+    const deadline = new Deadline(this.bounds, () => controller.abort());
+    deadline.extend(bytes);
     let sent = false;
     const track = <C extends Trackable>(command: C): C => {
       const stack = command.middlewareStack as unknown as MiddlewareAdder;
@@ -376,26 +477,25 @@ export class S3ArtifactStore {
     try {
       return await Promise.race([working, deadline.expired]);
     } catch (error) {
-      throw this.classify(error, operation, key, { timedOut: deadline.hasExpired, sent, elapsedMs: deadline.elapsedMs() });
+      throw this.classify(error, operation, key, { deadline, sent });
     } finally {
       deadline.clear();
+      // The place is free once the abandoned attempt has really stopped (the abort ends it).
+      working.then(release, release);
     }
   }
 
-  private classify(
-    error: unknown,
-    operation: Operation,
-    key: string,
-    state: { timedOut: boolean; sent: boolean; elapsedMs: number },
-  ): RemoteCacheError {
+  private classify(error: unknown, operation: Operation, key: string, state: { deadline: Deadline; sent: boolean }): RemoteCacheError {
     if (error instanceof RemoteCacheError) return error; // same module, same realm
     const { url } = this.location;
     const what = `${operationWords[operation]} ${key}`;
+    // Escaped: the code and message come from the server (or whoever answers in its place).
     const make = (kind: RemoteCacheErrorKind, problem: string, fix: string) =>
-      new RemoteCacheError({ kind, url, endpoint: this.endpoint, problem: `${what}: ${problem}`, fix, cause: error });
+      new RemoteCacheError({ kind, url, endpoint: this.endpoint, problem: printable(`${what}: ${problem}`), fix, cause: error });
     if (error instanceof StoreProblem) return make(error.kind, error.message, fixes[error.kind](this));
-    const seconds = `${(state.elapsedMs / 1000).toFixed(1)} s`;
-    if (state.timedOut) {
+    const { deadline } = state;
+    const seconds = `${(deadline.elapsedMs() / 1000).toFixed(1)} s`;
+    if (deadline.hasExpired) {
       if (!state.sent) {
         return make(
           'credentials',
@@ -403,12 +503,12 @@ export class S3ArtifactStore {
           fixes.credentials(this),
         );
       }
-      return make('timeout', `no answer within ${seconds}`, fixes.timeout(this));
+      return make('timeout', deadline.describeExpiry(), fixes.timeout(this));
     }
     const code = errorCode(error);
     const status = statusOf(error);
     const name = String((error as { name?: unknown } | undefined)?.name ?? '');
-    const message = String((error as { message?: unknown } | undefined)?.message ?? error);
+    const message = redactUrlsIn(String((error as { message?: unknown } | undefined)?.message ?? error));
     const network = networkCode(error);
     if (name === 'CredentialsProviderError' || /credential/i.test(name)) {
       return make('credentials', `no AWS credentials found (${firstLine(message)})`, fixes.credentials(this));
@@ -466,7 +566,7 @@ export class S3ArtifactStore {
   }
 }
 
-const operationWords: Record<Operation, string> = { get: 'download of', head: 'lookup of', put: 'upload of' };
+const operationWords: Record<Operation, string> = { get: 'download of', head: 'lookup of', put: 'upload of', list: 'listing of' };
 
 const fixes: Record<RemoteCacheErrorKind, (store: S3ArtifactStore) => string> = {
   unreachable: (s) =>
@@ -500,20 +600,77 @@ const corrupted = (message: string) => new StoreProblem('corrupted', message);
 const invalidResponse = (message: string) => new StoreProblem('invalid-response', message);
 const tooLarge = (message: string) => new StoreProblem('corrupted', message);
 
-/** The time bound of one operation: `timeoutMs`, plus an allowance per byte transferred. */
+/** A GET whose declared length is over `maxBytes` (or unknown, with a limit) is refused before its body is read. */
+function refuseIfDeclaredTooLarge(response: S3.GetObjectCommandOutput, key: string, maxBytes: number | undefined): void {
+  if (maxBytes === undefined || (response.ContentLength !== undefined && response.ContentLength <= maxBytes)) return;
+  (response.Body as { destroy?: () => void } | undefined)?.destroy?.();
+  throw tooLarge(`${key} is ${response.ContentLength ?? 'of unknown size'} bytes, more than the ${maxBytes} expected`);
+}
+
+/**
+ * Reads a GET's body chunk by chunk into `sink`, hashing it, each chunk extending the deadline
+ * by the time the floor throughput allows for it. Refuses more than `maxBytes` or than the
+ * declared length, and fewer than declared.
+ */
+async function readBody(
+  response: S3.GetObjectCommandOutput,
+  deadline: Deadline,
+  signal: AbortSignal,
+  maxBytes: number | undefined,
+  sink: (chunk: Uint8Array) => Promise<void>,
+): Promise<{ size: number; sha256: string }> {
+  const body = response.Body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
+  if (!body) throw invalidResponse('a GET answered without a body');
+  const declared = response.ContentLength;
+  deadline.expect(declared);
+  const stop = () => body.destroy?.();
+  signal.addEventListener('abort', stop);
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      size += chunk.byteLength;
+      if ((maxBytes !== undefined && size > maxBytes) || (declared !== undefined && size > declared)) {
+        throw corrupted(`received more than the ${declared ?? maxBytes} bytes expected`);
+      }
+      hash.update(chunk);
+      deadline.arrived(chunk.byteLength);
+      await sink(chunk);
+    }
+  } finally {
+    signal.removeEventListener('abort', stop);
+  }
+  if (declared !== undefined && size !== declared) throw corrupted(`received ${size} of ${declared} bytes`);
+  return { size, sha256: hash.digest('hex') };
+}
+
+interface Bounds {
+  readonly timeoutMs: number;
+  readonly minBytesPerSecond: number;
+  readonly maxOperationMs: number;
+}
+
+/**
+ * The time bound of one operation: `timeoutMs` to answer, plus, for every byte of body, the time
+ * the floor throughput allows for it (a download earns its time as its bytes arrive, so a server
+ * that declares a large object and trickles it times out as soon as it falls behind the floor),
+ * never more than `maxOperationMs` in all.
+ */
 class Deadline {
   readonly expired: Promise<never>;
   hasExpired = false;
   private readonly started = Date.now();
   private budgetMs: number;
+  private transferred = 0;
+  private total: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private reject!: (error: unknown) => void;
 
   constructor(
-    timeoutMs: number,
+    private readonly bounds: Bounds,
     private readonly onExpire: () => void,
   ) {
-    this.budgetMs = timeoutMs;
+    this.budgetMs = bounds.timeoutMs;
     this.expired = new Promise<never>((_resolve, reject) => {
       this.reject = reject;
     });
@@ -521,15 +678,36 @@ class Deadline {
     this.arm();
   }
 
-  /** Extends the bound for `bytes` more bytes to transfer. */
-  allow(bytes: number): void {
+  /** The size of the body to come, for messages. */
+  expect(total: number | undefined): void {
+    this.total = total;
+  }
+
+  /** Extends the bound by the time `bytes` of body may take at the floor throughput (an upload's body, before it is sent). */
+  extend(bytes: number): void {
     if (bytes <= 0 || this.hasExpired) return;
-    this.budgetMs += bytes * MS_PER_BYTE;
+    this.budgetMs += (bytes * 1000) / this.bounds.minBytesPerSecond;
     this.arm();
+  }
+
+  /** Extends the bound for `bytes` that just arrived. */
+  arrived(bytes: number): void {
+    this.transferred += bytes;
+    this.extend(bytes);
   }
 
   elapsedMs(): number {
     return Date.now() - this.started;
+  }
+
+  /** Which bound the operation hit, in words. */
+  describeExpiry(): string {
+    const seconds = `${(this.elapsedMs() / 1000).toFixed(1)} s`;
+    const progress = `${formatBytes(this.transferred)}${this.total === undefined ? '' : ` of ${formatBytes(this.total)}`}`;
+    if (this.budgetMs >= this.bounds.maxOperationMs)
+      return `not finished within the ${(this.bounds.maxOperationMs / 1000).toFixed(1)} s an operation may take (${progress} transferred)`;
+    if (this.transferred > 0) return `${progress} received in ${seconds}: slower than ${formatBytes(this.bounds.minBytesPerSecond)}/s`;
+    return `no answer within ${seconds}`;
   }
 
   clear(): void {
@@ -544,7 +722,7 @@ class Deadline {
         this.onExpire();
         this.reject(new Error('deadline'));
       },
-      Math.max(0, this.budgetMs - this.elapsedMs()),
+      Math.max(0, Math.min(this.budgetMs, this.bounds.maxOperationMs) - this.elapsedMs()),
     );
   }
 }

@@ -49,6 +49,8 @@ export function parseRemoteCacheUrl(url: string, source = 'the remote cache sett
 
 function bucketNameProblem(bucket: string): string | undefined {
   if (bucket === '') return 'the bucket name is missing';
+  // Not repeated: it may be a secret. Credentials come from the AWS SDK's chain.
+  if (bucket.includes('@')) return 'it holds credentials (user@), which the AWS SDK takes from its own settings instead';
   if (bucket.length < 3 || bucket.length > 63) return `the bucket name "${bucket}" is not 3 to 63 characters long`;
   if (!BUCKET_CHARS.test(bucket))
     return `the bucket name "${bucket}" has characters other than lower-case letters, digits, dots and hyphens`;
@@ -64,4 +66,26 @@ function bucketNameProblem(bucket: string): string | undefined {
 /** The object key of `name` under the location's prefix. */
 export function remoteObjectKey(location: RemoteCacheLocation, name: string): string {
   return location.prefix ? `${location.prefix}/${name}` : name;
+}
+
+/**
+ * `url` with its credentials hidden: the user info (`https://KEY:SECRET@host`) and the values of
+ * its query (a presigned URL's `X-Amz-Signature=...`) become `***`. Anything that is not a URL
+ * gets the same treatment by pattern. A URL without either is returned as it is.
+ */
+export function redactUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url.replace(/\/\/[^/@\s]*@/g, '//***@').replace(/\?\S*/g, '?***');
+  }
+  if (parsed.username === '' && parsed.password === '' && parsed.search === '') return url;
+  const query = [...parsed.searchParams.keys()].map((name) => `${name}=***`).join('&');
+  return `${parsed.protocol}//${parsed.username || parsed.password ? '***@' : ''}${parsed.host}${parsed.pathname}${query ? `?${query}` : ''}`;
+}
+
+/** `text` with every http(s) URL in it passed through {@link redactUrl}. */
+export function redactUrlsIn(text: string): string {
+  return text.replace(/\bhttps?:\/\/[^\s"'<>]+/g, (url) => redactUrl(url));
 }

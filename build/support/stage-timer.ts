@@ -1,24 +1,34 @@
 /*
- * Measures the stages of one run (fingerprint, lock, remote, builder-image, compile, ...) so the
- * summary line and the metadata show where the time went.
+ * The one timer: measures the stages of a run (fingerprint, lock, remote, builder-image, compile,
+ * ...) so the summary line and the metadata show where the time went; with other stage names, the
+ * steps of a cache check, or the stages a batch shares.
  */
 export type StageName = 'fingerprint' | 'lock' | 'remote' | 'builder-image' | 'features' | 'compile' | 'package' | 'verify' | 'publish';
 
-export class StageTimer {
+export class StageTimer<Stage extends string = StageName> {
   private readonly started: number;
-  private readonly stages = new Map<StageName, number>();
+  private mark: number;
+  private readonly stages = new Map<Stage, number>();
 
   /** `earlier`: stages already measured elsewhere (a check made in another process), counted in the total too. */
-  constructor(earlier: Partial<Record<StageName, number>> = {}) {
+  constructor(earlier: Partial<Record<Stage, number>> = {}) {
     let before = 0;
-    for (const [stage, ms] of Object.entries(earlier) as [StageName, number][]) {
+    for (const [stage, ms] of Object.entries(earlier) as [Stage, number][]) {
       this.stages.set(stage, ms);
       before += ms;
     }
     this.started = performance.now() - before;
+    this.mark = performance.now();
   }
 
-  time<T>(stage: StageName, work: () => T): T {
+  /** Closes `stage` as the time since the previous lap (or since the timer started): for steps run one after another. */
+  lap(stage: Stage): void {
+    const now = performance.now();
+    this.add(stage, now - this.mark);
+    this.mark = now;
+  }
+
+  time<T>(stage: Stage, work: () => T): T {
     const start = performance.now();
     try {
       return work();
@@ -27,7 +37,7 @@ export class StageTimer {
     }
   }
 
-  async timeAsync<T>(stage: StageName, work: () => Promise<T>): Promise<T> {
+  async timeAsync<T>(stage: Stage, work: () => Promise<T>): Promise<T> {
     const start = performance.now();
     try {
       return await work();
@@ -37,8 +47,13 @@ export class StageTimer {
   }
 
   /** Adds time measured elsewhere (e.g. the fingerprint computed before the lock was taken). */
-  add(stage: StageName, ms: number): void {
+  add(stage: Stage, ms: number): void {
     this.stages.set(stage, (this.stages.get(stage) ?? 0) + ms);
+  }
+
+  /** Milliseconds per stage that ran, in the order they first ran (unrounded). */
+  stagesMs(): Partial<Record<Stage, number>> {
+    return Object.fromEntries(this.stages) as Partial<Record<Stage, number>>;
   }
 
   /** Milliseconds per stage that ran, in the order they first ran, plus `total`. */

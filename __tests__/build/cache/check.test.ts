@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -13,6 +12,7 @@ import type { ArtifactOptions } from '../../../build/options/schema.js';
 import { createLambdaZip } from '../../../build/package/zip.js';
 import { SweepError } from '../../../build/support/errors.js';
 import { recordFor } from '../../helpers/artifact-records.js';
+import { sha256Digest as sha256 } from '../../helpers/hash.js';
 
 // The fast path end to end on a fixture workspace, with a record written by hand the way a build
 // writes it (the zip, then dist/<name>.json). No Docker: SWEEP_DOCKER names a command that does
@@ -32,8 +32,6 @@ afterEach(() => {
 function options(extra: ArtifactOptions = {}, env: Environment = {}) {
   return resolveArtifactOptions({ projectRoot: project, ...extra }, { env: { SWEEP_DOCKER: NO_DOCKER, ...env } });
 }
-
-const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest();
 
 /** Writes dist/<name>.zip and the record a successful build of `check` would have written. */
 function recordBuild(check: CacheCheck, zipBytes = createLambdaZip(new TextEncoder().encode('\x7fELF pretend binary'))): ArtifactMetadata {

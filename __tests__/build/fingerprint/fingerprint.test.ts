@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -18,6 +17,7 @@ import { FileHashIndex } from '../../../build/fingerprint/hash-index.js';
 import { collectInputs, EXCLUDED_FOLDER_NAMES, type InputCollection, MAX_INPUTS } from '../../../build/fingerprint/inputs.js';
 import { testSettings } from '../../helpers/artifact-records.js';
 import { sweepError } from '../../helpers/errors.js';
+import { sha256Hex as sha256 } from '../../helpers/hash.js';
 import { openToOthers, runInChild } from '../../helpers/in-child.js';
 
 // Covers input-files.ts (what is an input), file-hash-index.ts (hashes reused between runs) and
@@ -25,8 +25,6 @@ import { openToOthers, runInChild } from '../../helpers/in-child.js';
 const FIXTURES = fileURLToPath(new URL('../../fixtures/workspaces/', import.meta.url));
 
 const SETTINGS = testSettings({ engine: ENGINE_PACKAGING_VERSION, builderRecipe: 'b'.repeat(64) });
-
-const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
 let temp: string;
 const savedTz = process.env.TZ;

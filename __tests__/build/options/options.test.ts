@@ -5,6 +5,7 @@ import { describe, expect, it } from '@jest/globals';
 import { optionHint } from '../../../build/options/origin.js';
 import { type Environment, isBuildEnvName, resolveArtifactOptions } from '../../../build/options/resolve.js';
 import { type ArtifactOptions, artifactOptionsSchema } from '../../../build/options/schema.js';
+import { generateKeyPair } from '../../../build/remote/keys.js';
 import { parseAppConfig } from '../../../config/app-config.js';
 import { sweepError } from '../../helpers/errors.js';
 
@@ -50,6 +51,7 @@ describe('resolveArtifactOptions: defaults', () => {
         toolchainImage: 'the default',
         remoteCache: undefined,
         remoteCacheMode: 'the default',
+        trustedKeys: undefined,
       },
       origin: { kind: 'props', label: 'artifact options' },
     });
@@ -348,6 +350,7 @@ describe('resolveArtifactOptions: where settings came from', () => {
       prefix: 'sweep',
       mode: 'read-write',
       region: undefined,
+      trustedKeys: [],
     });
     expect(resolve(options, { SWEEP_REMOTE_CACHE_MODE: 'off' }).remoteCache?.mode).toBe('off');
     expect(resolve({}, { SWEEP_REMOTE_CACHE: 's3://other/' }).remoteCache).toEqual({
@@ -356,8 +359,56 @@ describe('resolveArtifactOptions: where settings came from', () => {
       prefix: '',
       mode: 'read',
       region: undefined,
+      trustedKeys: [],
     });
     expect(resolve({}).remoteCache).toBeUndefined();
+  });
+
+  describe('trusted keys', () => {
+    const A = generateKeyPair('ci-a');
+    const B = generateKeyPair('ci-b');
+    const keyOf = (line: string) => ({ name: line.split(':')[0], publicKey: line.split(':')[1] });
+    const remote = (trustedKeys?: string[]) => ({ remoteCache: { url: 's3://team-cache/sweep', ...(trustedKeys && { trustedKeys }) } });
+
+    it('reads them from the options; SWEEP_REMOTE_CACHE_TRUSTED_KEYS (comma-separated) wins; the same line twice is one key', () => {
+      const fromOptions = resolve(remote([A.publicLine, B.publicLine, ` ${A.publicLine} `]));
+      expect(fromOptions.remoteCache?.trustedKeys).toEqual([keyOf(A.publicLine), keyOf(B.publicLine)]);
+      expect(fromOptions.sources.trustedKeys).toBe('remoteCache.trustedKeys');
+      const fromEnv = resolve(remote([A.publicLine]), { SWEEP_REMOTE_CACHE_TRUSTED_KEYS: ` ${B.publicLine} ,` });
+      expect(fromEnv.remoteCache?.trustedKeys).toEqual([keyOf(B.publicLine)]);
+      expect(fromEnv.sources.trustedKeys).toBe('SWEEP_REMOTE_CACHE_TRUSTED_KEYS');
+      expect(resolve(remote()).remoteCache?.trustedKeys).toEqual([]);
+      expect(resolve(remote()).sources.trustedKeys).toBeUndefined();
+    });
+
+    it('refuses a bad key naming where it is, and never repeats a private key pasted in by mistake', () => {
+      const origin = { kind: 'context' } as const;
+      const error = sweepError(() =>
+        resolveArtifactOptions(
+          { projectRoot: PROJECT, ...remote(['ci-a', `../x:${keyOf(A.publicLine).publicKey}`, 'ci-a:AAAA', A.privateText]) },
+          { env: {}, origin },
+        ),
+      );
+      expect(error.message).toBe(
+        'config: invalid cdktf.json:\n' +
+          '  sweep.artifact.remoteCache.trustedKeys.0: got "ci-a"; expected a public key "NAME:<base64>": expected NAME:<base64 public key>, as `sweep-runtime keygen` prints it\n' +
+          `  sweep.artifact.remoteCache.trustedKeys.1: got "../x:${keyOf(A.publicLine).publicKey}"; expected a public key "NAME:<base64>": the key name must be letters, digits, "_", "-" and ".", not starting with "." and without "..", at most 200 bytes\n` +
+          '  sweep.artifact.remoteCache.trustedKeys.2: got "ci-a:AAAA"; expected a public key "NAME:<base64>": the part after "ci-a:" is not the base64 of a 32-byte Ed25519 public key\n' +
+          '  sweep.artifact.remoteCache.trustedKeys.3: got "(a private signing key, not shown)"; expected a public key "NAME:<base64>": this is a private signing key: it belongs only in the publishing CI\'s secret store; list the ".public" line instead',
+      );
+      expect(error.message).not.toContain(A.privateText.split(':')[2]);
+      const fromEnv = sweepError(() => resolve(remote(), { SWEEP_REMOTE_CACHE_TRUSTED_KEYS: `${A.publicLine},${A.privateText}` }));
+      expect(fromEnv.message).toContain('SWEEP_REMOTE_CACHE_TRUSTED_KEYS (entry 2): got "(a private signing key, not shown)"');
+      expect(fromEnv.message).not.toContain(A.privateText.split(':')[2]);
+    });
+
+    it('refuses one name listed with two different keys', () => {
+      const other = `ci-a:${keyOf(B.publicLine).publicKey}`;
+      const error = sweepError(() => resolve(remote([A.publicLine, other])));
+      expect(error.problem).toContain(
+        `remoteCache.trustedKeys.1: got "${other}"; expected one key per name: ci-a is listed with two different keys`,
+      );
+    });
   });
 
   it('refuses a bad SWEEP_REMOTE_CACHE, SWEEP_REMOTE_CACHE_MODE and SWEEP_TOOLCHAIN_IMAGE, naming each', () => {

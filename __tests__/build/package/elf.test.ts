@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { compareVersions, ElfFormatError, type ElfSummary, readElf } from '../../../build/package/elf.js';
+import { thrown } from '../../helpers/errors.js';
 
 // Committed binaries, built by __tests__/fixtures/elf/make-fixtures.sh (see the README there).
 // Reading files instead of compiling keeps these tests free of cross compilers.
@@ -14,13 +15,7 @@ const describeOnDebianX64 = onDebianX64 ? describe : describe.skip;
 
 /** What readElf must throw, message included: the message is what the user sees. */
 function elfError(bytes: Uint8Array): ElfFormatError {
-  try {
-    readElf(bytes);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ElfFormatError);
-    return error as ElfFormatError;
-  }
-  throw new Error('readElf did not throw');
+  return thrown(() => readElf(bytes), ElfFormatError);
 }
 
 // Minimal independent accessors for ELF64 little-endian fixtures, used to corrupt them on purpose.

@@ -5,7 +5,8 @@ import { zipSync } from 'fflate';
 import type { Architecture, LambdaRuntime } from '../../../build/options/schema.js';
 import { type BinaryFacts, describeBinaryFacts, verifyArtifact } from '../../../build/package/verify.js';
 import { createLambdaZip } from '../../../build/package/zip.js';
-import { SweepError } from '../../../build/support/errors.js';
+import type { SweepError } from '../../../build/support/errors.js';
+import { sweepError } from '../../helpers/errors.js';
 
 // The committed ELF fixtures (see __tests__/fixtures/elf/README.md), zipped the way a build zips.
 const fixtureDir = fileURLToPath(new URL('../../fixtures/elf/', import.meta.url));
@@ -20,14 +21,7 @@ function verify(name: string, architecture: Architecture, runtime: LambdaRuntime
 }
 
 function verifyError(run: () => unknown): SweepError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SweepError);
-    expect((error as SweepError).stage).toBe('verify');
-    return error as SweepError;
-  }
-  throw new Error('expected a verify error, nothing was thrown');
+  return sweepError(run, 'verify');
 }
 
 describe('verifyArtifact: binaries that will start', () => {
@@ -175,7 +169,9 @@ describe('verifyArtifact: the zip layout', () => {
 
   it('refuses bytes that are not a zip', () => {
     const error = verifyError(() => verifyArtifact(binary, binary, expected));
-    expect(error.message).toBe(`verify: the zip cannot be read: not a zip file (no end of central directory record)${NOT_RECORDED}`);
+    expect(error.message).toBe(
+      `verify: the zip cannot be read: no end-of-central-directory record: the file is truncated or not a zip${NOT_RECORDED}`,
+    );
     expect(error.fix).toBe('run again with FORCE_REBUILD=1');
   });
 });

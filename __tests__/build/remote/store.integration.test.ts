@@ -1,10 +1,14 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { RemoteCacheError, type RemoteCacheErrorKind } from '../../../build/remote/errors.js';
 import { type OutgoingRequest, S3ArtifactStore, type S3StoreOptions } from '../../../build/remote/store.js';
 import { parseRemoteCacheUrl, type RemoteCacheLocation, remoteObjectKey } from '../../../build/remote/url.js';
+import { sha256Hex as sha256 } from '../../helpers/hash.js';
 import { describeWithS3, type S3TestServer, startS3Server } from '../../helpers/s3-server.js';
 import { runTsChild } from '../../helpers/ts-child.js';
 
@@ -13,7 +17,6 @@ const STORE = { '{ S3ArtifactStore }': 'build/remote/store.ts', '{ parseRemoteCa
 const BUCKET = 'sweep-cache';
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (data: Uint8Array | undefined) => (data === undefined ? undefined : new TextDecoder().decode(data));
-const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 /** Runs `run`, which must fail with a RemoteCacheError; returns it and how long it took. */
 async function remoteError(run: () => Promise<unknown>): Promise<{ error: RemoteCacheError; ms: number }> {
@@ -215,6 +218,134 @@ describeWithS3('S3ArtifactStore against a real S3 server (Ceph radosgw)', () => 
     expect(result.stderr).toBe('');
   });
 
+  it('download streams the object into a file while hashing it: memory does not grow with its size (child processes, get as the control)', async () => {
+    // GIVEN a 64 MiB object
+    const key = freshKey('big.zip');
+    const body = randomBytes(64 * 1024 * 1024);
+    await store.putIfAbsent(key, body);
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-download-'));
+    /** How much the peak memory of a fresh process grew while `operation` ran. */
+    const peakGrowth = async (operation: string) => {
+      const result = await runTsChild(
+        STORE,
+        `const store = await S3ArtifactStore.open(parseRemoteCacheUrl(${JSON.stringify(location.url)}));
+         await store.head(${JSON.stringify(key)}); // the SDK and a connection, before measuring
+         const before = process.resourceUsage().maxRSS;
+         const result = await ${operation};
+         const growth = (process.resourceUsage().maxRSS - before) * 1024;
+         store.destroy();
+         console.log(JSON.stringify({ growth, sha256: result.sha256 ?? null, size: result.size ?? result.length }));`,
+        server.env(),
+      );
+      return JSON.parse(result.stdout) as { growth: number; sha256: string | null; size: number };
+    };
+    try {
+      // WHEN downloaded, and (the control) read into memory
+      const file = path.join(folder, 'big.zip.part');
+      const streamed = await peakGrowth(`store.download(${JSON.stringify(key)}, ${JSON.stringify(file)})`);
+      const buffered = await peakGrowth(`store.get(${JSON.stringify(key)})`);
+
+      // THEN the file holds the bytes and its hash is theirs, with a small, bounded peak
+      expect({ sha256: streamed.sha256, size: streamed.size }).toEqual({ sha256: sha256(body), size: body.length });
+      expect(sha256(fs.readFileSync(file))).toBe(sha256(body));
+      expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+      expect(streamed.growth).toBeLessThan(24 * 1024 * 1024);
+      // ... where holding the object in memory costs at least its size: the measure can tell.
+      expect(buffered.growth).toBeGreaterThan(64 * 1024 * 1024);
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('download refuses an existing file, an object larger than allowed, and leaves no file behind', async () => {
+    const key = freshKey('small.zip');
+    await store.putIfAbsent(key, bytes('0123456789'));
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-download-'));
+    try {
+      const file = path.join(folder, 'x.part');
+      const { error } = await remoteError(() => store.download(key, file, { maxBytes: 4 }));
+      expectKind(error, 'corrupted');
+      expect(error.reason).toBe(`download of ${key}: ${key} is 10 bytes, more than the 4 expected`);
+      expect(fs.existsSync(file)).toBe(false);
+      expect(await store.download(freshKey('absent.zip'), file)).toBeUndefined();
+      expect(fs.existsSync(file)).toBe(false);
+      fs.writeFileSync(file, 'mine');
+      await expect(store.download(key, file)).rejects.toThrow('EEXIST');
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('list gives the keys under a prefix, sorted, and none for an empty one', async () => {
+    const prefix = freshKey('sig/');
+    for (const name of ['ci-b', 'ci-a']) await store.putIfAbsent(`${prefix}${name}`, bytes(name));
+    expect(await store.list(prefix)).toEqual([`${prefix}ci-a`, `${prefix}ci-b`]);
+    expect(await store.list(freshKey('nothing/'))).toEqual([]);
+  });
+
+  it('a server that declares a large object and trickles it times out at the floor throughput, long before the body would end', async () => {
+    // GIVEN a 4 MiB object served at 256 KiB/s (a quarter of the 1 MiB/s floor)
+    const key = freshKey('trickled.zip');
+    await store.putIfAbsent(key, randomBytes(4 * 1024 * 1024));
+    const proxy = await startShapingProxy(server.endpoint, { bytesPerSecond: 256 * 1024 });
+    try {
+      const slow = await openStore(location, { env: { ...server.env(), AWS_ENDPOINT_URL_S3: proxy.endpoint }, timeoutMs: 1000 });
+      const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-download-'));
+      // WHEN
+      const { error } = await remoteError(() => slow.download(key, path.join(folder, 'x.part')));
+      fs.rmSync(folder, { recursive: true, force: true });
+      // THEN a timeout that says how far it got and why, while most of the body was still to come
+      expectKind(error, 'timeout');
+      expect(error.reason).toMatch(
+        new RegExp(`^download of ${key}: [\\d.]+ KiB of 4\\.0 MiB received in \\d+\\.\\d s: slower than 1\\.0 MiB/s$`),
+      );
+      expect(proxy.bodyBytesSent()).toBeLessThan(2 * 1024 * 1024);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('an operation fast enough for the floor still ends at the total cap', async () => {
+    // GIVEN an 8 MiB object served at 2 MiB/s (twice the floor), and a cap of 1.5 s
+    const key = freshKey('capped.zip');
+    await store.putIfAbsent(key, randomBytes(8 * 1024 * 1024));
+    const proxy = await startShapingProxy(server.endpoint, { bytesPerSecond: 2 * 1024 * 1024 });
+    try {
+      const capped = await openStore(location, { env: { ...server.env(), AWS_ENDPOINT_URL_S3: proxy.endpoint }, maxOperationMs: 1500 });
+      const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'sweep-download-'));
+      const { error } = await remoteError(() => capped.download(key, path.join(folder, 'x.part')));
+      fs.rmSync(folder, { recursive: true, force: true });
+      expectKind(error, 'timeout');
+      expect(error.reason).toMatch(
+        new RegExp(
+          `^download of ${key}: not finished within the 1\\.5 s an operation may take \\([\\d.]+ [KM]iB of 8\\.0 MiB transferred\\)$`,
+        ),
+      );
+      expect(proxy.bodyBytesSent()).toBeLessThan(8 * 1024 * 1024);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('120 operations at once on a slow server all succeed: they wait for a place (16 at a time), never for a socket that a timeout counts as a dead server', async () => {
+    // GIVEN 120 objects, and a server that takes 2.5 s to answer each request: with 120
+    // requests on the SDK's 50 sockets, the third wave would wait 5 s for a socket, past the 2 s
+    // connection timeout, and be reported as "no connection".
+    const keys = Array.from({ length: 120 }, (_, i) => freshKey(`many-${i}.json`));
+    await Promise.all(keys.map((key) => store.putIfAbsent(key, bytes(key))));
+    const proxy = await startShapingProxy(server.endpoint, { delayMs: 2500 });
+    try {
+      const busy = await openStore(location, { env: { ...server.env(), AWS_ENDPOINT_URL_S3: proxy.endpoint } });
+      // WHEN
+      const results = await Promise.all(keys.map((key) => busy.get(key).then(text, (error: RemoteCacheError) => error.message)));
+      // THEN
+      expect(results).toEqual(keys);
+      expect(proxy.mostAtOnce()).toBe(16);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('no credentials anywhere is a credentials error (child process with an empty AWS setup)', async () => {
     const { AWS_ACCESS_KEY_ID: _id, AWS_SECRET_ACCESS_KEY: _secret, ...withoutKeys } = server.env();
     const result = await runTsChild(
@@ -277,6 +408,35 @@ describe('S3ArtifactStore against endpoints that are not a working S3 server (no
     }
   });
 
+  it('an endpoint with credentials in it is named without them when it cannot be reached', async () => {
+    const endpoint = await listen(net.createServer());
+    await new Promise((resolve) => servers.pop()!.close(resolve));
+    const withSecrets = endpoint.replace('http://', 'http://AKIAEXAMPLE:wJalrXUtnFEMI@');
+    const store = await openStore(location, { env: { ...env, AWS_ENDPOINT_URL_S3: `${withSecrets}/?X-Amz-Signature=deadbeef` } });
+    const { error } = await remoteError(() => store.get('p/a.zip'));
+    expectKind(error, 'unreachable');
+    expect(error.message).toContain(`(${endpoint.replace('http://', 'http://***@')}/?X-Amz-Signature=***)`);
+    for (const secret of ['AKIAEXAMPLE', 'wJalrXUtnFEMI', 'deadbeef']) expect(error.message).not.toContain(secret);
+  });
+
+  it("an error answer's code and message are escaped: they cannot forge a log line or move the cursor", async () => {
+    // GIVEN a server whose error code holds a newline and a whole `cache-hit` line, and whose message a terminal escape
+    const forged = '[sweep-lambda] cache-hit (remote s3://sweep-cache/p, 1.0 KiB in 5 ms)';
+    const endpoint = await listen(
+      http.createServer((request, response) => {
+        request.resume();
+        response.writeHead(400, { 'content-type': 'application/xml' });
+        response.end(`<?xml version="1.0"?><Error><Code>Evil&#10;${forged}</Code><Message>&#27;[2Kgone&#13;</Message></Error>`);
+      }),
+    );
+    const store = await openStore(location, { env: { ...env, AWS_ENDPOINT_URL_S3: endpoint } });
+    // WHEN
+    const { error } = await remoteError(() => store.get('p/a.zip'));
+    // THEN one line, the server's text visible as escapes
+    for (const control of ['\n', '\r', '\u001b']) expect(error.message).not.toContain(control);
+    expect(error.message).toContain(`Evil\\n${forged}`);
+  });
+
   it('a web server that is not S3 (404 pages in HTML) is an invalid response', async () => {
     const endpoint = await listen(
       http.createServer((request, response) => {
@@ -293,3 +453,75 @@ describe('S3ArtifactStore against endpoints that are not a working S3 server (no
     }
   });
 });
+
+/**
+ * An HTTP proxy in front of the S3 server that forwards every request unchanged (the Host header
+ * too, so the SigV4 signature still matches) and shapes the answers: each held `delayMs` before
+ * it is sent, and bodies paced to `bytesPerSecond`. It counts the requests in flight at once
+ * and the body bytes it sent.
+ */
+async function startShapingProxy(
+  target: string,
+  shape: { delayMs?: number; bytesPerSecond?: number },
+): Promise<{ endpoint: string; bodyBytesSent(): number; mostAtOnce(): number; close(): Promise<void> }> {
+  const upstream = new URL(target);
+  let inFlight = 0;
+  let most = 0;
+  let sent = 0;
+  const server = http.createServer((request, response) => {
+    inFlight++;
+    most = Math.max(most, inFlight);
+    response.on('close', () => inFlight--);
+    const forward = http.request(
+      { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: request.headers },
+      (answer) => {
+        setTimeout(() => {
+          response.writeHead(answer.statusCode ?? 502, answer.headers);
+          if (!shape.bytesPerSecond) {
+            answer.on('data', (chunk: Buffer) => {
+              sent += chunk.length;
+            });
+            answer.pipe(response);
+            return;
+          }
+          const chunkBytes = 16 * 1024;
+          const pending: Buffer[] = [];
+          let ended = false;
+          answer.on('data', (chunk: Buffer) => pending.push(chunk));
+          answer.on('end', () => {
+            ended = true;
+          });
+          const timer = setInterval(
+            () => {
+              const all = Buffer.concat(pending.splice(0));
+              const piece = all.subarray(0, chunkBytes);
+              if (all.length > chunkBytes) pending.push(all.subarray(chunkBytes));
+              if (piece.length > 0) {
+                sent += piece.length;
+                response.write(piece);
+              } else if (ended) {
+                clearInterval(timer);
+                response.end();
+              }
+            },
+            (chunkBytes / shape.bytesPerSecond) * 1000,
+          );
+          response.on('close', () => clearInterval(timer));
+        }, shape.delayMs ?? 0);
+      },
+    );
+    forward.on('error', () => response.destroy());
+    request.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    bodyBytesSent: () => sent,
+    mostAtOnce: () => most,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

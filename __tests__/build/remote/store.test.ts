@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { RemoteCacheError } from '../../../build/remote/errors.js';
+import { Limiter } from '../../../build/remote/limiter.js';
 import { S3ArtifactStore } from '../../../build/remote/store.js';
-import { parseRemoteCacheUrl, remoteObjectKey } from '../../../build/remote/url.js';
+import { parseRemoteCacheUrl, redactUrl, redactUrlsIn, remoteObjectKey } from '../../../build/remote/url.js';
 import { SweepError } from '../../../build/support/errors.js';
 import { sweepError } from '../../helpers/errors.js';
 import { runTsChild } from '../../helpers/ts-child.js';
@@ -55,6 +56,74 @@ describe('parseRemoteCacheUrl', () => {
   });
 });
 
+describe('redactUrl: credentials in an endpoint never reach a message', () => {
+  it.each([
+    ['http://127.0.0.1:9000', 'http://127.0.0.1:9000'],
+    ['https://s3.example.com:9000/', 'https://s3.example.com:9000/'],
+    ['https://AKIAEXAMPLE:wJalrXUtnFEMI@s3.example.com/', 'https://***@s3.example.com/'],
+    ['https://AKIAEXAMPLE@s3.example.com', 'https://***@s3.example.com/'],
+    [
+      'https://s3.example.com/b/k?X-Amz-Credential=AKIA%2F2026&X-Amz-Signature=abcdef0123&X-Amz-Expires=60',
+      'https://s3.example.com/b/k?X-Amz-Credential=***&X-Amz-Signature=***&X-Amz-Expires=***',
+    ],
+    ['ftp://user:secret@files.example.com', 'ftp://***@files.example.com/'],
+    ['not a url //user:secret@host/x?sig=1', 'not a url //***@host/x?***'],
+  ])('%s -> %s', (url, shown) => {
+    expect(redactUrl(url)).toBe(shown);
+  });
+
+  it('redacts every URL inside a message', () => {
+    expect(redactUrlsIn('connect to https://k:s@h:1/?X-Amz-Signature=z failed (ECONNREFUSED)')).toBe(
+      'connect to https://***@h:1/?X-Amz-Signature=*** failed (ECONNREFUSED)',
+    );
+  });
+
+  it('an s3:// URL holding credentials is refused without repeating them', () => {
+    const error = sweepError(() => parseRemoteCacheUrl('s3://AKIAEXAMPLE:wJalrXUtnFEMI@bucket/p', 'SWEEP_REMOTE_CACHE'));
+    expect(error.problem).toBe(
+      'invalid remote cache URL "s3://***@bucket/p" in SWEEP_REMOTE_CACHE: it holds credentials (user@), which the AWS SDK takes from its own settings instead',
+    );
+  });
+});
+
+describe('Limiter', () => {
+  it('lets `size` holders in at once, the others in order as places free up', async () => {
+    const limiter = new Limiter(2);
+    const order: string[] = [];
+    const gates = new Map<string, () => void>();
+    const hold = (name: string) =>
+      limiter.run(async () => {
+        order.push(`start ${name}`);
+        await new Promise<void>((resolve) => gates.set(name, resolve));
+        order.push(`end ${name}`);
+      });
+    const all = Promise.all(['a', 'b', 'c', 'd'].map(hold));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual(['start a', 'start b']);
+    gates.get('b')!();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual(['start a', 'start b', 'end b', 'start c']);
+    gates.get('a')!();
+    await new Promise((resolve) => setImmediate(resolve));
+    gates.get('c')!();
+    await new Promise((resolve) => setImmediate(resolve));
+    gates.get('d')!();
+    await all;
+    expect(order).toEqual(['start a', 'start b', 'end b', 'start c', 'end a', 'start d', 'end c', 'end d']);
+  });
+
+  it('frees the place of a holder that throws, and a release called twice frees one place', async () => {
+    const limiter = new Limiter(1);
+    await expect(limiter.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    const release = await limiter.acquire();
+    release();
+    release();
+    const [first, second] = [limiter.acquire(), limiter.acquire()];
+    (await first)();
+    (await second)();
+  });
+});
+
 describe('remoteObjectKey', () => {
   it('puts the name under the prefix, or at the root without one', () => {
     expect(remoteObjectKey(parseRemoteCacheUrl('s3://sweep-cache/team/sweep'), 'abc.zip')).toBe('team/sweep/abc.zip');
@@ -80,6 +149,21 @@ describe('S3ArtifactStore.open and argument checks (no request is sent)', () => 
       expect((error as RemoteCacheError).message).toContain(endpoint);
     },
   );
+
+  it('names an endpoint with credentials in it without them, in its label and in a config error', async () => {
+    const store = await S3ArtifactStore.open(location, {
+      env: { ...env, AWS_ENDPOINT_URL_S3: 'http://AKIAEXAMPLE:wJalrXUtnFEMI@127.0.0.1:9/?X-Amz-Signature=abcdef' },
+    });
+    store.destroy();
+    expect(store.endpoint).toBe('http://***@127.0.0.1:9/?X-Amz-Signature=***');
+    const error = await S3ArtifactStore.open(location, { env: { ...env, AWS_ENDPOINT_URL_S3: 'ftp://AKIAEXAMPLE:wJalrXUtnFEMI@h' } }).then(
+      () => undefined,
+      (e: unknown) => e as RemoteCacheError,
+    );
+    expect(error?.message).toBe(
+      'remote cache s3://sweep-cache/p (ftp://***@h/): the S3 endpoint is not an http(s) URL; set AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL) to e.g. https://s3.example.com:9000, or unset it for AWS S3',
+    );
+  });
 
   it('names the endpoint it will use: the custom one (AWS_ENDPOINT_URL_S3 before AWS_ENDPOINT_URL), else AWS S3 and the region', async () => {
     const stores = await Promise.all([
