@@ -6,6 +6,7 @@ import { zipSync } from 'fflate';
 import { builderRecipe } from '../build/builder/recipe.js';
 import { type CacheCheck, checkCache } from '../build/cache/check.js';
 import { type ArtifactMetadata, artifactMetadataSchema, METADATA_SCHEMA_VERSION, writeMetadata } from '../build/cache/metadata.js';
+import { type CargoWorkspace, readCargoWorkspace } from '../build/cargo/workspace.js';
 import { checkAllOrThrow } from '../build/engine/engine.js';
 import { isBuildEnvName, type ResolvedArtifactOptions } from '../build/options/resolve.js';
 import { createLambdaZip, ZIP_ENTRY_MODE, ZIP_ENTRY_NAME } from '../build/package/zip.js';
@@ -79,6 +80,11 @@ export interface Counts {
   readonly startupNode: number;
   readonly startupApp: number;
   readonly startupEdit: number;
+  /** The 100-function fleet (issue 22): cold builds, hot rounds (status, --function), synths among them, edits of each kind. */
+  readonly fleetCold: number;
+  readonly fleetHot: number;
+  readonly fleetSynth: number;
+  readonly fleetEdit: number;
   /** Sign + verify iterations of the signing row (in-process, cheap). */
   readonly signing: number;
   /** Edits of the Lambda crate through watch, the cargo floor and build + invoke, each (issue 20). */
@@ -451,8 +457,15 @@ export function profileChecks(list: readonly ResolvedArtifactOptions[], iteratio
   const runs: Record<string, number>[] = [];
   for (let i = 0; i < iterations; i++) {
     prepare?.();
+    // As checkAll does: each workspace read once, for all its artifacts (and their run's memo).
     const steps: Record<string, number> = {};
-    for (const check of list.map((options) => checkCache(options))) {
+    const workspaces = new Map<string, CargoWorkspace>();
+    for (const options of list) {
+      const started = performance.now();
+      const workspace = workspaces.get(options.workspace) ?? readCargoWorkspace(options.workspace);
+      if (!workspaces.has(options.workspace)) steps['read workspace'] = (steps['read workspace'] ?? 0) + performance.now() - started;
+      workspaces.set(options.workspace, workspace);
+      const check = checkCache(options, { workspace });
       for (const [step, ms] of Object.entries(check.stepsMs)) steps[step] = (steps[step] ?? 0) + ms;
     }
     runs.push(steps);
@@ -471,9 +484,10 @@ export function profileCheck(options: ResolvedArtifactOptions, iterations: numbe
 export const BIG_ZIP_BYTES = 50 * 1024 * 1024;
 
 /**
- * A hit hashes the whole zip (the metadata's hash is a claim, not a proof): this measures that
- * on a zip of 50 MB (a stored entry of random bytes, so its size is the binary's), with metadata
- * that matches the workspace's current fingerprint, as a build would have left them.
+ * A hit of a function whose zip is 50 MB (a stored entry of random bytes, so its size is the
+ * binary's), with metadata that matches the workspace's current fingerprint, as a build would
+ * have left them a while ago: the zip was read, hashed and checked once, and is trusted from the
+ * hash index while its stat is unchanged (issue 22: it was read and hashed on every hit, 334 ms).
  */
 export async function bigZipCheckScenario(ctx: Context, result: ScenarioResult): Promise<void> {
   const project = makeBenchProject('bigzip');
@@ -485,6 +499,11 @@ export async function bigZipCheckScenario(ctx: Context, result: ScenarioResult):
     });
     const check = checkCache(options);
     writeMatchingMetadata(options, check, zip);
+    // As a build left it a while ago: outside the hash index's racy window, so the first check
+    // reads it (and the index keeps its hash with its stat), the others only stat it.
+    const past = new Date(Date.now() - 60_000);
+    for (const file of [check.paths.zip, check.paths.metadata]) fs.utimesSync(file, past, past);
+    checkCache(options);
     const warmup = checkCache(options);
     if (warmup.decision.outcome !== 'cache-hit') throw new Error(`the 50 MB zip's check is not a hit: ${warmup.explanation}`);
     result.details.zipBytes = zip.byteLength;

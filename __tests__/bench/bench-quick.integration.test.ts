@@ -65,6 +65,13 @@ describeWithDocker('npm run bench -- --quick', () => {
       'watch floor: the same edit, docker exec cargo build in a warm container',
       'no watch: the same edit, sweep-runtime build + sweep-runtime invoke',
       'Invoke API: warm invocation overhead',
+      'fleet: hot sweep-runtime status, 100 functions',
+      'fleet: hot sweep-runtime status --function fn050',
+      'fleet: hot synth (app command), 100 functions',
+      'fleet: cold build of 100 functions',
+      "fleet: edit of one function's main.rs",
+      "fleet: edit of one member's Cargo.toml",
+      'fleet: a new crate for one function',
     ];
     if (cephMissingReason() === undefined)
       scenarios.push('remote hit, fresh machine: sweep-runtime build', 'remote hit, fresh machine: synth');

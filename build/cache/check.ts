@@ -2,19 +2,14 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { builderRecipe } from '../builder/recipe.js';
 import { undeclaredFeatures } from '../cargo/errors.js';
-import {
-  type CargoPackage,
-  type CargoWorkspace,
-  crateFolders,
-  readCargoWorkspace,
-  selectPackage,
-  unknownFeatures,
-} from '../cargo/workspace.js';
+import { type CargoPackage, type CargoWorkspace, readCargoWorkspace, selectPackage, unknownFeatures } from '../cargo/workspace.js';
 import { type BuildSettings, computeFingerprint, ENGINE_PACKAGING_VERSION, type Fingerprint } from '../fingerprint/fingerprint.js';
 import { FileHashIndex } from '../fingerprint/hash-index.js';
-import { collectInputs } from '../fingerprint/inputs.js';
+import { collectInputs, newWalkMemo, type WalkMemo } from '../fingerprint/inputs.js';
+import { inputScope, type LockRead, readLock } from '../fingerprint/scope.js';
 import type { ResolvedArtifactOptions } from '../options/resolve.js';
 import { checkZipLayout } from '../package/verify.js';
+import { readRegularFile } from '../support/regular-file.js';
 import { StageTimer } from '../support/stage-timer.js';
 import { type Decision, decide, type ZipState } from './decide.js';
 import { explainDecision } from './explain.js';
@@ -24,11 +19,12 @@ import { type ArtifactPaths, artifactPaths, cacheDomainOf } from './paths.js';
 /*
  * The fast path: fingerprint the inputs, read the stored metadata, check the zip, decide.
  * Synchronous and Docker-free, so the CDKTF construct can call it from its constructor: an
- * unchanged workspace costs a stat per input file and one read of the zip.
+ * unchanged workspace costs a stat per input file and a stat of the zip.
  *
- * The metadata is never trusted alone: a hit also reads the zip, checks that its SHA-256 and
- * size are the ones the metadata vouches for, and that its layout is what Lambda runs. A forged
- * hash or a swapped zip is a miss, not a deploy.
+ * The metadata is never trusted alone: a hit needs a zip whose SHA-256 and size are the ones the
+ * metadata vouches for, and whose layout is what Lambda runs, read and checked, or known to be
+ * so from the hash index while the zip's stat is unchanged (inspectZip). A forged hash or a
+ * swapped zip is a miss, not a deploy.
  */
 export interface CacheCheck {
   readonly options: ResolvedArtifactOptions;
@@ -77,19 +73,27 @@ export function checkCache(options: ResolvedArtifactOptions, checkOptions: Check
   const paths = artifactPaths(options, name);
   steps.lap('manifests');
 
+  const run = runMemoOf(workspace);
+  const scope = inputScope(workspace, pkg, run.lock());
+  const hashIndex = run.index(paths.hashIndex);
   const collection = collectInputs({
     workspace,
-    crateFolders: crateFolders(workspace, pkg),
+    crateFolders: scope.crateFolders,
+    manifests: scope.manifests,
+    lockEntries: scope.lockEntries,
     excludedPaths: [options.distDir, options.cacheDir],
-    hashIndex: FileHashIndex.load(paths.hashIndex),
+    hashIndex,
+    walkMemo: run.walks,
   });
+  const notes = [...(scope.note !== undefined && run.firstTime(scope.note) ? [scope.note] : []), ...collection.notes];
   steps.lap('inputs');
-  const fingerprint = computeFingerprint(buildSettings(options, pkg.name), collection.inputs);
+  const fingerprint = computeFingerprint(buildSettings(options, pkg.name, run.recipeHash(options)), collection.inputs);
   steps.lap('fingerprint');
 
-  const metadata = readMetadata(paths.metadata);
+  const metadata = readMetadata(paths.metadata, hashIndex);
   steps.lap('metadata');
-  const zip = metadata.status === 'ok' ? inspectZip(paths.zip, metadata.metadata) : { state: 'missing' as const };
+  const zip = metadata.status === 'ok' ? inspectZip(paths.zip, metadata.metadata, hashIndex) : { state: 'missing' as const };
+  hashIndex.save();
   steps.lap('zip');
   const forcedBy = options.forceRebuild && !checkOptions.ignoreForce ? (options.sources.forceRebuild ?? 'forced') : undefined;
   const decision = decide({ current: fingerprint, metadata, zip, forcedBy, domain: cacheDomainOf(options) });
@@ -105,15 +109,19 @@ export function checkCache(options: ResolvedArtifactOptions, checkOptions: Check
     metadata,
     decision,
     explanation,
-    notes: collection.notes,
+    notes,
     stepsMs: steps.stagesMs() as Record<CheckStep, number>, // every step lapped above
     hashedFiles: collection.hashedFiles,
     inputSnapshot: collection.snapshot,
   };
 }
 
-/** The build settings the fingerprint covers, for these options and package. */
-export function buildSettings(options: ResolvedArtifactOptions, packageName: string): BuildSettings {
+/** The build settings the fingerprint covers, for these options and package (and builder recipe hash, when known). */
+export function buildSettings(
+  options: ResolvedArtifactOptions,
+  packageName: string,
+  recipeHash: string = builderRecipe(options).hash,
+): BuildSettings {
   return {
     engine: ENGINE_PACKAGING_VERSION,
     package: packageName,
@@ -123,27 +131,89 @@ export function buildSettings(options: ResolvedArtifactOptions, packageName: str
     features: [...options.features],
     runtime: options.runtime,
     toolchainImage: options.toolchainImage,
-    builderRecipe: builderRecipe(options).hash,
+    builderRecipe: recipeHash,
     env: { ...options.buildEnv },
   };
 }
 
 /**
- * Is the file on disk the zip the metadata describes, and one Lambda can run? Its size, then
- * its SHA-256 (read in full: a hash in the metadata is a claim, not a proof), then its layout.
+ * What one run shares between the checks of a workspace's artifacts: Cargo.lock read once, each
+ * crate folder walked once (a shared crate is every function's input), one hash index per file,
+ * and the notes already given. Kept with the workspace object a run reads once (engine.ts's
+ * checkAll), so a later run, which reads the workspace again, sees the files afresh.
  */
-export function inspectZip(zipPath: string, metadata: ArtifactMetadata): ZipState {
+interface RunMemo {
+  lock(): LockRead;
+  readonly walks: WalkMemo;
+  index(file: string): FileHashIndex;
+  /** True the first time a note is given in this run. */
+  firstTime(note: string): boolean;
+  /** The builder recipe's hash (it reads the Dockerfile), once per toolchain, architecture and repository. */
+  recipeHash(options: ResolvedArtifactOptions): string;
+}
+
+const runMemos = new WeakMap<CargoWorkspace, RunMemo>();
+
+function runMemoOf(workspace: CargoWorkspace): RunMemo {
+  let memo = runMemos.get(workspace);
+  if (memo) return memo;
+  let lock: LockRead | undefined;
+  const indexes = new Map<string, FileHashIndex>();
+  const noted = new Set<string>();
+  const recipes = new Map<string, string>();
+  memo = {
+    recipeHash: (options) => {
+      const key = `${options.toolchainImage}\0${options.architecture}\0${options.builderRepository}`;
+      const hash = recipes.get(key) ?? builderRecipe(options).hash;
+      recipes.set(key, hash);
+      return hash;
+    },
+    lock: () => (lock ??= readLock(workspace)),
+    walks: newWalkMemo(),
+    index: (file) => {
+      const known = indexes.get(file);
+      if (known) return known;
+      const index = FileHashIndex.load(file);
+      indexes.set(file, index);
+      return index;
+    },
+    firstTime: (note) => {
+      if (noted.has(note)) return false;
+      noted.add(note);
+      return true;
+    },
+  };
+  runMemos.set(workspace, memo);
+  return memo;
+}
+
+/**
+ * Is the file on disk the zip the metadata describes, and one Lambda can run? Its size, then its
+ * SHA-256 and its layout. The hash in the metadata is a claim, not a proof: the zip is read and
+ * hashed, unless the hash index (`index`) vouches for it: it holds the zip's hash, stored after
+ * an earlier read found these very bytes and checked their layout, and the zip's size, mtime,
+ * ctime and inode are still what they were then, outside the racy window (hash-index.ts; git
+ * trusts its index the same way). Any write, rename or swap gives the file a new ctime (or inode)
+ * and makes it read again; so does a metadata file that vouches for other bytes.
+ */
+export function inspectZip(zipPath: string, metadata: ArtifactMetadata, index: FileHashIndex = FileHashIndex.inMemory()): ZipState {
   let bytes: Buffer;
+  let stat: fs.Stats;
+  index.cover(zipPath);
   try {
-    const stat = fs.lstatSync(zipPath);
+    stat = fs.lstatSync(zipPath);
     if (!stat.isFile()) return { state: 'invalid', detail: `${zipPath} is not a regular file` };
     if (stat.size !== metadata.zip.size) return { state: 'differs' };
-    bytes = fs.readFileSync(zipPath);
+    if (index.known(zipPath, stat) === metadata.zip.sha256) return { state: 'matches' };
+    bytes = readRegularFile(zipPath);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'missing' };
     return { state: 'invalid', detail: (error as Error).message };
   }
-  if (createHash('sha256').update(bytes).digest('hex') !== metadata.zip.sha256) return { state: 'differs' };
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  if (sha256 !== metadata.zip.sha256) return { state: 'differs' };
   const layout = checkZipLayout(bytes);
-  return layout === undefined ? { state: 'matches' } : { state: 'invalid', detail: layout };
+  if (layout !== undefined) return { state: 'invalid', detail: layout };
+  index.remember(zipPath, stat, sha256);
+  return { state: 'matches' };
 }

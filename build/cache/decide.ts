@@ -1,5 +1,6 @@
 import type { BuildSettings, Fingerprint } from '../fingerprint/fingerprint.js';
 import { canonicalJson } from '../fingerprint/fingerprint.js';
+import { describeLockEntryInput } from '../fingerprint/lock-entries.js';
 import type { MetadataReadResult } from './metadata.js';
 import type { CacheDomain } from './paths.js';
 
@@ -27,10 +28,29 @@ export type MissReason =
       readonly added: readonly string[];
       readonly removed: readonly string[];
     }
+  /** Cargo.lock entries the function reaches (lock-entries.ts) that changed, came or went: by package. */
+  | {
+      readonly kind: 'lock-changed';
+      readonly changed: readonly LockChange[];
+      readonly added: readonly LockedVersion[];
+      readonly removed: readonly LockedVersion[];
+    }
   /** Fingerprints differ but no setting or input does: the metadata was written with other framing. */
   | { readonly kind: 'fingerprint-differs' }
   /** A publishing run found a zip a local build made: from cargo caches any build could write. */
   | { readonly kind: 'built-untrusted' };
+
+export interface LockedVersion {
+  readonly name: string;
+  readonly version: string | undefined;
+}
+
+/** A package whose lock entry changed: its version from -> to (equal when its source, checksum or dependencies changed). */
+export interface LockChange {
+  readonly name: string;
+  readonly from: string | undefined;
+  readonly to: string | undefined;
+}
 
 export type Decision = { readonly outcome: 'cache-hit' } | { readonly outcome: 'cache-miss'; readonly reasons: readonly MissReason[] };
 
@@ -70,8 +90,7 @@ export function decide({ current, metadata, zip, forcedBy, domain = 'local' }: D
 
   if (stored.fingerprint !== current.value) {
     const before = reasons.length;
-    const inputs = inputChanges(new Map(Object.entries(stored.inputs)), current.inputs);
-    if (inputs) reasons.push(inputs);
+    reasons.push(...inputChanges(new Map(Object.entries(stored.inputs)), current.inputs));
     reasons.push(...settingChanges(stored.settings, current.settings));
     if (reasons.length === before) reasons.push({ kind: 'fingerprint-differs' });
   }
@@ -86,16 +105,26 @@ function settingChanges(stored: BuildSettings, current: BuildSettings): MissReas
     .map((key) => ({ kind: 'setting-changed', setting: key, from: stored[key], to: current[key] }));
 }
 
-function inputChanges(stored: ReadonlyMap<string, string>, current: ReadonlyMap<string, string>): MissReason | undefined {
-  const changed: string[] = [];
-  const added: string[] = [];
-  const removed: string[] = [];
-  for (const [file, hash] of current) {
-    const before = stored.get(file);
-    if (before === undefined) added.push(file);
-    else if (before !== hash) changed.push(file);
+function inputChanges(stored: ReadonlyMap<string, string>, current: ReadonlyMap<string, string>): MissReason[] {
+  const files = { changed: [] as string[], added: [] as string[], removed: [] as string[] };
+  const lock = { changed: [] as LockChange[], added: [] as LockedVersion[], removed: [] as LockedVersion[] };
+  for (const [key, hash] of current) {
+    const before = stored.get(key);
+    const entry = describeLockEntryInput(key, hash);
+    if (before === hash) continue;
+    if (entry && before === undefined) lock.added.push({ name: entry.name, version: entry.version });
+    else if (entry) lock.changed.push({ name: entry.name, from: describeLockEntryInput(key, before)?.version, to: entry.version });
+    else if (before === undefined) files.added.push(key);
+    else files.changed.push(key);
   }
-  for (const file of stored.keys()) if (!current.has(file)) removed.push(file);
-  if (changed.length + added.length + removed.length === 0) return undefined;
-  return { kind: 'inputs-changed', changed, added, removed };
+  for (const [key, hash] of stored) {
+    if (current.has(key)) continue;
+    const entry = describeLockEntryInput(key, hash);
+    if (entry) lock.removed.push({ name: entry.name, version: entry.version });
+    else files.removed.push(key);
+  }
+  const reasons: MissReason[] = [];
+  if (files.changed.length + files.added.length + files.removed.length > 0) reasons.push({ kind: 'inputs-changed', ...files });
+  if (lock.changed.length + lock.added.length + lock.removed.length > 0) reasons.push({ kind: 'lock-changed', ...lock });
+  return reasons;
 }

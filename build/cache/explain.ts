@@ -45,6 +45,19 @@ export function explainReason(reason: MissReason, context: ExplainContext): stri
       return [listNames('changed', reason.changed, max), listNames('added', reason.added, max), listNames('removed', reason.removed, max)]
         .filter((part) => part !== undefined)
         .join('; ');
+    case 'lock-changed': {
+      const entries = [
+        ...reason.changed.map((c) =>
+          c.from === c.to
+            ? `${printable(c.name)} ${printable(c.to ?? '?')} (its source, checksum or dependencies)`
+            : `${printable(c.name)} ${printable(c.from ?? '?')} -> ${printable(c.to ?? '?')}`,
+        ),
+        ...reason.added.map((a) => `${printable(a.name)} ${printable(a.version ?? '?')} added`),
+        ...reason.removed.map((r) => `${printable(r.name)} ${printable(r.version ?? '?')} removed`),
+      ];
+      const shown = entries.slice(0, max).join(', ');
+      return `Cargo.lock: ${entries.length > max ? `${shown} and ${entries.length - max} more` : shown}`;
+    }
     case 'fingerprint-differs':
       return 'fingerprint differs from the metadata (written by another engine version)';
     case 'built-untrusted':

@@ -1,7 +1,9 @@
-import * as fs from 'node:fs';
+import type * as fs from 'node:fs';
 import { z } from 'zod';
 import { buildSettingsSchema } from '../fingerprint/fingerprint.js';
+import type { FileHashIndex } from '../fingerprint/hash-index.js';
 import { writeFileAtomic } from '../support/atomic-write.js';
+import { isMissing, NotRegularFileError, readRegularFileWithStat } from '../support/regular-file.js';
 
 /*
  * The metadata written next to the zip in `dist/` (`<name>.json`): what was built, from what,
@@ -11,8 +13,9 @@ import { writeFileAtomic } from '../support/atomic-write.js';
  *
  * It is written last, by rename, only after the zip is complete and verified, so it never claims
  * a build that did not finish. Reading is validated: a missing, unreadable or malformed file is
- * a cache miss with that reason, never a crash. It is never trusted alone: every hit also hashes
- * the zip it describes.
+ * a cache miss with that reason, never a crash. It is never trusted alone: every hit also checks
+ * the zip it describes (its hash and layout, read, or vouched for by the hash index while the zip's
+ * stat is unchanged: check.ts's inspectZip).
  */
 export const METADATA_SCHEMA_VERSION = 2;
 
@@ -69,19 +72,43 @@ export type MetadataReadResult =
   | { readonly status: 'unreadable'; readonly detail: string }
   | { readonly status: 'invalid'; readonly detail: string };
 
-export function readMetadata(file: string): MetadataReadResult {
+/**
+ * Reads and validates the metadata file. With a hash index (hash-index.ts), a file validated
+ * before and unchanged since (same size, mtime, ctime and inode, outside the racy window) is not
+ * validated again: the rule the index applies to every input, and what keeps a check of 100
+ * functions from running the schema 100 times.
+ */
+export function readMetadata(file: string, index?: FileHashIndex): MetadataReadResult {
   let text: string;
+  let stat: fs.Stats;
   try {
     // Only a regular file is read: a FIFO put in its place would block the read forever.
-    const stat = fs.statSync(file);
-    if (!stat.isFile()) return { status: 'unreadable', detail: 'not a regular file' };
-    text = fs.readFileSync(file, 'utf8');
+    const read = readRegularFileWithStat(file);
+    text = read.bytes.toString('utf8');
+    stat = read.stat;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing' };
+    if (isMissing(error)) return { status: 'missing' };
+    if (error instanceof NotRegularFileError) return { status: 'unreadable', detail: 'not a regular file' };
     return { status: 'unreadable', detail: (error as Error).message };
   }
-  return parseMetadata(text);
+  index?.cover(file);
+  if (index?.known(file, stat) === VALIDATED) {
+    try {
+      return { status: 'ok', metadata: JSON.parse(text) as ArtifactMetadata };
+    } catch {
+      // Cannot be (the same bytes parsed before): validate below, which says what is wrong.
+    }
+  }
+  const result = parseMetadata(text);
+  // Trusted next time only if validation kept the document as it is (it drops unknown keys).
+  if (result.status === 'ok' && index && JSON.stringify(result.metadata) === JSON.stringify(JSON.parse(text))) {
+    index.remember(file, stat, VALIDATED);
+  }
+  return result;
 }
+
+/** What the hash index holds for a metadata file that passed validation (with this schema). */
+const VALIDATED = `validated metadata schema ${METADATA_SCHEMA_VERSION}`;
 
 /** Validates metadata text (from dist/ or from the shared cache). */
 export function parseMetadata(text: string): MetadataReadResult {

@@ -15,7 +15,7 @@ export interface ArtifactPaths {
   readonly metadata: string;
   /** Held while a build of this artifact runs (see build-lock.ts); in dist/, next to what it guards. */
   readonly lock: string;
-  /** Per-file hashes of this artifact's inputs (see file-hash-index.ts). */
+  /** Per-file hashes of the workspace's inputs and the verified zips, one file per workspace (see hash-index.ts). */
   readonly hashIndex: string;
   /** The zip's path relative to the project root, as log lines show it. */
   readonly zipForDisplay: string;
@@ -31,7 +31,7 @@ export function artifactPaths(options: ResolvedArtifactOptions, name: string): A
     zip,
     metadata: path.join(options.distDir, `${name}.json`),
     lock: path.join(options.distDir, `.${name}.lock`),
-    hashIndex: path.join(options.cacheDir, FOLDERS.fileHashes, `${name}-${workspaceKey}.json`),
+    hashIndex: path.join(options.cacheDir, FOLDERS.fileHashes, `workspace-${workspaceKey}.json`),
     zipForDisplay: displayPath(options.projectRoot, zip),
     key: shortHash(zip),
   };

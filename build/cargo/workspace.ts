@@ -62,7 +62,15 @@ export interface CargoWorkspace {
   readonly patchDirs: readonly string[];
   /** `[workspace.dependencies]`, which `dep.workspace = true` entries of any crate inherit. */
   readonly workspaceDependencies: Readonly<Table>;
+  /**
+   * Cargo's feature resolver for the workspace (see effectiveResolver): under resolver 1, cargo
+   * may unify features across the workspace's members, so one member's manifest can change
+   * another's binary.
+   */
+  readonly resolver: CargoResolver;
 }
+
+export type CargoResolver = '1' | '2' | '3';
 
 type Table = Record<string, unknown>;
 
@@ -94,7 +102,27 @@ export function readCargoWorkspace(root: string, origin?: OptionsOrigin): CargoW
     rootFiles: WORKSPACE_ROOT_FILES.filter((file) => kindOfWorkspaceFile(root, file) !== undefined),
     patchDirs: patchDirectories(root, rootManifest),
     workspaceDependencies: workspaceDeps ?? {},
+    resolver: effectiveResolver(rootManifest),
   };
+}
+
+/**
+ * The resolver cargo uses, read as cargo reads it: `[workspace] resolver`, else the root
+ * package's `resolver`, else the root package's edition (2021 means 2, 2024 means 3). A virtual
+ * workspace without `resolver`, a root package of edition 2015 or 2018, or a value this engine
+ * does not know is resolver 1: the cautious answer, since only resolver 1 unifies features
+ * across members.
+ */
+export function effectiveResolver(rootManifest: Table): CargoResolver {
+  const workspace = asTable(rootManifest.workspace);
+  const pkg = asTable(rootManifest.package);
+  const written = workspace?.resolver ?? pkg?.resolver;
+  if (written !== undefined) return written === '2' || written === '3' ? written : '1';
+  if (!pkg) return '1';
+  const edition = asTable(pkg.edition)?.workspace === true ? asTable(workspace?.package)?.edition : pkg.edition;
+  if (edition === '2021') return '2';
+  if (edition === '2024') return '3';
+  return '1';
 }
 
 /**

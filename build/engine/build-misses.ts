@@ -11,10 +11,11 @@ import { type CachePaths, cachePaths } from '../cache/paths.js';
 import { cargoTreeFailed } from '../cargo/errors.js';
 import { featureTreeCommand, parseFeatureTree } from '../cargo/feature-tree.js';
 import { planCargoRuns } from '../cargo/runs.js';
+import { type CargoWorkspace, readCargoWorkspace } from '../cargo/workspace.js';
 import { canonicalJson } from '../fingerprint/fingerprint.js';
 import { inputSnapshotChanges } from '../fingerprint/inputs.js';
+import { packageZip } from '../package/pool.js';
 import { describeBinaryFacts, verifyArtifact } from '../package/verify.js';
-import { createLambdaZip } from '../package/zip.js';
 import type { RemoteCache } from '../remote/cache.js';
 import { writeFileAtomic } from '../support/atomic-write.js';
 import { asSweepError, isSweepError, type SweepError } from '../support/errors.js';
@@ -152,20 +153,24 @@ async function buildBatch(checks: readonly CacheCheck[], context: BatchContext):
         }
         // The batch's stages, and this run's compile (not the earlier runs' of a split batch).
         const stages = { ...shared.stagesMs(), compile: performance.now() - started };
+        // issue 22: the run's functions are packaged at once, on every core (package/pool.ts), and
+        // checked again against one read of the workspace (its shared crates walked once).
+        const finishing: Promise<void>[] = [];
+        const workspaceNow = new Map<string, CargoWorkspace>();
         for (const p of members) {
           const binary = built.get(unitKey(unitOf(p.check)))!;
           if (isSweepError(binary)) {
             settle(p, { error: binary });
             continue;
           }
-          const after = checkAgain(p.check);
+          const after = checkAgain(p.check, workspaceNow);
           if (isSweepError(after)) {
             settle(p, { error: after });
             continue;
           }
           const changed = inputSnapshotChanges(p.check.inputSnapshot, after.inputSnapshot);
           if (changed.length === 0) {
-            settle(p, await finishArtifact(p.check, binary, image, stages, context));
+            finishing.push(finishArtifact(p.check, binary, image, stages, context).then((outcome) => void settle(p, outcome)));
           } else if (isHit(after)) {
             // Changed and changed back: the committed zip is the build of these very sources.
             settle(p, { result: reportHit(after, context.timerOf(p.original), context.reporterFor(after.name)) });
@@ -178,6 +183,7 @@ async function buildBatch(checks: readonly CacheCheck[], context: BatchContext):
             next.push({ original: p.original, check: after });
           }
         }
+        await Promise.all(finishing);
       }
       pending = next;
     }
@@ -188,10 +194,16 @@ async function buildBatch(checks: readonly CacheCheck[], context: BatchContext):
   return checks.map((check) => ({ check, settled: settled.get(check) ?? { error: missingOutcome(check.name) } }));
 }
 
-/** The artifact's check made again now, with the hash index: a stat per unchanged input. */
-function checkAgain(check: CacheCheck): CacheCheck | SweepError {
+/**
+ * The artifact's check made again now, with the hash index: a stat per unchanged input.
+ * `workspaces`: the workspaces read since the compile, by root, read once for all its re-checks.
+ */
+function checkAgain(check: CacheCheck, workspaces: Map<string, CargoWorkspace>): CacheCheck | SweepError {
   try {
-    return checkCache(check.options);
+    const root = check.options.workspace;
+    const workspace = workspaces.get(root) ?? readCargoWorkspace(root, check.options.origin);
+    workspaces.set(root, workspace);
+    return checkCache(check.options, { workspace });
   } catch (error) {
     return asSweepError(error);
   }
@@ -213,8 +225,9 @@ async function finishArtifact(
   const timer = context.timerOf(check);
   try {
     for (const [stage, ms] of Object.entries(shared) as [StageName, number][]) timer.add(stage, ms);
-    const zip = timer.time('package', () => createLambdaZip(binary));
-    const sha256 = createHash('sha256').update(zip).digest();
+    // The deflate's own time (not the wait for a free worker): the stages add up to CPU time.
+    const { zip, sha256, ms } = await packageZip(binary);
+    timer.add('package', ms);
     reporter.line(
       // The hash shortened, as the fingerprint is: the full values are in the metadata and `status`.
       `package: ${check.paths.zipForDisplay} ${formatBytes(zip.byteLength)} (binary ${formatBytes(binary.byteLength)}) sha256 ${sha256.toString('hex').slice(0, 12)}`,
@@ -370,7 +383,10 @@ export function splitTreeOutput(
 
 /** What the resolved features of a unit depend on: the settings, the manifests and lock file, the unit. */
 function featureKey(check: CacheCheck, unit: CompileUnit): string {
-  const manifests = [...check.fingerprint.inputs].filter(([file]) => /(^|\/)(Cargo\.toml|Cargo\.lock)$|^\.cargo\//.test(file));
+  // (Cargo.lock is an input as a file, or as the entries the function reaches: `Cargo.lock//<name>`.)
+  const manifests = [...check.fingerprint.inputs].filter(([file]) =>
+    /(^|\/)(Cargo\.toml|Cargo\.lock)$|^\.cargo\/|^Cargo\.lock\/\//.test(file),
+  );
   return createHash('sha256')
     .update(
       canonicalJson({

@@ -45,9 +45,12 @@ export interface Fingerprint {
  * Bump when the engine changes anything that alters the zip for the same sources: the cargo
  * command line, the zip layout, the verification rules. Every artifact is then rebuilt once.
  */
-export const ENGINE_PACKAGING_VERSION = 2;
+export const ENGINE_PACKAGING_VERSION = 3;
 // 2: CARGO_HOME moved into the build container (/tmp/cargo-home); registry crates' source paths,
 //    which panic messages embed, moved with it.
+// 3: deflate level 5 instead of 9 (zip.ts), and per-function inputs: Cargo.lock's reachable
+//    entries instead of the whole file, no other members' manifests (fingerprint/scope.ts).
+//    Both change every artifact's fingerprint or bytes: one bump, one rebuild.
 
 export function computeFingerprint(settings: BuildSettings, inputs: ReadonlyMap<string, string>): Fingerprint {
   // The framing below is part of every stored fingerprint: changing it (the header, the field

@@ -62,14 +62,23 @@ export function kindOf(file: string): FileKind | undefined {
 
 /** The content of `file`, which must be a regular file (or a symlink to one). */
 export function readRegularFile(file: string): Buffer {
+  return readRegularFileWithStat(file).bytes;
+}
+
+/**
+ * The content of `file` and the stat of the very file read (taken on the open descriptor, so a
+ * file renamed into place meanwhile cannot pair one file's stat with another's bytes).
+ */
+export function readRegularFileWithStat(file: string): { readonly bytes: Buffer; readonly stat: fs.Stats } {
   // O_NONBLOCK: opening a FIFO returns at once instead of waiting for a writer; O_NOCTTY: a
   // terminal device never becomes this process's controlling terminal. Neither changes how a
   // regular file is read.
   const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
   try {
-    const kind = fileKind(fs.fstatSync(fd));
+    const stat = fs.fstatSync(fd);
+    const kind = fileKind(stat);
     if (kind !== 'file') throw new NotRegularFileError(file, kind);
-    return fs.readFileSync(fd);
+    return { bytes: fs.readFileSync(fd), stat };
   } finally {
     fs.closeSync(fd);
   }

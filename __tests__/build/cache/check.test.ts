@@ -326,3 +326,73 @@ describe('inspectZip', () => {
     expect(inspectZip(check.paths.zip, record)).toEqual({ state: 'missing' });
   });
 });
+
+describe('checkCache: a verified zip is trusted while its stat is unchanged (issue 22)', () => {
+  const HOUR_AGO = () => new Date(Date.now() - 3_600_000);
+  /** A record whose zip is an hour old (outside the racy window), checked once so the index vouches for it. */
+  function trustedBuild(): { check: CacheCheck; record: ArtifactMetadata } {
+    const { check, record } = built();
+    fs.utimesSync(check.paths.zip, HOUR_AGO(), HOUR_AGO());
+    expect(checkCache(options()).explanation).toBe('cache-hit');
+    return { check, record };
+  }
+  const indexEntries = (check: CacheCheck) =>
+    (JSON.parse(fs.readFileSync(check.paths.hashIndex, 'utf8')) as { entries: Record<string, [number, number, number, number, string]> })
+      .entries;
+
+  it('GIVEN a zip verified once WHEN checked again THEN its hash comes from the index: the zip is not read', () => {
+    // GIVEN a hit that stored the zip's hash with its stat
+    const { check, record } = trustedBuild();
+    const entry = indexEntries(check)[check.paths.zip];
+    expect(entry?.[4]).toBe(record.zip.sha256);
+    // WHEN the index is made to vouch for other bytes, and the metadata to claim them (a test of
+    // who is asked, not an attack: the index lives in the cache folder, as trusted as its hashes
+    // of the sources)
+    const entries = indexEntries(check);
+    entries[check.paths.zip] = [entry![0], entry![1], entry![2], entry![3], 'c'.repeat(64)];
+    fs.writeFileSync(check.paths.hashIndex, JSON.stringify({ version: 1, entries }));
+    writeMetadata(check.paths.metadata, { ...record, zip: { ...record.zip, sha256: 'c'.repeat(64) } });
+    // THEN the check believed the index: it did not read the zip
+    expect(checkCache(options()).explanation).toBe('cache-hit');
+  });
+
+  it('GIVEN a trusted zip swapped for a same-size one, its mtime put back, and metadata forged for it WHEN checked THEN a miss: the new ctime gets it read', () => {
+    const { check, record } = trustedBuild();
+    const stat = fs.statSync(check.paths.zip);
+    const swapped = fs.readFileSync(check.paths.zip);
+    swapped[swapped.length - 30] ^= 0xff;
+    fs.writeFileSync(check.paths.zip, swapped);
+    fs.utimesSync(check.paths.zip, stat.atime, stat.mtime);
+    expect(fs.statSync(check.paths.zip).size).toBe(stat.size);
+    writeMetadata(check.paths.metadata, { ...record, zip: { ...record.zip, sha256: 'e'.repeat(64) } });
+    expect(checkCache(options()).explanation).toBe('cache-miss: zip does not match its metadata');
+    // AND with the original metadata (the index's hash) it is a miss too: the index's entry is for another stat
+    writeMetadata(check.paths.metadata, record);
+    expect(checkCache(options()).explanation).toBe('cache-miss: zip does not match its metadata');
+  });
+
+  it('GIVEN a trusted zip replaced by a rename (another inode) with the same bytes WHEN checked THEN it is read again, and a hit', () => {
+    const { check } = trustedBuild();
+    const copy = `${check.paths.zip}.copy`;
+    fs.copyFileSync(check.paths.zip, copy);
+    fs.renameSync(copy, check.paths.zip);
+    fs.utimesSync(check.paths.zip, HOUR_AGO(), HOUR_AGO());
+    const before = indexEntries(check)[check.paths.zip]!;
+    expect(checkCache(options()).explanation).toBe('cache-hit');
+    expect(indexEntries(check)[check.paths.zip]![3]).not.toBe(before[3]);
+  });
+
+  it('GIVEN a zip written within the racy window WHEN checked twice THEN it is never trusted to the index', () => {
+    const { check } = built();
+    expect(checkCache(options()).explanation).toBe('cache-hit');
+    expect(fs.existsSync(check.paths.hashIndex) ? indexEntries(check)[check.paths.zip] : undefined).toBeUndefined();
+  });
+
+  it('GIVEN a trusted zip whose layout was fine WHEN the metadata is rewritten THEN the metadata is validated again (its stat changed)', () => {
+    const { check, record } = trustedBuild();
+    fs.writeFileSync(check.paths.metadata, JSON.stringify({ ...record, zip: { ...record.zip, size: 'big' } }));
+    expect(checkCache(options()).explanation).toBe(
+      'cache-miss: metadata invalid (zip.size: Invalid input: expected number, received string)',
+    );
+  });
+});

@@ -370,7 +370,7 @@ describe('fingerprint: independent of where and when', () => {
       { binary: 'single-fn' },
       { ...SETTINGS, package: 'single-fn', binary: 'single-fn' },
     );
-    expect(value).toBe('871c3637091f86d0d9018ded39c0a1ed9b9cd0f0511142bc16d677b008039217');
+    expect(value).toBe('81ccf57ddfe39a047f83e57132807fc41906a0dfb01c94ef0df89ae0abd5650a');
   });
 });
 
