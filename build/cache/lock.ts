@@ -55,9 +55,18 @@ export const LOCK_TIMEOUT_MS = 30 * 60 * 1000;
 /** A lock folder without owner.json older than this is abandoned (its creator died in between). */
 const OWNERLESS_GRACE_MS = 10_000;
 
+/**
+ * The locks this process holds, released on a normal exit that skipped the finally blocks: one
+ * exit listener for all of them (one per lock made Node warn about a leak with 100 functions,
+ * a warning cdktf shows as a red error).
+ */
+const held = new Set<BuildLock>();
+process.on('exit', () => {
+  for (const lock of [...held]) lock.release();
+});
+
 export class BuildLock {
   private released = false;
-  private readonly onExit = () => this.release();
 
   private constructor(
     readonly dir: string,
@@ -65,7 +74,7 @@ export class BuildLock {
     readonly waited: boolean,
   ) {
     // Last resort for a normal exit that skipped the finally blocks (process.exit in a handler).
-    process.on('exit', this.onExit);
+    held.add(this);
   }
 
   static async acquire(dir: string, options: AcquireOptions = {}): Promise<BuildLock> {
@@ -104,7 +113,7 @@ export class BuildLock {
   release(): void {
     if (this.released) return;
     this.released = true;
-    process.off('exit', this.onExit);
+    held.delete(this);
     // Only remove the lock if it is still ours (it cannot have been taken over while we live,
     // but a user may have deleted it by hand).
     if (readOwner(this.dir)?.pid === process.pid) fs.rmSync(this.dir, { recursive: true, force: true });
