@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execa } from 'execa';
+import { lockUpdateCommand } from '../build/cargo/lock-update.js';
 import { DOCKER } from './docker.js';
 
 /**
@@ -83,28 +84,8 @@ pub fn greeting(name: &str) -> String {
   );
   fs.writeFileSync(path.join(root, 'crates', 'core', 'table.bin'), await readTable(toolchainImage));
   for (const [i, name] of functions.entries()) writeFunction(root, name, i + 1);
-  await execa(
-    DOCKER,
-    [
-      'run',
-      '--rm',
-      '--user',
-      `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
-      '-v',
-      `${root}:/work`,
-      '-w',
-      '/work',
-      '-e',
-      'CARGO_TARGET_DIR=/tmp/target',
-      '-e',
-      'CARGO_HOME=/tmp/cargo-home',
-      toolchainImage,
-      'cargo',
-      'generate-lockfile',
-      '--offline',
-    ],
-    { timeout: 120_000 },
-  );
+  const [docker, ...args] = lockUpdateCommand(DOCKER, root, toolchainImage);
+  await execa(docker!, args, { timeout: 120_000 });
   return { root, functions };
 }
 

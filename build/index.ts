@@ -16,6 +16,7 @@ export { builderRecipe } from './builder/recipe.js';
 export type { WarmBuilderContainers, WarmTarget } from './builder/warm-builder.js';
 export { type CacheCheck, isHit } from './cache/check.js';
 export type { ArtifactMetadata } from './cache/metadata.js';
+export { lockUpdateCommand } from './cargo/lock-update.js';
 export { crateFolders, readCargoWorkspace, selectPackage, WORKSPACE_ROOT_FILES } from './cargo/workspace.js';
 export { checkAll, checkAllOrThrow, ensureArtifact, ensureArtifacts, settleArtifacts } from './engine/engine.js';
 export type { ArtifactResult, Settled } from './engine/result.js';

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import { isSafeName, resolveArtifactOptions } from '../build/index.js';
+import { isSafeName, lockUpdateCommand, resolveArtifactOptions } from '../build/index.js';
 import { CONTEXT_KEY, readCdktfJson } from '../config/app-config.js';
 import type { CliFlags } from './cli-options.js';
 import { lockNotUpdated, newFunctionRefused } from './errors.js';
@@ -92,7 +92,7 @@ export async function newCommand(name: string | undefined, flags: CliFlags): Pro
     { projectRoot, ...(sweep.artifact?.toolchainImage !== undefined && { toolchainImage: sweep.artifact.toolchainImage }) },
     { origin: { kind: 'context' } },
   );
-  const lockCommand = updateLockCommand(dockerCommand, workspace, toolchainImage);
+  const lockCommand = lockUpdateCommand(dockerCommand, workspace, toolchainImage);
   const locked = await run(lockCommand);
   if (locked.ok) {
     const version = /^version = (\d+)$/m.exec(fs.readFileSync(path.join(workspace, 'Cargo.lock'), 'utf8'))?.[1] ?? '?';
@@ -157,32 +157,6 @@ function addMember(text: string, member: string): string {
   const separator = trimmed === '' ? '' : trimmed.endsWith(',') ? (multiline ? '' : ' ') : multiline ? ',' : ', ';
   const added = multiline ? `${trimmed}${separator}\n${indent}"${member}",\n` : `${trimmed}${separator}"${member}"`;
   return text.replace(members[0], `${members[1]}${added}${members[3]}`);
-}
-
-/** The toolchain image's cargo adds the new member to Cargo.lock (creating it if need be), offline, as this user. */
-function updateLockCommand(docker: string, workspace: string, image: string): string[] {
-  const user = typeof process.getuid === 'function' ? [`--user`, `${process.getuid()}:${process.getgid!()}`] : [];
-  return [
-    docker,
-    'run',
-    '--rm',
-    ...user,
-    '--network',
-    'none',
-    '-v',
-    `${workspace}:/work`,
-    '-w',
-    '/work',
-    '-e',
-    'HOME=/tmp',
-    '-e',
-    'CARGO_HOME=/tmp/cargo-home',
-    image,
-    'cargo',
-    'update',
-    '--workspace',
-    '--offline',
-  ];
 }
 
 async function run(command: readonly string[]): Promise<{ ok: true } | { ok: false; why: string }> {

@@ -107,7 +107,7 @@ describeWithDocker('sweep-runtime new', () => {
     const [problem, fix] = run.stderr.trim().split('\n');
     expect(problem).toMatch(/^error \(docker\): new: the function was added, but Cargo\.lock was not updated: /);
     expect(fix).toBe(
-      `  fix: with a Docker engine and the toolchain image, run: /nonexistent/docker run --rm --user ${process.getuid!()}:${process.getgid!()} --network none -v ${project.workspace}:/work -w /work -e HOME=/tmp -e CARGO_HOME=/tmp/cargo-home ${TOOLCHAIN_IMAGE} cargo update --workspace --offline`,
+      `  fix: with a Docker engine and the toolchain image, run: /nonexistent/docker run --rm --user ${process.getuid!()}:${process.getgid!()} --network none --mount type=bind,source=${project.workspace},target=/work -w /work -e HOME=/tmp -e CARGO_HOME=/tmp/cargo-home -e CARGO_TARGET_DIR=/tmp/target ${TOOLCHAIN_IMAGE} cargo update --workspace --offline`,
     );
   });
 });

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { execa } from 'execa';
 import { unzipSync } from 'fflate';
+import { lockUpdateCommand } from '../../build/cargo/lock-update.js';
 import { type ArtifactResult, ensureArtifacts } from '../../build/engine/engine.js';
 import { resolveArtifactOptions } from '../../build/options/resolve.js';
 import { createLambdaZip } from '../../build/package/zip.js';
@@ -35,24 +36,8 @@ async function ensure(): Promise<{ results: ArtifactResult[]; lines: string[] }>
 }
 
 async function generateLockfile(): Promise<void> {
-  await execa(DOCKER, [
-    'run',
-    '--rm',
-    '--user',
-    `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
-    '-v',
-    `${ws}:/work`,
-    '-w',
-    '/work',
-    '-e',
-    'CARGO_TARGET_DIR=/tmp/target',
-    '-e',
-    'CARGO_HOME=/tmp/cargo-home',
-    TOOLCHAIN_IMAGE,
-    'cargo',
-    'generate-lockfile',
-    '--offline',
-  ]);
+  const [docker, ...args] = lockUpdateCommand(DOCKER, ws, TOOLCHAIN_IMAGE);
+  await execa(docker!, args);
 }
 
 const outcome = (run: { results: ArtifactResult[] }) => Object.fromEntries(run.results.map((r) => [r.name, r.outcome]));
