@@ -254,6 +254,57 @@ export class S3ArtifactStore {
    * larger than that is refused before its body is read (a forged object cannot fill memory).
    */
   async get(key: string, options: { readonly maxBytes?: number } = {}): Promise<Uint8Array | undefined> {
+    const chunks: Uint8Array[] = [];
+    const received = await this.receive(key, options, {
+      write: async (chunk) => {
+        chunks.push(chunk);
+      },
+    });
+    if (received === undefined) return undefined;
+    const body = Buffer.concat(chunks);
+    return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  }
+
+  /**
+   * Streams the object into `file` (created, mode 0600; it must not exist), hashing it on the
+   * way: memory stays small whatever the object's size. Undefined when there is no such key
+   * (and no file). With `maxBytes`, a larger object is refused before its body is read (from
+   * its declared length) or as soon as more arrives. Unless `checkStoredSha256` is false, bytes
+   * that do not match the SHA-256 stored with the object are refused (`corrupted`). On any
+   * failure the file is removed.
+   */
+  async download(
+    key: string,
+    file: string,
+    options: { readonly maxBytes?: number; readonly checkStoredSha256?: boolean } = {},
+  ): Promise<DownloadedObject | undefined> {
+    let handle: fs.promises.FileHandle | undefined;
+    try {
+      return await this.receive(key, options, {
+        open: async () => {
+          handle = await fs.promises.open(file, 'wx', 0o600);
+        },
+        write: async (chunk) => {
+          await handle!.write(chunk);
+        },
+        close: async () => handle?.close(),
+      });
+    } catch (error) {
+      await handle?.close().catch(() => undefined);
+      fs.rmSync(file, { force: true });
+      throw error;
+    }
+  }
+
+  /**
+   * One GET, its body handed to `sink` chunk by chunk and hashed on the way: the one download
+   * path of `get` (into memory) and `download` (into a file). Undefined when there is no such key.
+   */
+  private async receive(
+    key: string,
+    options: { readonly maxBytes?: number; readonly checkStoredSha256?: boolean },
+    sink: { open?(): Promise<void>; write(chunk: Uint8Array): Promise<void>; close?(): Promise<void> },
+  ): Promise<DownloadedObject | undefined> {
     checkKey(key);
     return this.run('get', key, 0, async (signal, deadline, track) => {
       let response: S3.GetObjectCommandOutput;
@@ -270,68 +321,19 @@ export class S3ArtifactStore {
       }
       this.bucketConfirmed = true;
       refuseIfDeclaredTooLarge(response, key, options.maxBytes);
-      const chunks: Uint8Array[] = [];
-      const received = await readBody(response, deadline, signal, options.maxBytes, async (chunk) => {
-        chunks.push(chunk);
-      });
-      const body = Buffer.concat(chunks);
-      const expected = response.Metadata?.[SHA256_METADATA];
-      if (expected !== undefined && expected !== received.sha256) {
+      await sink.open?.();
+      let received: { size: number; sha256: string };
+      try {
+        received = await readBody(response, deadline, signal, options.maxBytes, (chunk) => sink.write(chunk));
+      } finally {
+        await sink.close?.();
+      }
+      const storedSha256 = response.Metadata?.[SHA256_METADATA];
+      if (options.checkStoredSha256 !== false && storedSha256 !== undefined && storedSha256 !== received.sha256) {
         throw corrupted('the downloaded bytes do not match the SHA-256 stored with the object');
       }
-      return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+      return { ...received, storedSha256 };
     });
-  }
-
-  /**
-   * Streams the object into `file` (created, mode 0600; it must not exist), hashing it on the
-   * way: memory stays small whatever the object's size. Undefined when there is no such key
-   * (and no file). With `maxBytes`, a larger object is refused before its body is read (from
-   * its declared length) or as soon as more arrives. Unless `checkStoredSha256` is false, bytes
-   * that do not match the SHA-256 stored with the object are refused (`corrupted`). On any
-   * failure the file is removed.
-   */
-  async download(
-    key: string,
-    file: string,
-    options: { readonly maxBytes?: number; readonly checkStoredSha256?: boolean } = {},
-  ): Promise<DownloadedObject | undefined> {
-    checkKey(key);
-    try {
-      return await this.run('get', key, 0, async (signal, deadline, track) => {
-        let response: S3.GetObjectCommandOutput;
-        try {
-          response = await this.client.send(track(new this.sdk.GetObjectCommand({ Bucket: this.location.bucket, Key: key })), {
-            abortSignal: signal,
-          });
-        } catch (error) {
-          if (errorCode(error) === 'NoSuchKey') {
-            this.bucketConfirmed = true;
-            return undefined;
-          }
-          throw error;
-        }
-        this.bucketConfirmed = true;
-        refuseIfDeclaredTooLarge(response, key, options.maxBytes);
-        const handle = await fs.promises.open(file, 'wx', 0o600);
-        let received: { size: number; sha256: string };
-        try {
-          received = await readBody(response, deadline, signal, options.maxBytes, async (chunk) => {
-            await handle.write(chunk);
-          });
-        } finally {
-          await handle.close();
-        }
-        const storedSha256 = response.Metadata?.[SHA256_METADATA];
-        if (options.checkStoredSha256 !== false && storedSha256 !== undefined && storedSha256 !== received.sha256) {
-          throw corrupted('the downloaded bytes do not match the SHA-256 stored with the object');
-        }
-        return { ...received, storedSha256 };
-      });
-    } catch (error) {
-      fs.rmSync(file, { force: true });
-      throw error;
-    }
   }
 
   /** The keys under `prefix` (one page: at most 1,000), sorted. */
