@@ -55,6 +55,8 @@ export async function lookUpRemotely(misses: readonly CacheCheck[], context: Rem
           metadata: commitArtifact({
             check,
             zip: hit.zip,
+            // Hashed while it downloaded and found equal to the metadata's: not hashed again.
+            sha256: Buffer.from(hit.metadata.zip.sha256, 'hex'),
             facts: hit.facts,
             // Kept as the publisher's provenance; nothing ever runs the image it names.
             builderImage: hit.metadata.builderImage,
