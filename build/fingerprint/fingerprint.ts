@@ -48,7 +48,7 @@ export interface Fingerprint {
 export const ENGINE_PACKAGING_VERSION = 3;
 // 2: CARGO_HOME moved into the build container (/tmp/cargo-home); registry crates' source paths,
 //    which panic messages embed, moved with it.
-// 3: deflate level 5 instead of 9 (zip.ts), and per-function inputs: Cargo.lock's reachable
+// 3: deflate level 1 instead of 9 (zip.ts), and per-function inputs: Cargo.lock's reachable
 //    entries instead of the whole file, no other members' manifests (fingerprint/scope.ts).
 //    Both change every artifact's fingerprint or bytes: one bump, one rebuild.
 

@@ -14,12 +14,13 @@ export const ZIP_ENTRY_NAME = LAMBDA_ENTRY_POINT;
 export const ZIP_ENTRY_MODE = 0o100755;
 /**
  * fflate's deflate level, chosen by measurement (`npm run bench -- --only=fleet` prints it for a
- * 10.4 MiB Rust binary): level 9 took 854 ms, level 6 476 ms for a zip 0.16% larger, level 5
- * 322 ms for 0.97% larger, level 1 233 ms for 7.2% larger. Level 5 packs a third faster than 6
- * for 35 KB more per 3.7 MiB zip, and packaging, not upload, is what every cold build and every
- * edit waits for. Changing it changes every zip: bump ENGINE_PACKAGING_VERSION.
+ * 10.4 MiB Rust binary, CPU time): level 9 738 ms, 6 406 ms, 5 327 ms, 1 244 ms; the zip is
+ * 35.21%, 35.26%, 35.55% and 37.76% of the binary. Packaging, not upload, is what every cold
+ * build and every edit waits for: at level 1 a cold build of 100 such functions fits in 2.5x its
+ * compile stage on 2 cores (at level 5 it cannot: 2.74x at best), for zips 6% larger than level
+ * 5's (3.9 instead of 3.7 MiB). Changing it changes every zip: bump ENGINE_PACKAGING_VERSION.
  */
-export const DEFLATE_LEVEL = 5;
+export const DEFLATE_LEVEL = 1;
 const MADE_BY_UNIX = 3;
 
 /**
