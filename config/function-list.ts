@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { type ArtifactOptions, artifactOptionsSchema, invalidConfig, type OptionsOrigin, toConfigIssues } from '../build/index.js';
+import { artifactOptionsSchema, invalidConfig, type OptionsOrigin, toConfigIssues } from '../build/index.js';
 import { cdktfJsonUnusable } from './errors.js';
 
 /*
@@ -87,9 +87,4 @@ export function readFunctionList(file: string): FunctionList | undefined {
     );
   }
   return json as FunctionList;
-}
-
-/** The artifact options of an entry as the engine takes them. */
-export function entryArtifactOptions(entry: FunctionListEntry): ArtifactOptions {
-  return { ...entry.artifact };
 }

@@ -123,12 +123,3 @@ export function unusableId(what: string, path: string, name: string, given = fal
     fix: given ? 'change `artifactName` (e.g. "api")' : 'set `artifactName` (e.g. "api"), or give the construct such an id',
   });
 }
-
-/** Function settings a construct was given that Lambda would refuse. */
-export function invalidFunctionSettings(label: string, lines: readonly string[]): SweepError {
-  return new SweepError({
-    stage: 'config',
-    problem: `invalid ${label}:\n  ${lines.join('\n  ')}`,
-    fix: `correct the ${lines.length === 1 ? 'value' : 'values'} above in the ${label}`,
-  });
-}
